@@ -1,0 +1,1 @@
+"""nianbao monitor: report extraction, parsing, rules, deadlines, pipeline and the command line."""

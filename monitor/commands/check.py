@@ -1,0 +1,9 @@
+"""`nianbao` commands: check."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass
