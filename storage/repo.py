@@ -1,0 +1,203 @@
+"""The small storage functions other packages call (crawl runs, documents, seen URLs).
+
+Every function works inside the caller's session and transaction: the caller decides where a
+transaction begins and ends (`with Session(engine) as s, s.begin():`). Blobs are written before
+the rows that name them, so the database never points at a missing blob.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.blobs import BlobStore
+from storage.models import RUN_STATUSES, RUN_TRIGGERS, County, CrawlRun, Document, SeenUrl
+
+log = logging.getLogger(__name__)
+
+KnownDocument = tuple[str | None, str | None, str | None, str | None, date | None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_date(value: date | datetime | str | None) -> date | None:
+    """A calendar date from a date, a datetime or an ISO string ("2021-01-28", "2021-01-28 10:00")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = str(value).strip().replace("/", "-")
+    try:
+        return date.fromisoformat(s[:10])
+    except ValueError:
+        log.warning("unparseable date", extra={"value": s})
+        return None
+
+
+def ensure_county(session: Session, code: str, name: str | None = None, *,
+                  province: str | None = None, city: str | None = None) -> County:
+    county = session.get(County, code)
+    if county is None:
+        county = County(code=code, name=name or code, province=province, city=city)
+        session.add(county)
+        session.flush()
+    return county
+
+
+def create_crawl_run(session: Session, county_code: str, trigger: str,
+                     requested_by: str | None = None, *, status: str = "running",
+                     now: datetime | None = None) -> CrawlRun:
+    """A new crawl run (status `running`, or `queued` for a /recrawl request)."""
+    if trigger not in RUN_TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}; one of {RUN_TRIGGERS}")
+    if status not in ("queued", "running"):
+        raise ValueError("a new run is queued or running")
+    now = now or _now()
+    if session.get(County, county_code) is None:
+        raise LookupError(f"county {county_code} is not in the database (run `nianbao init`)")
+    run = CrawlRun(county_code=county_code, trigger=trigger, requested_by=requested_by,
+                   queued_at=now, started_at=now if status == "running" else None,
+                   status=status, stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def start_crawl_run(session: Session, run_id: int, now: datetime | None = None) -> CrawlRun:
+    """Move a queued run to running."""
+    run = session.get_one(CrawlRun, run_id)
+    run.status = "running"
+    run.started_at = now or _now()
+    session.flush()
+    return run
+
+
+def queued_runs(session: Session) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).where(CrawlRun.status == "queued")
+                                .order_by(CrawlRun.queued_at)))
+
+
+def finish_crawl_run(session: Session, run_id: int, status: str, stats: dict[str, Any],
+                     error: str | None = None, *, now: datetime | None = None) -> CrawlRun:
+    if status not in RUN_STATUSES or status in ("queued", "running"):
+        raise ValueError(f"a finished run is ok, partial, blocked or failed, not {status!r}")
+    run = session.get_one(CrawlRun, run_id)
+    run.status = status
+    run.stats = dict(stats)
+    run.error = error
+    run.finished_at = now or _now()
+    session.flush()
+    return run
+
+
+def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, url: str,
+                    final_url: str | None, content_type: str | None, body: bytes,
+                    listing_title: str | None, listing_date: date | str | None,
+                    page_published_at: date | datetime | str | None, published_source: str | None,
+                    etag: str | None, last_modified: str | None, body_name: str | None = None,
+                    county_code: str | None = None,
+                    now: datetime | None = None) -> tuple[Document, str]:
+    """Store one fetched document. Returns it and "new" (URL never seen), "changed" (the URL now
+    serves other bytes) or "unchanged". The county comes from the run (or `county_code` for a
+    document ingested by hand)."""
+    now = now or _now()
+    if run_id is not None:
+        run = session.get_one(CrawlRun, run_id)
+        county_code = run.county_code
+    if county_code is None:
+        raise ValueError("record_document needs a run or a county")
+    sha = blobs.put(body)  # before the row: the row never names a missing blob
+    doc = session.scalar(select(Document).where(Document.sha256 == sha))
+    l_date = as_date(listing_date)
+    p_date = as_date(page_published_at)
+    if doc is None:
+        doc = Document(sha256=sha, url=url, final_url=final_url, content_type=content_type,
+                       size=len(body), first_seen_at=now, last_seen_at=now, etag=etag,
+                       last_modified=last_modified, page_published_at=p_date,
+                       published_source=published_source if p_date else None,
+                       listing_title=listing_title, listing_date=l_date, body_name=body_name,
+                       crawl_run_id=run_id)
+        session.add(doc)
+        session.flush()
+    else:
+        doc.last_seen_at = now
+        doc.etag = etag or doc.etag
+        doc.last_modified = last_modified or doc.last_modified
+        if doc.page_published_at is None and p_date is not None:
+            doc.page_published_at, doc.published_source = p_date, published_source
+        doc.listing_title = doc.listing_title or listing_title
+        doc.listing_date = doc.listing_date or l_date
+        doc.body_name = doc.body_name or body_name
+    seen = session.scalar(select(SeenUrl).where(SeenUrl.county_code == county_code,
+                                                SeenUrl.url == url))
+    if seen is None:
+        status = "new"
+        seen = SeenUrl(county_code=county_code, url=url, first_seen_at=now, first_run_id=run_id)
+        session.add(seen)
+    elif seen.document_id != doc.id:
+        status = "changed" if seen.document_id is not None else "new"
+    else:
+        status = "unchanged"
+    seen.document_id = doc.id
+    seen.etag, seen.last_modified = etag, last_modified
+    seen.listing_title = listing_title or seen.listing_title
+    seen.listing_date = l_date or seen.listing_date
+    seen.last_seen_at = now
+    seen.last_run_id = run_id
+    session.flush()
+    log.debug("document recorded", extra={"url": url, "run_id": run_id, "status": status})
+    return doc, status
+
+
+def known_documents(session: Session, county_code: str) -> dict[str, KnownDocument]:
+    """url → (etag, last_modified, sha256, listing_title, listing_date) of the county's documents,
+    for conditional requests and for deciding what to fetch again."""
+    rows = session.execute(
+        select(SeenUrl.url, SeenUrl.etag, SeenUrl.last_modified, Document.sha256,
+               SeenUrl.listing_title, SeenUrl.listing_date)
+        .join(Document, Document.id == SeenUrl.document_id)
+        .where(SeenUrl.county_code == county_code))
+    return {r.url: (r.etag, r.last_modified, r.sha256, r.listing_title, r.listing_date) for r in rows}
+
+
+def mark_seen(session: Session, run_id: int, urls: Iterable[str], *,
+              now: datetime | None = None) -> int:
+    """Record that the run saw these URLs (list pages, and document links it did not fetch again
+    because they were unchanged). A document URL that a successful run no longer sees is what
+    YOY-005 (report vanished) is about, so the crawler must mark every document link it meets."""
+    now = now or _now()
+    run = session.get_one(CrawlRun, run_id)
+    urls = list(dict.fromkeys(urls))
+    if not urls:
+        return 0
+    existing: set[str] = set()
+    for chunk in _chunks(urls, 500):
+        existing.update(session.scalars(select(SeenUrl.url).where(
+            SeenUrl.county_code == run.county_code, SeenUrl.url.in_(chunk))))
+        session.execute(update(SeenUrl)
+                        .where(SeenUrl.county_code == run.county_code, SeenUrl.url.in_(chunk))
+                        .values(last_seen_at=now, last_run_id=run_id))
+    for url in urls:
+        if url not in existing:
+            session.add(SeenUrl(county_code=run.county_code, url=url, first_seen_at=now,
+                                last_seen_at=now, first_run_id=run_id, last_run_id=run_id))
+    session.flush()
+    return len(urls)
+
+
+def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+__all__ = ["create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
+           "record_document", "known_documents", "mark_seen", "ensure_county", "as_date"]
