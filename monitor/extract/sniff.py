@@ -1,0 +1,103 @@
+"""Which reader a payload needs: magic numbers first, then the file name and content type."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from .encoding import bom_encoding, decode_strict, strip_bom
+
+PDF, DOCX, DOC, WPS, RTF, HTML, TEXT = "pdf", "docx", "doc", "wps", "rtf", "html", "text"
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HTML_MARKERS = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|table|p|span|br|style|script|!--)[\s>/]", re.I
+)
+_EXTENSIONS = {
+    ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": WPS, ".rtf": RTF,
+    ".html": HTML, ".htm": HTML, ".shtml": HTML, ".xhtml": HTML, ".jsp": HTML, ".txt": TEXT,
+}
+_CONTENT_TYPES = {
+    "application/pdf": PDF,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": DOCX,
+    "application/msword": DOC,
+    "application/vnd.ms-works": WPS,
+    "application/kswps": WPS,
+    "application/rtf": RTF,
+    "text/rtf": RTF,
+    "text/html": HTML,
+    "application/xhtml+xml": HTML,
+    "text/plain": TEXT,
+}
+
+
+def sniff(data: bytes, filename: str | None = None, content_type: str | None = None) -> str | None:
+    """Return one of the format names above, or None when the bytes are not a known format."""
+    head = data[:2048]
+    if b"%PDF-" in data[:1024]:
+        return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return DOCX if _is_docx(data) else None
+    if head.startswith(_OLE2):
+        return WPS if _hint(filename, content_type) == WPS else DOC
+    if head.startswith(b"{\\rtf"):
+        return RTF
+    hint = _hint(filename, content_type)
+    if _looks_like_html(head):
+        return HTML
+    if hint in (PDF, DOCX, DOC, WPS, RTF):
+        return None  # the name promises a binary format the bytes are not
+    if not _looks_like_text(data):
+        return None
+    return HTML if hint == HTML else TEXT
+
+
+def _hint(filename: str | None, content_type: str | None) -> str | None:
+    if filename:
+        name = filename.lower().split("?", 1)[0]
+        for ext, fmt in _EXTENSIONS.items():
+            if name.endswith(ext):
+                return fmt
+    if content_type:
+        return _CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower())
+    return None
+
+
+def _is_docx(data: bytes) -> bool:
+    """A zip holding word/document.xml; a damaged zip whose directory is unreadable counts too
+    (the DOCX reader then raises a precise error)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return b"word/" in data[:65536]
+
+
+def _looks_like_html(head: bytes) -> bool:
+    enc = bom_encoding(head)
+    if enc and enc.startswith("utf-16"):
+        head = strip_bom(head).decode(enc, errors="ignore").encode("utf-8")
+    return _HTML_MARKERS.search(head) is not None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """Decodes (UTF-8/16 with BOM, UTF-8, GB18030) and holds almost no control characters."""
+    sample = data[:65536]
+    enc = bom_encoding(sample)
+    text = None
+    if enc:
+        text = strip_bom(sample).decode(enc, errors="replace")
+    else:
+        for candidate in ("utf-8", "gb18030"):
+            # a sample may end inside a multi-byte character: allow a few bytes to be cut
+            for cut in range(4):
+                text = decode_strict(sample[: len(sample) - cut] if cut else sample, candidate)
+                if text is not None:
+                    break
+            if text is not None:
+                break
+    if text is None:
+        return False
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f\v")
+    return controls <= max(2, len(text) // 200)
