@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
-from storage.models import RUN_STATUSES, RUN_TRIGGERS, County, CrawlRun, Document, SeenUrl
+from storage.models import RUN_STATUSES, RUN_TRIGGERS, County, CrawlRun, Document, Finding, SeenUrl
 
 log = logging.getLogger(__name__)
 
@@ -199,5 +199,77 @@ def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
         yield items[i:i + n]
 
 
+
+# ---- findings: one row per fingerprint, open while its rule keeps firing -------------------------
+
+def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: ColumnElement[bool],
+                  *, now: datetime, keep: Iterable[str] = (), refresh: bool = True,
+                  close: bool = True) -> tuple[int, int]:
+    """Make the open findings selected by `owned` equal `desired` (rows of Finding columns, each
+    with its `fingerprint`). Still firing → `last_seen_at` (and with `refresh` message, details
+    and version) updated; new → inserted, or reopened when the same fingerprint was resolved
+    before; no longer firing → `resolved_at` set, except fingerprints in `keep` (state unknown).
+    Set-based: a handful of statements whatever the number of rows. Returns (new, resolved)."""
+    want = {d["fingerprint"]: d for d in desired}
+    open_rows = dict(session.execute(select(Finding.fingerprint, Finding.id)
+                                     .where(owned, Finding.resolved_at.is_(None))).tuples())
+    keep_set = set(keep)
+    resolve_ids = [i for fp, i in open_rows.items() if fp not in want and fp not in keep_set]
+    still = [fp for fp in want if fp in open_rows]
+    fresh = [fp for fp in want if fp not in open_rows]
+
+    known: dict[str, int] = {}
+    for chunk in _chunks(fresh, 500):
+        known.update(session.execute(select(Finding.fingerprint, Finding.id)
+                                     .where(Finding.fingerprint.in_(chunk))).tuples())
+    inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
+               for fp in fresh if fp not in known]
+    if inserts:
+        session.execute(insert(Finding), inserts)
+    reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],
+               "last_seen_at": now, "resolved_at": None} for fp in fresh if fp in known]
+    if reopen:
+        session.execute(update(Finding), reopen)
+    if refresh and still:
+        session.execute(update(Finding), [
+            {"id": open_rows[fp], "last_seen_at": now, "message": want[fp]["message"],
+             "details": want[fp].get("details", {}), "severity": want[fp]["severity"],
+             "report_version_id": want[fp].get("report_version_id")} for fp in still])
+    elif still:
+        for chunk in _chunks([open_rows[fp] for fp in still], 1000):
+            session.execute(update(Finding).where(Finding.id.in_(chunk)).values(last_seen_at=now),
+                            execution_options={"synchronize_session": False})
+    if close:
+        for chunk in _chunks(resolve_ids, 1000):
+            session.execute(update(Finding).where(Finding.id.in_(chunk)).values(resolved_at=now),
+                            execution_options={"synchronize_session": False})
+    else:
+        resolve_ids = []
+    session.flush()
+    return len(fresh), len(resolve_ids)
+
+
+def finding_row(f: Any, *, scope: str, county_code: str | None, entity_id: int | None,
+                year: int | None, report_id: int | None = None,
+                report_version_id: int | None = None, key: str | int | None = None) -> dict[str, Any]:
+    """A Finding row from a rule's finding (a `monitor.report.Finding`). The fingerprint covers
+    rule, body (entity id, or the county code for county-level findings), year and subject."""
+    return {"fingerprint": f.fingerprint(key if key is not None else entity_id, year),
+            "rule_id": f.rule, "severity": f.severity, "scope": scope, "county_code": county_code,
+            "entity_id": entity_id, "year": year, "report_id": report_id,
+            "report_version_id": report_version_id, "message": f.message,
+            "details": _jsonable(f.details)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
 __all__ = ["create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
-           "record_document", "known_documents", "mark_seen", "ensure_county", "as_date"]
+           "record_document", "known_documents", "mark_seen", "ensure_county", "as_date",
+           "sync_findings", "finding_row"]
