@@ -1,0 +1,578 @@
+"""The **hist** rules: a report checked against stored history (domain/rules.md, "History" and TEXT-003).
+
+Pure functions over `ParsedReport` objects; the storage layer loads the previous year's report of
+the same body and this year's reports of the other bodies of the county and calls:
+
+- `check_history(report, previous, peers, threshold=0.5)` → YOY-001, YOY-002, YOY-003, TEXT-003
+- `describe_change(old, new)` → YOY-004 (or None when nothing meaningful changed)
+- `disappeared(entity, year, url, last_seen)` → YOY-005
+
+Each finding's `subject` names what it is about in a way that survives re-parsing: the cell and
+both numbers for YOY-001/002 (a review is void when a number changes), the previous year for
+YOY-003, the other body for TEXT-003 — never a similarity percentage, which moves with every edit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.report import Finding, ParsedReport
+from monitor.rules.base import ALL_TEMPLATES, MODERN, Rule, register
+from monitor.similarity import MIN_CHARS, compare, prepare
+
+__all__ = [
+    "HistRule",
+    "CarriedOver",
+    "CarryingCounts",
+    "SameAsLastYear",
+    "ChangedOnPortal",
+    "Disappeared",
+    "CopiedFromPeer",
+    "Similarity",
+    "check_history",
+    "describe_change",
+    "disappeared",
+    "similarity",
+]
+
+DEFAULT_THRESHOLD = 0.5
+TOTAL = 6  # index of 总计 in a row of table 三
+
+# Labels for messages (domain/templates.md).
+APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
+REVIEW_COLUMNS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+TABLE_NAMES = {"active": "表二", "requests": "表三", "review_litigation": "表四"}
+SECTION_NAMES = {
+    "overview": "一、总体情况",
+    "active": "二、主动公开政府信息情况",
+    "requests": "三、收到和处理政府信息公开申请情况",
+    "review_litigation": "四、政府信息公开行政复议、行政诉讼情况",
+    "problems": "五、存在的主要问题及改进情况",
+    "other": "六、其他需要报告的事项",
+}
+ROW_NAMES = {
+    "active": {"rules": "规章", "normative_docs": "规范性文件", "licensing": "行政许可",
+               "other_services": "其他对外管理服务事项", "penalty": "行政处罚", "enforcement": "行政强制",
+               "fees": "行政事业性收费", "procurement": "政府集中采购"},
+    "requests": {"new": "本年新收申请", "carried_over": "上年结转", "granted": "予以公开",
+                 "partial": "部分公开", "total": "总计", "carried_forward": "结转下年度继续办理"},
+    "review_litigation": {"review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
+                          "litigation_after_review": "行政诉讼（复议后起诉）"},
+}
+COLUMN_NAMES = {"made": "本年新制作数量", "published": "本年新公开数量", "total": "对外公开总数量",
+                "prev": "上一年项目数量", "change": "本年增/减", "decisions": "处理决定数量",
+                "count": "采购项目数量", "amount": "金额", "issued": "本年制发件数",
+                "repealed": "本年废止件数", "in_force": "现行有效件数"}
+
+# Where a report's prose has no per-section text (a report loaded with `ParsedReport.from_dict`
+# keeps section titles only), the six headings are found in the prose itself.
+SECTION_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("overview", r"总体情况"),
+    ("active", r"主动公开政府信息"),
+    ("requests", r"收到和处理政府信息公开申请"),
+    ("review_litigation", r"行政复议.{0,3}行政诉讼"),
+    ("problems", r"存在的?主要问题"),
+    ("other", r"其他需要报告的事项"),
+)
+_HEADING = re.compile(r"^\s*(?:[一二三四五六]|[1-6１-６])\s*[、.．，,]\s*(?:政府信息公开)?(?P<title>.{2,30})$")
+
+
+class HistRule(Rule):
+    """Base of the rules that need stored history."""
+
+    scope = "hist"
+
+
+# ---- YOY-001 -----------------------------------------------------------------------------------
+
+@register
+class CarriedOver(HistRule):
+    """本年度表三“二、上年结转政府信息公开申请数量”应等于上一年度报告表三“四、结转下年度继续办理”的数量
+    （比较总计一栏，各申请人类别分栏一并列出）。两者不一致，说明本年或上年的统计有误。"""
+
+    id = "YOY-001"
+    severity = "error"
+    templates = MODERN
+
+    def check(self, report: ParsedReport, previous: ParsedReport) -> Iterable[Finding]:
+        if not (_consecutive(report, previous) and previous.template in MODERN):
+            return
+        now = _row(report.tables.get("requests"), "carried_over")
+        before = _row(previous.tables.get("requests"), "carried_forward")
+        if now is None or before is None:
+            return
+        columns = [{"column": i, "label": APPLICANT_COLUMNS[i], "expected": before[i], "actual": now[i],
+                    "differs": not _same(before[i], now[i])}
+                   for i in range(7) if before[i] is not None and now[i] is not None]
+        if not columns:
+            return
+        # 总计 decides; when it is blank on either side, the applicant columns known on both sides do.
+        decisive = [c for c in columns if c["column"] == TOTAL] or columns
+        wrong = next((c for c in decisive if c["differs"]), None)
+        if wrong is None:
+            return
+        i, exp, act = wrong["column"], wrong["expected"], wrong["actual"]
+        where = "总计" if i == TOTAL else f"“{APPLICANT_COLUMNS[i]}”一栏"
+        yield self.finding(
+            f"表三“上年结转”{where}为{_fmt(act)}件，但{previous.year or '上一'}年报告"
+            f"“结转下年度继续办理”为{_fmt(exp)}件，两者应相等。",
+            subject=f"requests.carried_over[{i}]:{_fmt(act)}≠{_fmt(exp)}",
+            table="requests", row="carried_over", column=i, expected=exp, actual=act,
+            previous_year=previous.year, previous_row="carried_forward", columns=columns)
+
+
+# ---- YOY-002 -----------------------------------------------------------------------------------
+
+CARRY_2021 = ("rules", "normative_docs")
+CARRY_2019 = ("licensing", "other_services", "penalty", "enforcement", "fees")
+
+
+@register
+class CarryingCounts(HistRule):
+    """逐年累计的数字应前后衔接：2021年版表二的“现行有效件数”应等于上年现行有效件数加本年制发件数、
+    减本年废止件数；2019年版表二的“上一年项目数量”应等于上年报告的上一年项目数量加本年增/减。
+    仅在两年采用同一版式时比较。"""
+
+    id = "YOY-002"
+    severity = "warning"
+    templates = MODERN
+
+    def check(self, report: ParsedReport, previous: ParsedReport) -> Iterable[Finding]:
+        if not _consecutive(report, previous) or report.template != previous.template:
+            return
+        now, before = report.tables.get("active") or {}, previous.tables.get("active") or {}
+        if report.template == "2021":
+            yield from self._in_force(now, before, previous.year)
+        elif report.template == "2019":
+            yield from self._items(now, before, previous.year)
+
+    def _in_force(self, now: dict, before: dict, year: int | None) -> Iterable[Finding]:
+        for row in CARRY_2021:
+            cur, old = now.get(row) or {}, before.get(row) or {}
+            base, issued, repealed = old.get("in_force"), cur.get("issued"), cur.get("repealed")
+            actual = cur.get("in_force")
+            if None in (base, issued, repealed, actual):
+                continue
+            expected = base + issued - repealed
+            if not _same(expected, actual):
+                label = ROW_NAMES["active"][row]
+                yield self.finding(
+                    f"表二“{label}”现行有效件数为{_fmt(actual)}件，按上年现行有效{_fmt(base)}件"
+                    f"＋本年制发{_fmt(issued)}件－本年废止{_fmt(repealed)}件，应为{_fmt(expected)}件。",
+                    subject=f"active.{row}.in_force:{_fmt(actual)}≠{_fmt(expected)}",
+                    table="active", row=row, column="in_force", expected=expected, actual=actual,
+                    previous_year=year, previous_in_force=base, issued=issued, repealed=repealed)
+
+    def _items(self, now: dict, before: dict, year: int | None) -> Iterable[Finding]:
+        for row in CARRY_2019:
+            cur, old = now.get(row) or {}, before.get(row) or {}
+            base, change, actual = old.get("prev"), old.get("change"), cur.get("prev")
+            if None in (base, change, actual):
+                continue
+            expected = base + change
+            if not _same(expected, actual):
+                label = ROW_NAMES["active"][row]
+                yield self.finding(
+                    f"表二“{label}”上一年项目数量为{_fmt(actual)}，按{year or '上一'}年报告"
+                    f"（上一年项目数量{_fmt(base)}，本年增/减{_fmt(change)}）应为{_fmt(expected)}。",
+                    subject=f"active.{row}.prev:{_fmt(actual)}≠{_fmt(expected)}",
+                    table="active", row=row, column="prev", expected=expected, actual=actual,
+                    previous_year=year, previous_prev=base, previous_change=change)
+
+
+# ---- similarity (YOY-003, TEXT-003) ------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Similarity:
+    """How much of report A's prose is found in report B's, after removing the fixed wording."""
+
+    score: float  # the larger of `overall` and the best measurable section
+    overall: float
+    sections: dict[str, float] = field(default_factory=dict)  # section key → share (measurable ones)
+    where: str | None = None  # the section key that gave `score`, or None: the prose as a whole
+    passages: tuple[str, ...] = ()  # the longest shared passages, quoted from A
+    chars: int = 0  # normalised characters of A's prose
+
+
+def similarity(a: ParsedReport, b: ParsedReport, *, a_names: Sequence[str] = (),
+               b_names: Sequence[str] = (), passages: int = 3) -> Similarity:
+    """Containment of A's prose in B's, overall and per section of A (see monitor/similarity.py).
+
+    A section counts only with at least `MIN_CHARS` normalised characters, so that a short
+    section (“六、无”) cannot make two reports look alike; the same floor applies to the whole.
+    """
+    names_a = _names(a, a_names)
+    pa = prepare(a.prose, names_a)
+    pb = prepare(b.prose, _names(b, b_names))
+    if len(pa) < MIN_CHARS or len(pb) < MIN_CHARS:
+        return Similarity(0.0, 0.0, chars=len(pa))
+    whole = compare(pa, pb)
+    sections: dict[str, float] = {}
+    for key, paragraphs in _section_texts(a).items():
+        ps = prepare(paragraphs, names_a)
+        if len(ps) >= MIN_CHARS:
+            sections[key] = compare(ps, pb).ratio
+    score, where = whole.ratio, None
+    for key, ratio in sections.items():
+        if ratio > score:
+            score, where = ratio, key
+    quotes = tuple(pa.quote(p.a_start, p.length) for p in whole.longest(passages))
+    return Similarity(score, whole.ratio, sections, where, quotes, len(pa))
+
+
+def _names(report: ParsedReport, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The body's own names, masked in its prose (sorted: one cache entry per set of names)."""
+    return tuple(sorted({n for n in (report.entity, *extra) if n}))
+
+
+def _section_texts(report: ParsedReport) -> dict[str, list[str]]:
+    """Section key → its paragraphs: from `report.sections` when they carry text, else from headings."""
+    out: dict[str, list[str]] = {}
+    for s in report.sections:
+        if s.text.strip():
+            out.setdefault(s.key, []).append(s.text)
+    if out:
+        return out
+    current: list[str] | None = None
+    for paragraph in report.prose:
+        key = _heading_key(paragraph)
+        if key is not None:
+            current = out.setdefault(key, [])
+        elif current is not None:
+            current.append(paragraph)
+    return out
+
+
+def _heading_key(paragraph: str) -> str | None:
+    m = _HEADING.match(paragraph)
+    if m is None:
+        return None
+    return next((key for key, pattern in SECTION_HEADINGS if re.search(pattern, m.group("title"))), None)
+
+
+def _pct(x: float) -> int:
+    return int(x * 100 + 0.5)
+
+
+def _where(sim: Similarity, *, other: bool = False) -> str:
+    if sim.where is None:
+        return "对方正文" if other else "正文"
+    section = "“" + SECTION_NAMES.get(sim.where, sim.where) + "”部分"
+    return "对方" + section if other else section
+
+
+def _check_threshold(threshold: float) -> None:
+    if not 0 < threshold <= 1:
+        raise ValueError(f"similarity threshold must be in (0, 1], got {threshold!r}")
+
+
+# ---- YOY-003 -----------------------------------------------------------------------------------
+
+@register
+class SameAsLastYear(HistRule):
+    """本年度报告的正文与本机关上一年度报告大段相同（内容雷同）：去除模板固定用语（标题、栏目名称、
+    统计期限说明等）并忽略日期、数字和机关名称后，相同文字所占比例达到阈值（默认50%，全文或任一部分）。
+    年度报告应如实反映本年度的工作，不应照搬上年内容。"""
+
+    id = "YOY-003"
+    severity = "warning"
+    templates = ALL_TEMPLATES
+
+    def check(self, report: ParsedReport, previous: ParsedReport,
+              threshold: float = DEFAULT_THRESHOLD) -> Iterable[Finding]:
+        if previous.template is None or previous is report:
+            return
+        sim = similarity(report, previous)
+        if sim.score < threshold:
+            return
+        year = f"{previous.year}年" if previous.year else "上一年度"
+        yield self.finding(
+            f"与本机关{year}报告内容雷同：{_where(sim)}有{_pct(sim.score)}%的文字与上年相同"
+            "（不计模板固定用语），请按本年度实际情况撰写。",
+            subject=f"previous:{previous.year}",
+            previous_year=previous.year, similarity=round(sim.score, 3), percent=_pct(sim.score),
+            overall=_pct(sim.overall), sections={k: _pct(v) for k, v in sim.sections.items()},
+            section=sim.where, passages=list(sim.passages), threshold=threshold)
+
+
+# ---- TEXT-003 ----------------------------------------------------------------------------------
+
+@register
+class CopiedFromPeer(HistRule):
+    """本报告的正文与同一年度另一机关的报告大段相同（疑似相互照抄）：度量方法和阈值与 YOY-003 相同；
+    因无从判断谁抄谁，两份报告都会提示，并引用相同的段落。"""
+
+    id = "TEXT-003"
+    severity = "warning"
+    templates = ALL_TEMPLATES
+
+    def check(self, report: ParsedReport, peers: Sequence[tuple[str, ParsedReport]],
+              threshold: float = DEFAULT_THRESHOLD) -> Iterable[Finding]:
+        for name, peer in peers:
+            if peer is report or peer.template is None or _same_body(report, name, peer):
+                continue
+            if report.year is not None and peer.year is not None and report.year != peer.year:
+                continue
+            finding = self._pair(report, name, peer, threshold)
+            if finding is not None:
+                yield finding
+
+    def _pair(self, report: ParsedReport, name: str, peer: ParsedReport,
+              threshold: float) -> Finding | None:
+        mine = similarity(report, peer, b_names=(name,))
+        theirs = (similarity(peer, report, a_names=(name,), passages=0)
+                  if mine.score < threshold else None)
+        # Copying has no known direction: the pair is alike when either text is largely in the other.
+        if mine.score >= threshold:
+            score, where = mine.score, _where(mine)
+        elif theirs is not None and theirs.score >= threshold:
+            score, where = theirs.score, _where(theirs, other=True)
+        else:
+            return None
+        return self.finding(
+            f"与{name}的同年报告大段相同：{where}有{_pct(score)}%的文字相同（不计模板固定用语），"
+            "疑似照抄，请核实。",
+            subject=name,
+            other=name, other_entity=peer.entity, similarity=round(score, 3), percent=_pct(score),
+            overall=_pct(mine.overall), sections={k: _pct(v) for k, v in mine.sections.items()},
+            section=mine.where,
+            other_overall=_pct(theirs.overall) if theirs else None,
+            other_section=theirs.where if theirs else None,
+            passages=list(mine.passages), threshold=threshold)
+
+
+def _same_body(report: ParsedReport, name: str, peer: ParsedReport) -> bool:
+    mine = {report.entity} - {None}
+    return bool(mine & {name, peer.entity})
+
+
+# ---- YOY-004 -----------------------------------------------------------------------------------
+
+FIELDS = {"title": "标题", "published_at": "成文日期", "entity": "发布机关", "year": "年度",
+          "template": "版式", "period": "统计期限"}
+MAX_LISTED = 3  # changes named in the message; details hold them all
+
+
+@register
+class ChangedOnPortal(HistRule):
+    """已发布的年度报告在首次发现后被修改（表格数字、正文、标题或日期有变动）。提示所改内容，
+    以便核实修改是否必要、是否作出说明。"""
+
+    id = "YOY-004"
+    severity = "info"
+    templates = ALL_TEMPLATES
+
+    def describe(self, old: ParsedReport, new: ParsedReport) -> Finding | None:
+        fields = [{"field": k, "old": getattr(old, k), "new": getattr(new, k)}
+                  for k in FIELDS if _canon(getattr(old, k)) != _canon(getattr(new, k))]
+        cells = _table_changes(old.tables, new.tables)
+        prose = _prose_changes(old.prose, new.prose)
+        if not (fields or cells or prose):
+            return None
+        parts = []
+        if cells:
+            listed = "；".join(f"{c['label']} {_fmt(c['old'])}→{_fmt(c['new'])}" for c in cells[:MAX_LISTED])
+            more = f"等{len(cells)}处" if len(cells) > MAX_LISTED else ""
+            parts.append(f"表格数据改动：{listed}{more}")
+        if prose:
+            parts.append(prose["summary"])
+        parts.extend(f"{FIELDS[f['field']]}由“{_fmt(f['old'])}”改为“{_fmt(f['new'])}”" for f in fields)
+        changes = {"fields": fields, "cells": cells, "prose": prose}
+        digest = hashlib.sha256(json.dumps(changes, ensure_ascii=False, sort_keys=True, default=str)
+                                .encode()).hexdigest()[:16]
+        return self.finding("报告发布后被修改。" + "。".join(parts) + "。", subject=f"change:{digest}",
+                            **changes)
+
+
+def _flatten(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+    if isinstance(value, dict):
+        out: dict[tuple[Any, ...], Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, (*path, k)))
+        return out
+    if isinstance(value, list | tuple):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, (*path, i)))
+        return out
+    return {path: value}
+
+
+def _table_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    a, b = _flatten(old), _flatten(new)
+    changes = []
+    for path in sorted(a.keys() | b.keys(), key=lambda p: tuple(map(str, p))):
+        before, after = a.get(path), b.get(path)
+        if _same(before, after):
+            continue
+        table, row, column = (list(path) + [None, None, None])[:3]
+        changes.append({"table": table, "row": row, "column": column, "old": before, "new": after,
+                        "label": _cell_label(path)})
+    return changes
+
+
+def _cell_label(path: tuple[Any, ...]) -> str:
+    table = path[0]
+    parts = [TABLE_NAMES.get(table, str(table))]
+    if len(path) > 1:
+        parts.append(ROW_NAMES.get(table, {}).get(path[1], str(path[1])))
+    if len(path) > 2:
+        col = path[2]
+        if table == "requests" and isinstance(col, int) and col < len(APPLICANT_COLUMNS):
+            parts.append(APPLICANT_COLUMNS[col])
+        elif table == "review_litigation" and isinstance(col, int) and col < len(REVIEW_COLUMNS):
+            parts.append(REVIEW_COLUMNS[col])
+        else:
+            parts.append(COLUMN_NAMES.get(col, str(col)))
+    parts.extend(str(p) for p in path[3:])
+    return "·".join(parts)
+
+
+def _prose_changes(old: list[str], new: list[str]) -> dict[str, Any] | None:
+    a = [p for p in (_canon(x) for x in old) if p]
+    b = [p for p in (_canon(x) for x in new) if p]
+    if a == b:
+        return None
+    added = removed = changed = 0
+    examples: list[dict[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if op == "replace":
+            changed += min(i2 - i1, j2 - j1)
+            removed += max(0, (i2 - i1) - (j2 - j1))
+            added += max(0, (j2 - j1) - (i2 - i1))
+        elif op == "delete":
+            removed += i2 - i1
+        else:
+            added += j2 - j1
+        if len(examples) < MAX_LISTED:
+            examples.append(_excerpt(" ".join(a[i1:i2]), " ".join(b[j1:j2])))
+    counts = "，".join(f"{word}{n}段" for word, n in (("修改", changed), ("新增", added), ("删除", removed)) if n)
+    return {"changed": changed, "added": added, "removed": removed, "examples": examples,
+            "summary": f"正文{counts}"}
+
+
+def _excerpt(old: str, new: str, width: int = 30) -> dict[str, str]:
+    """The first place where two texts differ, with a little context on both sides."""
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    lo = max(0, start - 10)
+
+    def cut(s: str) -> str:
+        piece = s[lo : min(len(s) - end + 10, lo + width + 20)]
+        return ("…" if lo else "") + piece + ("…" if lo + len(piece) < len(s) else "")
+
+    return {"old": cut(old), "new": cut(new)}
+
+
+def _canon(value: Any) -> Any:
+    """Whitespace and full-width/half-width differences do not make a change."""
+    if isinstance(value, str):
+        return "".join(value.split()).translate(_HALF)
+    return value
+
+
+_HALF = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
+# ---- YOY-005 -----------------------------------------------------------------------------------
+
+@register
+class Disappeared(HistRule):
+    """曾在门户网站上发现的年度报告已无法找到（页面被删除或撤下）。历年政府信息公开工作年度报告
+    应持续公开，不得删除。"""
+
+    id = "YOY-005"
+    severity = "warning"
+    templates = ALL_TEMPLATES
+
+    def build(self, entity: str, year: int, url: str, last_seen: str) -> Finding:
+        return self.finding(
+            f"{entity}{year}年度报告已从门户网站撤下（最后一次见到：{last_seen}），历年年度报告应保持公开。",
+            subject=url, entity=entity, year=year, url=url, last_seen=last_seen)
+
+
+# ---- entry points ------------------------------------------------------------------------------
+
+_CARRIED_OVER = CarriedOver()
+_CARRYING_COUNTS = CarryingCounts()
+_SAME_AS_LAST_YEAR = SameAsLastYear()
+_COPIED = CopiedFromPeer()
+_CHANGED = ChangedOnPortal()
+_DISAPPEARED = Disappeared()
+
+
+def check_history(report: ParsedReport, previous: ParsedReport | None,
+                  peers: Sequence[tuple[str, ParsedReport]], *,
+                  threshold: float = DEFAULT_THRESHOLD) -> list[Finding]:
+    """YOY-001/002/003 against the same body's previous-year report, TEXT-003 against each peer.
+
+    `peers` are (name, report) of other bodies' reports of the same year; the name is the one a
+    county official knows (it is quoted in the message and is the finding's subject).
+    """
+    _check_threshold(threshold)
+    findings: list[Finding] = []
+    if previous is not None:
+        for rule in (_CARRIED_OVER, _CARRYING_COUNTS):
+            if rule.applies_to(report):
+                findings.extend(rule.check(report, previous))
+        if _SAME_AS_LAST_YEAR.applies_to(report):
+            findings.extend(_SAME_AS_LAST_YEAR.check(report, previous, threshold))
+    if _COPIED.applies_to(report):
+        findings.extend(_COPIED.check(report, peers, threshold))
+    return findings
+
+
+def describe_change(old: ParsedReport, new: ParsedReport) -> Finding | None:
+    """YOY-004: what changed between two versions of a published report; None when nothing did."""
+    return _CHANGED.describe(old, new)
+
+
+def disappeared(entity: str, year: int, url: str, last_seen: str) -> Finding:
+    """YOY-005: a report seen before at `url` is gone from the portal."""
+    return _DISAPPEARED.build(entity, year, url, last_seen)
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+def _consecutive(report: ParsedReport, previous: ParsedReport) -> bool:
+    """Carried-over counts compare only with the year just before (when both years are known)."""
+    if report.year is None or previous.year is None:
+        return True
+    return previous.year == report.year - 1
+
+
+def _row(table: Any, key: str) -> list[Any] | None:
+    if not isinstance(table, dict):
+        return None
+    row = table.get(key)
+    if not isinstance(row, list | tuple) or len(row) != 7:
+        return None
+    return list(row)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return abs(a - b) < 1e-9
+    return a == b
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    if x is None:
+        return "空"
+    if isinstance(x, list):
+        return "至".join(_fmt(v) for v in x)
+    return str(x)
