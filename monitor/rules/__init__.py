@@ -1,3 +1,36 @@
-"""The rule catalogue (domain/rules.md). Importing this package registers every rule."""
+"""The rule catalogue (domain/rules.md). Importing this package registers every doc rule; the
+hist and sched rules register from monitor.history, monitor.deadlines and monitor.crawlhealth."""
 
+from __future__ import annotations
+
+import importlib
+
+from monitor.report import Finding, ParsedReport, finding_sort_key
+from monitor.rules import arithmetic, plausibility, structure, text, time  # noqa: F401
 from monitor.rules.base import DocRule, Rule, register, registry  # noqa: F401
+
+for _mod in ("monitor.history", "monitor.deadlines", "monitor.crawlhealth"):
+    try:
+        importlib.import_module(_mod)
+    except ModuleNotFoundError as exc:  # a module still being written must not break the rest
+        if exc.name != _mod:
+            raise
+
+
+def doc_rules() -> list[DocRule]:
+    return [cls() for cls in registry().values() if issubclass(cls, DocRule)]
+
+
+def run_doc_rules(report: ParsedReport) -> list[Finding]:
+    """Every doc-scope rule that applies to the report's template. A report without usable text
+    gets STRUCT-006 alone."""
+    out: list[Finding] = []
+    for rule in doc_rules():
+        if report.template is None and rule.id != "STRUCT-006":
+            continue
+        if not rule.applies_to(report):
+            continue
+        out.extend(rule.check(report))
+    if any(f.rule == "STRUCT-006" for f in out):
+        out = [f for f in out if f.rule == "STRUCT-006"]
+    return sorted(out, key=finding_sort_key)

@@ -1,0 +1,293 @@
+"""Due dates, and the deadline rules TIME-003 (late), TIME-004 (missing), TIME-005 (reminder).
+
+Due dates (domain/rules.md): report years ≤ 2018 — 03-31 of the next year for every body (2008
+条例); ≥ 2019 — 01-31 for departments, townships, streets (and other bodies), 03-31 for the county
+government (2019 条例 第四十九、五十条). A county's `deadlines` (county > city > province, see
+monitor.profiles) override these from `since_year` (default 2019) on. Dates are Asia/Shanghai
+calendar dates; a report is due by the end of its due day.
+
+`sweep()` evaluates every county (or some) for one report year in a few set-based queries:
+expected bodies × due dates × reports × crawl runs → the wanted findings, reconciled with the
+open ones (new, still firing, resolved). A body is expected in a year when the profile lists it
+(and `first_year` ≤ year < `retired_year`), or when it published a report in an earlier year and
+is not retired.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from monitor.clock import SHANGHAI, Clock, today_shanghai
+from monitor.report import Finding
+from monitor.rules.base import Rule, register
+from storage.models import County, CrawlRun, Entity, Report
+from storage.models import Finding as FindingRow
+from storage.repo import finding_row, sync_findings
+
+log = logging.getLogger(__name__)
+
+LAW_2008 = "03-31"
+LAW_2019 = {"county_gov": "03-31", "department": "01-31", "township": "01-31", "street": "01-31",
+            "other": "01-31"}
+DEFAULT_SINCE_YEAR = 2019
+DEFAULT_REMINDER_DAYS = 14
+SCHED_TIME_RULES = ("TIME-003", "TIME-004", "TIME-005")
+SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面发布时间", "listing": "栏目列表日期",
+                 "first_seen": "首次发现日期", "manual": "手工录入日期"}
+
+
+def due_date(kind: str, year: int, overrides: Mapping[str, Any] | None = None) -> date:
+    """The last day to publish the `year` report of a body of this kind."""
+    overrides = overrides or {}
+    if year >= int(overrides.get("since_year", DEFAULT_SINCE_YEAR)) and kind in overrides:
+        mmdd = str(overrides[kind])
+    elif year <= 2018:
+        mmdd = LAW_2008
+    else:
+        mmdd = LAW_2019.get(kind, LAW_2019["other"])
+    month, day = (int(x) for x in mmdd.split("-"))
+    return date(year + 1, month, day)
+
+
+def reminder_days(overrides: Mapping[str, Any] | None, default: int = DEFAULT_REMINDER_DAYS) -> int:
+    return int((overrides or {}).get("reminder_days", default))
+
+
+def shanghai_date(at: datetime) -> date:
+    return at.astimezone(SHANGHAI).date()
+
+
+def _source_label(source: str | None) -> str:
+    return SOURCE_LABELS.get(source or "", source or "未知来源")
+
+
+@register
+class LatePublication(Rule):
+    """年报公开时间晚于规定期限：2019年及以后年度的部门、乡镇（街道）年报应于次年1月31日前公开，
+    县级人民政府年报应于次年3月31日前公开（2018年及以前年度均为次年3月31日；省、市、县另有规定的从其规定）。
+    公开时间优先采用门户网站页面或栏目列表的发布日期，其次为首次发现日期。"""
+
+    id = "TIME-003"
+    severity = "warning"
+    scope = "sched"
+
+    def build(self, *, entity: str, year: int, due: date, published: date, source: str) -> Finding:
+        days = (published - due).days
+        return self.finding(
+            f"{entity}{year}年度报告于{published.isoformat()}公开（依据：{_source_label(source)}），"
+            f"晚于规定期限{due.isoformat()}，逾期{days}天。",
+            due_date=due.isoformat(), published_at=published.isoformat(), source=source,
+            days_late=days)
+
+
+@register
+class MissingReport(Rule):
+    """规定期限已过，且此后已成功检查门户网站，仍未发现该主体本年度的年报（应公开而未公开）。
+    门户被拦截或访问失败时不作此判断（见 CRAWL-001、CRAWL-002）。"""
+
+    id = "TIME-004"
+    severity = "error"
+    scope = "sched"
+
+    def build(self, *, entity: str, year: int, due: date, checked: date, today: date) -> Finding:
+        return self.finding(
+            f"{entity}{year}年度报告应于{due.isoformat()}前公开，{checked.isoformat()}检查门户网站仍未发现"
+            f"（已逾期{(today - due).days}天）。",
+            due_date=due.isoformat(), last_successful_crawl=checked.isoformat(),
+            days_overdue=(today - due).days)
+
+
+@register
+class DueSoon(Rule):
+    """提醒：年报公开期限临近（默认提前14天，可配置），该主体本年度年报尚未发现。"""
+
+    id = "TIME-005"
+    severity = "info"
+    scope = "sched"
+
+    def build(self, *, entity: str, year: int, due: date, today: date) -> Finding:
+        return self.finding(
+            f"提醒：{entity}{year}年度报告应于{due.isoformat()}前公开，还有{(due - today).days}天，目前尚未发现。",
+            due_date=due.isoformat(), days_left=(due - today).days)
+
+
+@dataclass(slots=True)
+class CrawlState:
+    """What the crawl runs say about a county's portal."""
+
+    last_ok: datetime | None = None  # the latest run that finished ok
+    last_status: str | None = None  # status of the latest finished run
+    last_finished: datetime | None = None
+
+
+@dataclass(slots=True)
+class Cell:
+    """One body × year, as the sweep and `status` see it."""
+
+    entity_id: int
+    entity: str
+    kind: str
+    county_code: str
+    year: int
+    due: date
+    report_id: int | None = None
+    published: date | None = None
+    published_source: str | None = None
+    state: str = "not_due"  # on_time | late | missing | blocked | reminder | not_due | unknown
+    finding: Finding | None = None
+    frozen: bool = False  # the portal's state is unknown: keep the open TIME-004 as it is
+
+
+def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Cell:
+    """Decide the cell's state and the sched finding it carries (pure: no database)."""
+    if cell.report_id is not None:
+        if cell.published is not None and cell.published > cell.due:
+            cell.state = "late"
+            cell.finding = LatePublication().build(entity=cell.entity, year=cell.year, due=cell.due,
+                                                   published=cell.published,
+                                                   source=cell.published_source or "first_seen")
+        else:
+            cell.state = "on_time"
+        return cell
+    if today <= cell.due:
+        if (cell.due - today).days <= remind_days:
+            cell.state = "reminder"
+            cell.finding = DueSoon().build(entity=cell.entity, year=cell.year, due=cell.due, today=today)
+        else:
+            cell.state = "not_due"
+        return cell
+    checked = shanghai_date(crawl.last_ok) if crawl.last_ok else None
+    latest_bad = crawl.last_status in ("blocked", "failed") and crawl.last_finished is not None \
+        and shanghai_date(crawl.last_finished) > cell.due
+    if latest_bad:
+        cell.state, cell.frozen = ("blocked" if crawl.last_status == "blocked" else "unknown"), True
+    elif checked is not None and checked > cell.due:
+        cell.state = "missing"
+        cell.finding = MissingReport().build(entity=cell.entity, year=cell.year, due=cell.due,
+                                             checked=checked, today=today)
+    else:
+        cell.state = "unknown"  # due, but no successful crawl since: nothing can be said yet
+    return cell
+
+
+def crawl_states(session: Session, county_codes: Iterable[str] | None = None) -> dict[str, CrawlState]:
+    """Per county: when the latest ok run finished, and the latest finished run (grouped queries)."""
+    codes = list(county_codes) if county_codes is not None else None
+    finished = CrawlRun.finished_at.is_not(None)
+    scope = CrawlRun.county_code.in_(codes) if codes is not None else finished
+    states: dict[str, CrawlState] = {}
+    ok_q = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at))
+            .where(CrawlRun.status == "ok", finished, scope).group_by(CrawlRun.county_code))
+    for code, at in session.execute(ok_q):
+        states.setdefault(code, CrawlState()).last_ok = at
+    latest = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at).label("at"))
+              .where(finished, scope).group_by(CrawlRun.county_code).subquery())
+    last_q = (select(CrawlRun.county_code, CrawlRun.finished_at, CrawlRun.status)
+              .join(latest, and_(latest.c.county_code == CrawlRun.county_code,
+                                 latest.c.at == CrawlRun.finished_at)))
+    for code, at, status in session.execute(last_q):
+        st = states.setdefault(code, CrawlState())
+        st.last_finished, st.last_status = at, status
+    return states
+
+
+def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | None = None,
+                   ) -> list[tuple[Cell, dict[str, Any] | None]]:
+    """Every (expected or reporting) body of the year with its report, in one query."""
+    earlier = aliased(Report)
+    published_before = exists().where(earlier.entity_id == Entity.id, earlier.year < year)
+    q = (select(Entity.id, Entity.name, Entity.kind, Entity.county_code, County.deadlines,
+                Report.id, Report.published_at, Report.published_source, Report.first_seen_at)
+         .join(County, County.code == Entity.county_code)
+         .outerjoin(Report, and_(Report.entity_id == Entity.id, Report.year == year))
+         .where(or_(Report.id.is_not(None),
+                    and_(or_(Entity.discovered.is_(False), published_before),
+                         or_(Entity.first_year.is_(None), Entity.first_year <= year),
+                         or_(Entity.retired_year.is_(None), Entity.retired_year > year)))))
+    if county_codes is not None:
+        q = q.where(Entity.county_code.in_(list(county_codes)))
+    out = []
+    for eid, name, kind, code, overrides, rid, pub, src, first_seen in session.execute(q):
+        cell = Cell(entity_id=eid, entity=name, kind=kind, county_code=code, year=year,
+                    due=due_date(kind, year, overrides), report_id=rid)
+        if rid is not None:
+            if pub is not None:
+                cell.published, cell.published_source = pub, src or "page"
+            else:
+                cell.published, cell.published_source = shanghai_date(first_seen), "first_seen"
+        out.append((cell, overrides))
+    return out
+
+
+@dataclass(slots=True)
+class SweepResult:
+    year: int
+    cells: int = 0
+    new: int = 0
+    resolved: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+
+
+def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[str] | None = None,
+             *, default_reminder_days: int = DEFAULT_REMINDER_DAYS) -> SweepResult:
+    """The sweep inside the caller's transaction."""
+    codes = list(county_codes) if county_codes is not None else None
+    today = today_shanghai(clock)
+    now = clock.now()
+    crawl = crawl_states(session, codes)
+    result = SweepResult(year=year)
+    wanted: list[dict[str, Any]] = []
+    keep: list[str] = []
+    for cell, overrides in cells_for_year(session, year, codes):
+        classify(cell, today, crawl.get(cell.county_code, CrawlState()),
+                 reminder_days(overrides, default_reminder_days))
+        result.cells += 1
+        result.states[cell.state] = result.states.get(cell.state, 0) + 1
+        if cell.frozen:
+            keep.append(MissingReport().finding("", subject="").fingerprint(cell.entity_id, year))
+        if cell.finding is not None:
+            wanted.append(finding_row(cell.finding, scope="sched", county_code=cell.county_code,
+                                      entity_id=cell.entity_id, year=year, report_id=cell.report_id))
+    owned = and_(FindingRow.rule_id.in_(SCHED_TIME_RULES), FindingRow.year == year)
+    if codes is not None:
+        owned = and_(owned, FindingRow.county_code.in_(codes))
+    result.new, result.resolved = sync_findings(session, wanted, owned, now=now, keep=keep,
+                                                refresh=False)
+    return result
+
+
+def sweep(session_factory: sessionmaker[Session], clock: Clock, year: int,
+          county_codes: Iterable[str] | None = None, *,
+          default_reminder_days: int = DEFAULT_REMINDER_DAYS, crawl_failure_threshold: int = 2,
+          ) -> SweepResult:
+    """The daily deadline sweep for one report year (all counties, or some), plus crawl health,
+    in one transaction."""
+    from monitor import crawlhealth
+
+    with session_factory() as s, s.begin():
+        result = evaluate(s, clock, year, county_codes, default_reminder_days=default_reminder_days)
+        crawlhealth.evaluate(s, clock, county_codes, threshold=crawl_failure_threshold)
+    log.info("deadline sweep", extra={"year": year, "cells": result.cells, "new": result.new,
+                                      "resolved": result.resolved})
+    return result
+
+
+def season_year(clock: Clock) -> int:
+    """The report year whose deadlines fall in the current calendar year."""
+    return today_shanghai(clock).year - 1
+
+
+def reminder_window(due: date, days: int) -> tuple[date, date]:
+    return due - timedelta(days=days), due
+
+
+__all__ = ["due_date", "reminder_days", "classify", "Cell", "CrawlState", "crawl_states",
+           "cells_for_year", "evaluate", "sweep", "SweepResult", "season_year", "LatePublication",
+           "MissingReport", "DueSoon"]

@@ -1,0 +1,434 @@
+"""HTML pages: decode, find the report body among the portal chrome, walk it into blocks.
+
+* Encoding: the declared charsets (BOM, HTTP header, <meta>) are tried strictly in that order,
+  then detection; gb2312/gbk are read as gb18030. A wrong header (utf-8 on a GBK page) falls
+  through to the next candidate instead of producing mojibake.
+* Body: known CMS containers first (TRS ``div.TRS_Editor``, ``#zoom``, Hanweb ``#UCAP-CONTENT``…),
+  else the element that collects the most non-link text (a Readability-style score).
+* Tables: only leaf data tables become `Table`s (rowspan/colspan expanded, Word's empty spacer
+  rows and columns dropped); a layout table (one holding tables, or one column of prose) is read
+  as content. Cell lines (<br>, <p>) are joined without a space between CJK text.
+* Page facts into meta: title, page_title, published_at + published_source, images,
+  images_in_tables, encoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from monitor.document import Block, Document, Paragraph, Table
+
+from ._util import drop_cjk_padding, join_lines
+from .encoding import (
+    bom_encoding,
+    charset_from_content_type,
+    decode_strict,
+    detect,
+    normalise_charset,
+    strip_bom,
+)
+
+logger = logging.getLogger(__name__)
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_WS = re.compile(r"\s+")
+_DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button",
+         "textarea", "input", "svg", "canvas", "map", "audio", "video")
+_BLOCK = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre section article header footer nav aside "
+    "center form fieldset address figure figcaption main hr caption tr td th tbody thead tfoot".split()
+)
+_INLINE_SKIP = frozenset("a".split())
+# Known report containers of the CMSs Chinese portals run, best first: (attribute, value).
+_KNOWN_CONTAINERS = (
+    ("class", "trs_editor"), ("class", "trs_ueditor"), ("id", "zoom"), ("id", "ucap-content"),
+    ("class", "article-content"), ("class", "bt-article"), ("class", "wzcon"), ("class", "news_cont"),
+    ("id", "js_content"), ("class", "pages_content"), ("class", "view"), ("id", "content"),
+    ("class", "zw"), ("id", "zw"), ("class", "article"), ("id", "article"), ("class", "content"),
+)
+_MIN_BODY_CHARS = 40
+_LAYOUT_CELL_CHARS = 200
+_DATE_META_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "published_time", "article:published_time")
+_DATE_TEXT = re.compile(
+    r"(?:发布时间|发布日期|公开日期|发文日期)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+_DATE_ANY = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
+
+
+def read_html(data: bytes, *, source: str | None = None, content_type: str | None = None) -> Document:
+    text, encoding = decode_html(data, content_type)
+    meta: dict[str, object] = {"encoding": encoding}
+    root = _parse(text)
+    if root is None:
+        logger.info("no HTML document in %s", source)
+        return Document(blocks=[], format="html", meta=meta)
+    _clean(root)
+    meta.update(page_meta(root))
+    body = find_body(root)
+    walker = _Walker()
+    try:
+        walker.block(body)
+        walker.flush()
+    except RecursionError:  # pathological nesting: keep the text, lose the structure
+        logger.warning("HTML nesting too deep in %s; reading text only", source)
+        walker = _Walker()
+        for line in body.text_content().splitlines():
+            walker.line.append(line)
+            walker.flush()
+    headline = _headline(root, body)
+    if headline:
+        meta["title"] = headline
+    meta["images"] = walker.images
+    meta["images_in_tables"] = walker.images_in_tables
+    return Document(blocks=walker.blocks, format="html", meta=meta)
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    candidates = [bom_encoding(data), charset_from_content_type(content_type), _meta_charset(data)]
+    raw = strip_bom(data)
+    for enc in candidates:
+        if enc:
+            text = decode_strict(raw, enc)
+            if text is not None:
+                return text, enc
+    enc = detect(raw)
+    fallback = next((c for c in candidates if c), enc)
+    text = decode_strict(raw, enc)
+    if text is not None:
+        return text, enc
+    return raw.decode(fallback, errors="replace"), fallback
+
+
+def _meta_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:8192])
+    return normalise_charset(m.group(1).decode("ascii", "ignore")) if m else None
+
+
+def _parse(text: str) -> lxml.html.HtmlElement | None:
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    if not text.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        logger.info("unparseable HTML: %s", exc)
+        return None
+    return root
+
+
+def _clean(root: lxml.html.HtmlElement) -> None:
+    for el in list(root.iter(*_DROP)):
+        el.drop_tree()
+    for el in root.xpath("//*[@style][contains(translate(@style, ' ', ''), 'display:none')]"):
+        if el.getparent() is not None and el.tag not in ("tr", "td"):
+            el.drop_tree()
+
+
+# --- page facts -----------------------------------------------------------------------------
+
+def page_meta(root: lxml.html.HtmlElement) -> dict[str, object]:
+    meta: dict[str, object] = {}
+    title = root.find(".//title")
+    if title is not None:
+        text = _clean_text(title.text_content())
+        if text:
+            meta["page_title"] = meta["title"] = text
+    published = _date_from_meta(root)
+    if published:
+        meta["published_at"], meta["published_source"] = published, "page_meta"
+    else:
+        published = _date_from_text(root)
+        if published:
+            meta["published_at"], meta["published_source"] = published, "page_text"
+    return meta
+
+
+def _date_from_meta(root: lxml.html.HtmlElement) -> str | None:
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or "").strip().lower()
+        if name in _DATE_META_NAMES:
+            m = _DATE_ANY.search(el.get("content") or "")
+            date = _iso(m) if m else None
+            if date:
+                return date
+    return None
+
+
+def _date_from_text(root: lxml.html.HtmlElement) -> str | None:
+    body = root.body if root.find("body") is not None else root
+    text = "".join(body.itertext())
+    for m in _DATE_TEXT.finditer(text):
+        date = _iso(m)
+        if date:
+            return date
+    return None
+
+
+def _iso(m: re.Match[str]) -> str | None:
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        return None
+
+
+def _headline(root: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> str | None:
+    """The article's own title: a heading naming a report, else the body's first heading."""
+    headings = [h for h in root.iter("h1", "h2", "h3") if _clean_text(h.text_content())]
+    for h in headings:
+        text = _clean_text(h.text_content())
+        if _REPORT_TITLE.search(text) and len(text) <= 80:
+            return text
+    for h in body.iter("h1"):
+        text = _clean_text(h.text_content())
+        if text:
+            return text
+    return None
+
+
+# --- body -----------------------------------------------------------------------------------
+
+def find_body(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    page = root.find("body")
+    if page is None:
+        page = root
+    known = _known_container(page)
+    if known is not None:
+        return known
+    best = _densest(page)
+    return best if best is not None else page
+
+
+def _known_container(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    found: dict[tuple[str, str], lxml.html.HtmlElement] = {}
+    generic: list[lxml.html.HtmlElement] = []
+    for el in page.iter():
+        if not isinstance(el.tag, str):
+            continue
+        el_id = (el.get("id") or "").strip().lower()
+        classes = (el.get("class") or "").lower().split()
+        for key in [("id", el_id)] + [("class", c) for c in classes]:
+            if key in _KNOWN_CONTAINERS and key not in found and _has_content(el):
+                found[key] = el
+        if any("content" in c for c in classes) and _has_content(el):
+            generic.append(el)
+    for key in _KNOWN_CONTAINERS:
+        if key in found:
+            return found[key]
+    if generic:
+        return max(generic, key=_content_score)
+    return None
+
+
+def _has_content(el: lxml.html.HtmlElement) -> bool:
+    return el.find(".//table") is not None or len(_WS.sub("", el.text_content())) >= _MIN_BODY_CHARS
+
+
+def _content_score(el: lxml.html.HtmlElement) -> int:
+    link_text = sum(len(_WS.sub("", a.text_content())) for a in el.iter("a"))
+    return len(_WS.sub("", el.text_content())) - 2 * link_text
+
+
+def _densest(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """Readability-style: text outside links counts for its block's parent (and half for the
+    grandparent); a table counts as one block."""
+    scores: dict[lxml.html.HtmlElement, float] = defaultdict(float)
+    for el in page.iter():
+        if not isinstance(el.tag, str) or el.tag in _INLINE_SKIP:
+            continue
+        own = len(_WS.sub("", el.text or "")) + sum(len(_WS.sub("", c.tail or "")) for c in el)
+        if not own:
+            continue
+        target = _block_of(el)
+        parent = target.getparent()
+        if parent is None:
+            continue
+        scores[parent] += own
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] += own / 2
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    while best.tag in ("td", "th", "tr", "tbody", "thead", "tfoot") and best.getparent() is not None:
+        best = best.getparent()
+    return best
+
+
+def _block_of(el: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    target = el
+    while target.tag not in _BLOCK and target.getparent() is not None:
+        target = target.getparent()
+    if target.tag in ("td", "th", "tr", "caption"):
+        table = next(target.iterancestors("table"), None)
+        if table is not None:
+            return table
+    return target
+
+
+# --- walking --------------------------------------------------------------------------------
+
+def _clean_text(text: str) -> str:
+    return drop_cjk_padding(_WS.sub(" ", text)).strip()
+
+
+@dataclass
+class _Walker:
+    blocks: list[Block] = field(default_factory=list)
+    line: list[str] = field(default_factory=list)
+    images: int = 0
+    images_in_tables: int = 0
+    tables: int = 0
+
+    def flush(self) -> None:
+        text = _clean_text("".join(self.line))
+        self.line = []
+        if text:
+            self.blocks.append(Paragraph(text))
+
+    def block(self, el: lxml.html.HtmlElement) -> None:
+        """Walk an element's content (its own text, children and their tails)."""
+        if el.text:
+            self.line.append(el.text)
+        for child in el:
+            self.node(child)
+            if child.tail:
+                self.line.append(child.tail)
+
+    def node(self, el: lxml.html.HtmlElement) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            return
+        if tag == "br":
+            self.flush()
+        elif tag == "img":
+            self.images += 1
+        elif tag == "table":
+            self.flush()
+            self.table(el)
+        elif tag in _BLOCK:
+            self.flush()
+            self.block(el)
+            self.flush()
+        else:
+            self.block(el)
+
+    def table(self, tbl: lxml.html.HtmlElement) -> None:
+        rows = _rows(tbl)
+        if any(cell.find(".//table") is not None for tr in rows for cell in _cells(tr)):
+            self._layout(rows)  # a table of tables: only the leaves are data
+            return
+        grid, images = _grid(rows)
+        if _is_layout(grid):
+            self._layout(rows)
+            return
+        self.images += images
+        self.images_in_tables += images
+        if grid:
+            self.tables += 1
+            self.blocks.append(Table(rows=grid, origin=f"html:table[{self.tables}]"))
+
+    def _layout(self, rows: list[lxml.html.HtmlElement]) -> None:
+        for tr in rows:
+            for cell in _cells(tr):
+                self.flush()
+                self.block(cell)
+                self.flush()
+
+
+def _rows(tbl: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    rows: list[lxml.html.HtmlElement] = []
+    for child in tbl:
+        if child.tag == "tr":
+            rows.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(c for c in child if c.tag == "tr")
+    return rows
+
+
+def _cells(tr: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    return [c for c in tr if c.tag in ("td", "th")]
+
+
+def _span(value: str | None, limit: int) -> int:
+    try:
+        n = int(re.sub(r"[^0-9]", "", value or "") or 1)
+    except ValueError:
+        return 1
+    return max(1, min(n if n else limit, limit))
+
+
+def _grid(rows: list[lxml.html.HtmlElement]) -> tuple[list[list[str]], int]:
+    """Expand rowspan/colspan into a rectangular grid; returns (grid, images in cells)."""
+    taken: dict[tuple[int, int], str] = {}
+    images = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in _cells(tr):
+            while (r, c) in taken:
+                c += 1
+            rs = _span(cell.get("rowspan"), len(rows) - r)
+            cs = _span(cell.get("colspan"), 100)
+            text, imgs = _cell_text(cell)
+            images += imgs
+            for dr in range(rs):
+                for dc in range(cs):
+                    taken[(r + dr, c + dc)] = text
+            c += cs
+    width = max((k[1] + 1 for k in taken), default=0)
+    grid = [[taken.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+    return _drop_empty(grid), images
+
+
+def _drop_empty(grid: list[list[str]]) -> list[list[str]]:
+    """Word's spacer rows/columns (empty everywhere) carry nothing."""
+    grid = [row for row in grid if any(row)]
+    if not grid:
+        return []
+    keep = [c for c in range(len(grid[0])) if any(row[c] for row in grid)]
+    return [[row[c] for c in keep] for row in grid]
+
+
+def _cell_text(cell: lxml.html.HtmlElement) -> tuple[str, int]:
+    lines: list[str] = [""]
+    images = 0
+
+    def visit(el: lxml.html.HtmlElement) -> None:
+        nonlocal images
+        if el.text:
+            lines[-1] += el.text
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):
+                if tag == "img":
+                    images += 1
+                if tag == "br" or tag in _BLOCK:
+                    lines.append("")
+                visit(child)
+                if tag in _BLOCK:
+                    lines.append("")
+            if child.tail:
+                lines[-1] += child.tail
+
+    visit(cell)
+    return join_lines([_clean_text(line) for line in lines]), images
+
+
+def _is_layout(grid: list[list[str]]) -> bool:
+    """A leaf table that is page layout rather than data: a single column, or prose in a cell."""
+    if not grid:
+        return False
+    if len(grid[0]) == 1:
+        return True
+    return any(len(cell) > _LAYOUT_CELL_CHARS for row in grid for cell in row)

@@ -1,0 +1,654 @@
+"""Document → ParsedReport.
+
+The parser linearises the document into *lines* (a paragraph, or one table row) and walks them
+once, keeping the section it is in and a *pending label* (text seen since the last row of
+numbers). A line that ends in numbers is a table row: its label is the pending text plus its own
+text cells, and it is matched against the row declarations of the template (monitor/templates).
+This one mechanism reads grids from HTML/DOCX, one-cell-per-line text, tab-separated text and
+PDF lines whose labels are wrapped or split one character per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from monitor.document import Document, Paragraph, Table
+from monitor.report import ParsedReport, Section
+from monitor.templates import (TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template,
+                               template_for_year)
+from monitor.templates.defs import MODERN_HEADINGS, SECTIONS
+from monitor.textnorm import Cell, cn_number, find_dates, norm, parse_cell, squash
+
+log = logging.getLogger(__name__)
+
+PARSER_VERSION = "1"
+
+# A pending label longer than this is prose, not a wrapped row label.
+_MAX_LABEL = 160
+_HEADING = re.compile(
+    r"^(?P<num>[一二三四五六七八九十]{1,2}\s*[、.,，．]|[0-9]{1,2}\s*[、，,．](?![0-9])|[0-9]{1,2}\.(?![0-9])"
+    r"|第[一二三四五六七八九十]{1,2}部分[、:：．.]?)\s*(?P<title>\S.{0,48})$")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年\s*度?")
+_REPORT_WORDS = re.compile(
+    r"(?:人民政府|政府)?(?:信息公开|政务公开)?(?:信息公开)?工?作?(?:年度)?(?:工作)?(?:报告|年报)(?:的?公告)?$")
+_REGION_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{1,7}?(?:省|自治区|市|自治州|地区|州|盟|区|县|旗)")
+_TOWNSHIP = re.compile(r"(镇|乡|街道)(?:人民政府|政府|办事处)?$")
+
+
+@dataclass(slots=True)
+class Line:
+    """A paragraph or a table row, split into its label and its trailing numeric cells."""
+
+    label: str  # normalised text of the non-numeric cells
+    values: list[Cell]
+    raw: str  # for quoting
+    block: int
+    is_paragraph: bool
+
+
+@dataclass
+class _State:
+    template: Template
+    tables: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    req_pos: int = 0
+    req_ncols: int = 7
+    req_started: bool = False
+    req_done: bool = False
+    review_values: list[Cell] = field(default_factory=list)
+    review_rows: dict[str, list[Cell]] = field(default_factory=dict)
+
+
+def parse_document(doc: Document, *, title_hint: str | None = None,
+                   year_hint: int | None = None, entity_hint: str | None = None) -> ParsedReport:
+    report = ParsedReport(format=doc.format)
+    report.notes["images_in_tables"] = int(doc.meta.get("images_in_tables", 0) or 0)
+    if doc.meta.get("unusable") or doc.is_empty():
+        report.notes["unusable"] = doc.meta.get("unusable") or "文档为空"
+        return report
+
+    lines = _linearise(doc)
+    paragraphs = [(i, b.text) for i, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
+    report.prose = [squash(t) for _, t in paragraphs if t.strip()]
+    full_norm = norm(doc.plain_text())
+
+    report.title = _find_title(paragraphs) or doc.meta.get("title") or title_hint
+    title_year = _year_from(report.title)
+    report.sections = _find_sections(doc)
+    report.period = _find_period(report.prose)
+    report.year = title_year or _year_from(title_hint) or year_hint or _period_year(report.period)
+    report.entity = (_entity_from_title(report.title) or _entity_from_title(title_hint)
+                     or entity_hint or _entity_from_signature(report.prose))
+    report.published_at = _find_signature_date(doc)
+    report.template, signals = _detect_template(full_norm, report.sections, report.year)
+    report.notes["template_signals"] = signals
+    report.notes["title_year"] = title_year
+    report.notes["looks_like_report"] = _looks_like_report(full_norm, report)
+    if doc.meta.get("published_at"):
+        report.notes["page_published_at"] = doc.meta["published_at"]
+        report.notes["page_published_source"] = doc.meta.get("published_source")
+
+    if report.template in ("2019", "2021"):
+        state = _State(TEMPLATES[report.template])
+        _walk_tables(lines, report.sections, state)
+        report.tables = state.tables
+        report.notes.update(state.notes)
+    report.narrative = _narrative(report.prose)
+    return report
+
+
+# ---- linearisation -------------------------------------------------------------------------------
+
+def _linearise(doc: Document) -> list[Line]:
+    lines: list[Line] = []
+    for bi, block in enumerate(doc.blocks):
+        if isinstance(block, Paragraph):
+            if block.text.strip():
+                lines.append(_paragraph_line(block.text, bi))
+        elif isinstance(block, Table):
+            for row in block.rows:
+                line = _row_line(row, bi)
+                if line is not None:
+                    lines.append(line)
+    return lines
+
+
+def _paragraph_line(text: str, block: int) -> Line:
+    """A paragraph may be a table row flattened to text (PDF): split off its trailing numbers."""
+    tokens = text.split()
+    i = len(tokens)
+    while i > 0 and parse_cell(tokens[i - 1]) is not None:
+        i -= 1
+    values = [c for c in (parse_cell(t) for t in tokens[i:]) if c is not None]
+    if "。" in text or not values:
+        return Line(norm(text), [], text, block, True)
+    return Line(norm("".join(tokens[:i])), values, text, block, True)
+
+
+def _row_line(row: list[str], block: int) -> Line | None:
+    cells: list[str] = []
+    for c in row:
+        # Expanded colspans repeat a label; keep it once. Numbers are never merged.
+        if cells and c == cells[-1] and c.strip() and parse_cell(c) is None:
+            continue
+        cells.append(c)
+    if not any(c.strip() for c in cells):
+        return None
+    values: list[Cell] = []
+    i = len(cells)
+    while i > 0:
+        cell = parse_cell(cells[i - 1])
+        if cell is None:
+            break
+        values.insert(0, cell)
+        i -= 1
+    label = norm("".join(cells[:i]))
+    if not label and not any(v.raw for v in values):
+        return None
+    raw = " | ".join(c.strip() for c in row if c.strip())
+    return Line(label, values, raw, block, False)
+
+
+# ---- title, entity, year, dates ------------------------------------------------------------------
+
+def _find_title(paragraphs: list[tuple[int, str]]) -> str | None:
+    head = [t.strip() for _, t in paragraphs[:4] if t.strip()]
+    for i, text in enumerate(head[:3]):
+        if len(text) > 70:
+            break
+        if re.search(r"报告|年报", text):
+            parts = [p for p in head[:i] if len(p) <= 40 and not _HEADING.match(p)] + [text]
+            return squash("".join(parts))
+    return None
+
+
+def _year_from(text: str | None) -> int | None:
+    if not text:
+        return None
+    m = _YEAR_IN_TITLE.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _entity_from_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    t = norm(title)
+    t = re.sub(r"^关于(?:印发|公布|发布)?", "", t)
+    t = _YEAR_IN_TITLE.sub("", t, count=1)
+    t = re.sub(r"[(\[].*?[)\]]", "", t)
+    t = _REPORT_WORDS.sub("", t)
+    t = re.sub(r"(?:政府信息公开|政务公开|信息公开)$", "", t)
+    return canonical_entity(t) if len(t) >= 2 else None
+
+
+def canonical_entity(name: str) -> str:
+    """The short name of a body: "沈阳市辽中区刘二堡镇人民政府" → "刘二堡镇"; departments and
+    county governments are kept as written."""
+    name = norm(name).strip("的:：")
+    if _TOWNSHIP.search(name):
+        name = _TOWNSHIP.sub(r"\1", name)
+        while True:
+            m = _REGION_PREFIX.match(name)
+            if not m or not _TOWNSHIP.search(name[m.end():]) or len(name) - m.end() < 2:
+                break
+            name = name[m.end():]
+    return name
+
+
+def _entity_from_signature(prose: list[str]) -> str | None:
+    for text in reversed(prose[-6:]):
+        t = norm(text)
+        for d, s, e in find_dates(text):
+            t = norm(text[:s] + text[e:])
+        if 2 <= len(t) <= 30 and re.search(r"(镇|乡|街道|政府|局|委|办|办公室|中心)$", t):
+            return canonical_entity(t)
+    return None
+
+
+def _find_signature_date(doc: Document) -> str | None:
+    tail: list[str] = []
+    for b in reversed(doc.blocks):
+        if isinstance(b, Table):
+            break
+        if isinstance(b, Paragraph) and b.text.strip():
+            tail.append(b.text)
+        if len(tail) >= 8:
+            break
+    for text in tail:  # from the end
+        if len(text.strip()) > 60:
+            continue
+        dates = find_dates(text)
+        if dates:
+            d, s, e = dates[-1]
+            rest = norm(text[:s] + text[e:])
+            if len(rest) <= 30 and "统计" not in rest:
+                return d.isoformat()
+    return None
+
+
+_PERIOD = re.compile(
+    r"统计期限[^0-9]{0,8}?(?P<y1>(?:19|20)\d{2})年(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?"
+    r"[^0-9]{0,6}?(?:(?P<y2>(?:19|20)\d{2})年)?(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日")
+_PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,8}?(?P<y>(?:19|20)\d{2})年度?(?:全年)?")
+
+
+def _find_period(prose: list[str]) -> list[str | None] | None:
+    for text in prose:
+        t = norm(text)
+        if "统计期限" not in t and "统计时限" not in t:
+            continue
+        t = t.replace("统计时限", "统计期限")
+        m = _PERIOD.search(t)
+        if m:
+            y1 = int(m["y1"])
+            y2 = int(m["y2"]) if m["y2"] else y1
+            try:
+                return [date(y1, int(m["m1"]), int(m["d1"])).isoformat(),
+                        date(y2, int(m["m2"]), int(m["d2"])).isoformat()]
+            except ValueError:
+                return [None, None]
+        m = _PERIOD_YEAR.search(t)
+        if m:
+            y = int(m["y"])
+            return [date(y, 1, 1).isoformat(), date(y, 12, 31).isoformat()]
+        return [None, None]  # stated, but not in a form we read
+    return None
+
+
+def _period_year(period: list[str | None] | None) -> int | None:
+    if period and period[1]:
+        return int(period[1][:4])
+    return None
+
+
+# ---- sections --------------------------------------------------------------------------------------
+
+def _find_sections(doc: Document) -> list[Section]:
+    candidates: dict[str, tuple[int, Section]] = {}
+    order: list[int] = []
+    for bi, b in enumerate(doc.blocks):
+        if not isinstance(b, Paragraph):
+            continue
+        text = b.text.strip()
+        if not text or len(text) > 60:
+            continue
+        heading = _heading(text, bi)
+        if heading is None:
+            continue
+        rank = 0 if re.match(r"^[一二三四五六七八九十]", heading.number) else 1
+        old = candidates.get(heading.key)
+        if old is None or rank < old[0]:
+            candidates[heading.key] = (rank, heading)
+        order.append(bi)
+    sections = sorted((s for _, s in candidates.values()), key=lambda s: s.position)
+    # Every section's prose runs to the next top-level heading of any kind.
+    boundaries = sorted(set(order) | {s.position for s in sections})
+    for s in sections:
+        nxt = next((p for p in boundaries if p > s.position), len(doc.blocks))
+        s.text = "\n".join(squash(b.text) for b in doc.blocks[s.position + 1:nxt]
+                           if isinstance(b, Paragraph) and b.text.strip())
+    return sections
+
+
+def _heading(text: str, position: int) -> Section | None:
+    t = squash(text)
+    m = _HEADING.match(t)
+    if m:
+        number, title = m["num"].replace(" ", ""), m["title"].strip()
+        if "。" in title.rstrip("。") or len(norm(title)) > 40:
+            return None
+    elif len(norm(t)) <= 16:
+        number, title = "", t
+    else:
+        return None
+    decl = _section_decl(norm(title), bare=not number)
+    if decl is None:
+        return None
+    return Section(key=decl.key, number=number, title=squash(text), position=position)
+
+
+def _section_decl(title: str, *, bare: bool) -> SectionDecl | None:
+    for decl in SECTIONS:
+        if bare:
+            if title.rstrip(":：") == decl.label:
+                return decl
+        elif any(re.search(p, title) for p in decl.patterns):
+            return decl
+    return None
+
+
+def section_number_value(number: str) -> tuple[int | None, bool]:
+    """("五、") → (5, False); ("5、") → (5, True): the value and whether it is Arabic."""
+    m = re.match(r"^第?([一二三四五六七八九十]+|[0-9]+)", number)
+    if not m:
+        return None, False
+    return cn_number(m.group(1)), m.group(1).isdigit()
+
+
+# ---- template --------------------------------------------------------------------------------------
+
+def _detect_template(text: str, sections: list[Section], year: int | None) -> tuple[str, dict[str, int]]:
+    signals = {
+        "2019": sum(1 for m in TEMPLATES["2019"].markers if norm(m) in text),
+        "2021": sum(1 for m in TEMPLATES["2021"].markers if norm(m) in text),
+        "requests_table": sum(1 for p in ("本年新收", "上年结转", "予以公开", "结转下年度", "不予处理")
+                              if p in text),
+        "modern_headings": sum(1 for s in sections if any(re.search(p, norm(s.title))
+                                                          for p in MODERN_HEADINGS)),
+    }
+    if signals["2021"] >= 2 and signals["2021"] >= signals["2019"]:
+        return "2021", signals
+    if signals["2019"] >= 2:
+        return "2019", signals
+    if signals["requests_table"] >= 3 or signals["modern_headings"] >= 2:
+        fallback = template_for_year(year).id if year else "2021"
+        return ("2019" if fallback == "2008" else fallback), signals
+    return "2008", signals
+
+
+def _looks_like_report(text: str, report: ParsedReport) -> bool:
+    return bool(report.sections) or "信息公开" in text or "政务公开" in text
+
+
+# ---- tables ----------------------------------------------------------------------------------------
+
+def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None:
+    section_at = sorted((s.position, s.key) for s in sections)
+    pending: list[str] = []
+    for line in lines:
+        current = _section_for(line.block, section_at)
+        if line.is_paragraph and (not line.values) and _is_prose(line):
+            pending = []
+            continue
+        if line.values and all(v.raw == "" for v in line.values) and not _blank_row_is_data(line, st):
+            line = Line(line.label, [], line.raw, line.block, line.is_paragraph)
+        if not line.values:
+            pending.append(line.label)
+            if sum(map(len, pending)) > _MAX_LABEL:
+                pending = pending[-4:]
+            continue
+        label = "".join(pending) + line.label
+        header = "".join(pending)
+        pending = []
+        _take_row(line, label, header, current, st)
+    _finish_review(st)
+    _finish_requests(st)
+
+
+def _blank_row_is_data(line: Line, st: _State) -> bool:
+    """A row whose number cells are all empty is data (to be reported by STRUCT-007) only when its
+    own label names a row; otherwise it is header padding."""
+    if not line.label:
+        return False
+    if st.req_started and not st.req_done and _match_request_row(line.label, st):
+        return True
+    act = _match_active_row(line.label, st)
+    return act is not None and act[1] == len(line.label)
+
+
+def _section_for(block: int, section_at: list[tuple[int, str]]) -> str | None:
+    current = None
+    for pos, key in section_at:
+        if pos <= block:
+            current = key
+        else:
+            break
+    return current
+
+
+def _is_prose(line: Line) -> bool:
+    return "。" in line.raw or len(line.label) > 60 or bool(_HEADING.match(squash(line.raw)))
+
+
+def _take_row(line: Line, label: str, header: str, section: str | None, st: _State) -> None:
+    if section == "review_litigation" or st.req_done:
+        if section in (None, "requests", "review_litigation"):
+            _store_review(line, label, st)
+        return
+    req = _match_request_row(label, st)
+    act = None if (st.req_started and section != "active") else _match_active_row(label, st)
+    if act and (not req or act[1] >= req[1]):
+        _store_active(act[0], line, label, header, st)
+    elif req:
+        _store_request(req[0], line, label, header, st)
+    elif "行政复议" in header or "行政诉讼" in header:
+        _store_review(line, label, st)
+
+
+def _last_match_end(patterns: tuple[str, ...], label: str) -> int:
+    best = -1
+    for p in patterns:
+        for m in re.finditer(p, label):
+            best = max(best, m.end())
+    return best
+
+
+def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
+    if st.req_done:
+        return None
+    tpl = st.template
+    best: tuple[RowDecl, int] | None = None
+    for decl in tpl.request_subtotals:
+        if decl.key in st.tables.get("requests_subtotals", {}):
+            continue
+        end = _last_match_end(decl.patterns, label)
+        if end == len(label) and end > 0 and st.req_started:
+            best = (decl, end + 1)  # a label ending on the subtotal wins ties
+    for decl in tpl.requests[st.req_pos:]:
+        end = _last_match_end(decl.patterns, label)
+        if end > 0 and (best is None or end > best[1]):
+            best = (decl, end)
+    return best
+
+
+def _match_active_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
+    done = st.tables.get("active", {})
+    best: tuple[RowDecl, int] | None = None
+    for key, (_group, decl) in st.template.active_rows.items():
+        if key in done:
+            continue
+        end = _last_match_end(decl.patterns, label)
+        if end > 0 and (best is None or end > best[1]):
+            best = (decl, end)
+    return best
+
+
+def _fit(values: list[Cell], n: int) -> tuple[list[Cell], bool]:
+    """Exactly n cells: drop padding blanks (empty strings) around, else pad with blanks."""
+    vals = list(values)
+    while len(vals) > n and vals[-1].raw == "":
+        vals.pop()
+    while len(vals) > n and vals[0].raw == "":
+        vals.pop(0)
+    if len(vals) > n:
+        vals = vals[-n:]
+    ragged = len(vals) < n
+    while len(vals) < n:
+        vals.append(Cell(None, ""))
+    return vals, ragged
+
+
+def _record_variants(decl: RowDecl, label: str, table: str, st: _State) -> None:
+    for v in decl.variants:
+        m = re.search(v.pattern, label)
+        if m:
+            st.notes.setdefault("label_variants", []).append(
+                {"table": table, "row": decl.key, "found": m.group(0), "canonical": v.canonical,
+                 "label": label[-40:]})
+
+
+def _record_blanks(table: str, row: str, cells: list[Cell], columns: tuple[str, ...] | list[str],
+                   st: _State) -> None:
+    for col, c in zip(columns, cells, strict=False):
+        if c.blank:
+            st.notes.setdefault("blank_cells", []).append(
+                {"table": table, "row": row, "column": col, "raw": c.raw})
+
+
+def _store_active(decl: RowDecl, line: Line, label: str, header: str, st: _State) -> None:
+    group, _ = st.template.active_rows[decl.key]
+    cells, ragged = _fit(line.values, len(group.columns))
+    head = norm(header)
+    row: dict[str, int | float | None] = {}
+    for col, cell in zip(group.columns, cells, strict=True):
+        value = cell.value
+        if col.money and value is not None and _in_yuan(cell, col.label, head, group):
+            st.notes.setdefault("money_in_yuan", []).append(
+                {"table": "active", "row": decl.key, "column": col.key, "raw": cell.raw,
+                 "yuan": value, "wan_yuan": round(value / 10000, 6)})
+            value = round(value / 10000, 6)
+        elif col.money is False and value is not None and cell.unit in ("万元", "元"):
+            pass
+        row[col.key] = value
+        if not col.money and isinstance(value, float):
+            st.notes.setdefault("fractional_counts", []).append(
+                {"table": "active", "row": decl.key, "column": col.key, "raw": cell.raw})
+    if ragged:
+        st.notes.setdefault("ragged_rows", []).append({"table": "active", "row": decl.key})
+    st.tables.setdefault("active", {})[decl.key] = row
+    _record_variants(decl, label, "active", st)
+
+
+def _in_yuan(cell: Cell, col_label: str, header: str, group: GroupDecl) -> bool:
+    if cell.unit == "元":
+        return True
+    if cell.unit == "万元":
+        return False
+    # The header of the money column says 元 (and not 万元).
+    return bool(re.search(r"(?<!万)元\)?$|单位:元|\(元\)", header)) and "万元" not in header
+
+
+def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _State) -> None:
+    if not st.req_started:
+        st.req_started = True
+        if "小计" in norm(header):
+            st.req_ncols = 8
+    cells, ragged = _fit(line.values, st.req_ncols)
+    columns = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    if st.req_ncols == 8:
+        subtotal = cells.pop(6)
+        st.tables.setdefault("requests_org_subtotal", {})[decl.key] = subtotal.value
+        if subtotal.blank:
+            _record_blanks("requests", decl.key, [subtotal], ["法人或其他组织小计"], st)
+    values = [c.value for c in cells]
+    _record_blanks("requests", decl.key, cells, columns, st)
+    for col, c in zip(columns, cells, strict=True):
+        if isinstance(c.value, float):
+            st.notes.setdefault("fractional_counts", []).append(
+                {"table": "requests", "row": decl.key, "column": col, "raw": c.raw})
+    if ragged:
+        st.notes.setdefault("ragged_rows", []).append({"table": "requests", "row": decl.key})
+    if decl in st.template.request_subtotals:
+        st.tables.setdefault("requests_subtotals", {})[decl.key] = values
+        return
+    st.tables.setdefault("requests", {})[decl.key] = values
+    _record_variants(decl, label, "requests", st)
+    st.req_pos = st.template.requests.index(decl) + 1
+    if decl.key == "carried_forward":
+        st.req_done = True
+
+
+def _store_review(line: Line, label: str, st: _State) -> None:
+    for key, marker in (("litigation_after_review", "复议后起诉"), ("litigation_direct", "直接起诉")):
+        if label.endswith(marker) or (marker in label[-12:] and len(line.values) <= 5):
+            st.review_rows[key] = line.values
+            return
+    if label.endswith("行政复议") and len(line.values) <= 5:
+        st.review_rows["review"] = line.values
+        return
+    if len(st.review_values) < 15:
+        st.review_values.extend(v for v in line.values if v.raw or len(line.values) <= 15)
+
+
+def _finish_review(st: _State) -> None:
+    blocks = ("review", "litigation_direct", "litigation_after_review")
+    columns = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+    out: dict[str, list[int | float | None]] = {}
+    flat = list(st.review_values)
+    if len(flat) > 15:
+        flat, _ = _fit(flat, 15)
+    for i, key in enumerate(blocks):
+        cells = st.review_rows.get(key)
+        if cells is None and len(flat) >= 5 * (i + 1):
+            cells = flat[5 * i:5 * i + 5]
+        elif cells is None and len(flat) > 5 * i:
+            cells = flat[5 * i:]
+        if cells is None:
+            continue
+        cells, _ = _fit(cells, 5)
+        out[key] = [c.value for c in cells]
+        _record_blanks("review_litigation", key, cells, columns, st)
+    if out:
+        st.tables["review_litigation"] = out
+
+
+def _finish_requests(st: _State) -> None:
+    """Rows of a found table that were not found are null, never 0."""
+    st.notes["rows_found"] = {t: sorted(st.tables[t]) for t in ("active", "requests")
+                              if t in st.tables}
+    req = st.tables.get("requests")
+    if req is not None:
+        for decl in st.template.requests:
+            req.setdefault(decl.key, [None] * 7)
+    act = st.tables.get("active")
+    if act is not None:
+        for key, (group, _decl) in st.template.active_rows.items():
+            act.setdefault(key, {c.key: None for c in group.columns})
+
+
+def found_rows(report: ParsedReport, table: str) -> set[str]:
+    """Rows that were read from the document (not filled with nulls)."""
+    return set(report.notes.get("rows_found", {}).get(table, []))
+
+
+# ---- narrative ---------------------------------------------------------------------------------------
+
+_WIDER_SCOPE = re.compile(r"全市|全县|全区|全省|各部门|各单位|各乡镇|备案|全镇各")
+_NARRATIVE = {
+    "active_count": re.compile(r"主动公开[^,，。；;]{0,16}?(?:信息|文件)?[^,，。；;0-9]{0,6}?(?P<n>\d[\d,]*)\s*(?:条|件|篇)"),
+    "requests_new": re.compile(
+        r"(?:收到|受理|新收|接到|共收)[^,，。；;0-9]{0,16}?申请[^,，。；;0-9]{0,6}?(?P<n>\d[\d,]*)\s*(?:件|条|宗|个)"),
+    "review_count": re.compile(r"行政复议[^,，。；;0-9]{0,10}?(?P<n>\d+)\s*(?:件|起|宗)"),
+    "litigation_count": re.compile(r"行政诉讼[^,，。；;0-9]{0,10}?(?P<n>\d+)\s*(?:件|起|宗)"),
+    "carried_over_stated": re.compile(r"含上年度?结转(?:申请)?(?P<n>\d+)\s*件"),
+    "carried_forward_stated": re.compile(r"(?P<n>\d+)\s*件(?:申请)?(?:顺延|结转)(?:到|至)下一?年度?"),
+    "fees_collected_yuan": re.compile(r"收取[^,，。；;0-9]{0,12}?(?P<n>\d+(?:\.\d+)?)\s*元"),
+}
+_NONE_RECEIVED = re.compile(r"(?:没有|未)(?:收到|受理|接到|发生)[^,，。；;]{0,12}?申请")
+
+
+def _narrative(prose: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    quotes: dict[str, dict[str, Any]] = {}
+    for pi, text in enumerate(prose):
+        t = squash(text).replace(" ", "")
+        for sentence in re.split(r"(?<=[。；;])", t):
+            if not sentence or _WIDER_SCOPE.search(sentence):
+                continue
+            for key, rx in _NARRATIVE.items():
+                if key in out:
+                    continue
+                m = rx.search(sentence)
+                if m:
+                    raw = m["n"].replace(",", "")
+                    out[key] = float(raw) if "." in raw else int(raw)
+                    quotes[key] = {"paragraph": pi, "quote": sentence[:160]}
+            if "requests_new" not in out and _NONE_RECEIVED.search(sentence):
+                out["requests_new"] = 0
+                quotes["requests_new"] = {"paragraph": pi, "quote": sentence[:160]}
+    if quotes:
+        out["_sources"] = quotes
+    return out
+
+
+def year_mentions(prose: list[str]) -> Counter[int]:
+    c: Counter[int] = Counter()
+    for text in prose:
+        for m in re.finditer(r"((?:19|20)\d{2})\s*年", text):
+            c[int(m.group(1))] += 1
+    return c

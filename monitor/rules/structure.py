@@ -1,0 +1,171 @@
+"""STRUCT-001…008: is the report shaped as its template requires?"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from monitor.parse import section_number_value
+from monitor.report import Finding, ParsedReport
+from monitor.rules.base import ALL_TEMPLATES, MODERN, DocRule, register
+from monitor.templates import TEMPLATES
+from monitor.templates.defs import SECTIONS
+from monitor.textnorm import CN_NUMERALS, norm
+
+TABLE_NAMES = {"active": "表二 主动公开政府信息情况", "requests": "表三 收到和处理政府信息公开申请情况",
+               "review_litigation": "表四 政府信息公开行政复议、行政诉讼情况"}
+
+
+@register
+class MissingSection(DocRule):
+    """报告缺少规定的六个部分之一（总体情况、主动公开、收到和处理申请、行政复议和行政诉讼、存在的主要问题及改进情况、其他需要报告的事项）。"""
+
+    id, severity, templates = "STRUCT-001", "error", MODERN
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        found = {s.key for s in report.sections}
+        missing = [d for d in SECTIONS if d.key not in found]
+        if missing:
+            names = "、".join(f"{CN_NUMERALS[d.number - 1]}、{d.label}" for d in missing)
+            yield self.finding(f"缺少规定的部分：{names}", subject=",".join(d.key for d in missing),
+                               missing=[d.key for d in missing], labels=[d.label for d in missing])
+
+
+@register
+class MissingTable(DocRule):
+    """规定的表格（表二、表三、表四）或其中的行未找到；表格以图片形式发布时也无法核对。"""
+
+    id, severity, templates = "STRUCT-002", "error", MODERN
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        tpl = TEMPLATES[report.template]
+        found = report.notes.get("rows_found", {})
+        required = {"active": [k for k in tpl.active_rows],
+                    "requests": [d.key for d in tpl.requests if d.required]}
+        images = report.notes.get("images_in_tables", 0)
+        note = "（页面中有图片形式的表格，无法读取其中的数字）" if images else ""
+        for table in ("active", "requests", "review_litigation"):
+            if table not in report.tables:
+                yield self.finding(f"未找到{TABLE_NAMES[table]}{note}", subject=table, table=table,
+                                   missing_rows="all", table_is_image=bool(images))
+                continue
+            if table == "review_litigation":
+                missing = [k for k in ("review", "litigation_direct", "litigation_after_review")
+                           if k not in report.tables[table]]
+            else:
+                missing = [k for k in required[table] if k not in found.get(table, [])]
+            if missing:
+                yield self.finding(f"{TABLE_NAMES[table]}缺少以下行：{'、'.join(missing)}",
+                                   subject=f"{table}:{','.join(missing)}", table=table,
+                                   missing_rows=missing)
+
+
+@register
+class Misnumbered(DocRule):
+    """六个部分的序号错误或顺序颠倒（例如用“5、”代替“五、”）。"""
+
+    id, severity, templates = "STRUCT-003", "warning", MODERN
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        expected = {d.key: d.number for d in SECTIONS}
+        wrong = []
+        for s in report.sections:
+            value, arabic = section_number_value(s.number)
+            if not s.number:
+                continue
+            if arabic or value != expected[s.key]:
+                wrong.append({"section": s.key, "written": s.number,
+                              "expected": f"{CN_NUMERALS[expected[s.key] - 1]}、", "heading": s.title})
+        order = [expected[s.key] for s in report.sections]
+        out_of_order = order != sorted(order)
+        if wrong or out_of_order:
+            parts = [f"“{w['written']}”应为“{w['expected']}”" for w in wrong]
+            if out_of_order:
+                parts.append("各部分顺序与规定不一致")
+            yield self.finding("部分序号错误：" + "；".join(parts),
+                               subject=";".join(f"{w['section']}={w['written']}" for w in wrong)
+                               + ("|order" if out_of_order else ""),
+                               misnumbered=wrong, out_of_order=out_of_order,
+                               order=[s.key for s in report.sections])
+
+
+@register
+class TemplateMismatch(DocRule):
+    """报告格式与年度不符：2021年及以后的报告应使用2021年新模板，2019、2020年度应使用2019年模板，2019年以后不能再用2008年条例时期的自由格式。"""
+
+    id, severity, templates = "STRUCT-004", "error", ALL_TEMPLATES
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        if report.year is None or report.template is None:
+            return
+        tpl = TEMPLATES[report.template]
+        if tpl.fits_year(report.year):
+            return
+        right = next(t for t in TEMPLATES.values() if t.fits_year(report.year))
+        yield self.finding(
+            f"{report.year}年度报告使用了{report.template}年模板，应使用{right.id}年模板",
+            subject=f"{report.template}->{right.id}", year=report.year, template=report.template,
+            expected_template=right.id, signals=report.notes.get("template_signals"))
+
+
+@register
+class NoPeriod(DocRule):
+    """报告没有说明统计期限（如“本报告中所列数据的统计期限自某年1月1日起至12月31日止”）。"""
+
+    id, severity = "STRUCT-005", "warning"
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        if report.period is None:
+            yield self.finding("报告未说明数据的统计期限", subject="period")
+
+
+@register
+class NoText(DocRule):
+    """文档没有可用的文字：文件为空、已损坏，或是无法识别的扫描图片。"""
+
+    id, severity = "STRUCT-006", "error"
+
+    def applies_to(self, report: ParsedReport) -> bool:
+        return True
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        reason = report.notes.get("unusable")
+        if reason:
+            yield self.finding(f"文档没有可用的文字：{reason}", subject="unusable", reason=reason,
+                               format=report.format)
+        elif not report.notes.get("looks_like_report", True):
+            yield self.finding("文档中没有找到政府信息公开年度报告的内容", subject="not-a-report",
+                               reason="not a report", format=report.format)
+
+
+@register
+class BlankCells(DocRule):
+    """表三或表四中应填数字的单元格为空白、“/”、“-”或“—”（为零应填写0）。"""
+
+    id, severity, templates = "STRUCT-007", "warning", MODERN
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        cells = [c for c in report.notes.get("blank_cells", [])
+                 if c["table"] in ("requests", "review_litigation")]
+        if cells:
+            shown = "、".join(f"{c['row']}/{c['column']}“{c['raw'] or '空白'}”" for c in cells[:5])
+            more = f"等{len(cells)}处" if len(cells) > 5 else ""
+            yield self.finding(f"表格中有{len(cells)}个应填数字的单元格未填写数字（为零应填0）：{shown}{more}",
+                               subject=";".join(f"{c['table']}.{c['row']}.{c['column']}" for c in cells),
+                               cells=cells)
+
+
+@register
+class EmptyProblems(DocRule):
+    """“存在的主要问题及改进情况”部分只写了“无”“暂无”或不足20个字。"""
+
+    id, severity, templates = "STRUCT-008", "warning", MODERN
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        s = report.section("problems")
+        if s is None:
+            return
+        text = norm(s.text)
+        if len(text) < 20 or re.fullmatch(r"[(（]?(暂无|无|没有)[。.]?", text):
+            yield self.finding(f"“存在的主要问题及改进情况”内容空泛：“{s.text[:40] or '（空）'}”",
+                               subject="problems-empty", text=s.text[:200], length=len(text))

@@ -1,0 +1,90 @@
+"""TEXT-001, TEXT-002, TEXT-004: the wording. (TEXT-003, copied prose, needs other bodies'
+reports and lives in monitor/history.py.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from monitor.report import Finding, ParsedReport
+from monitor.rules.base import ALL_TEMPLATES, DocRule, register
+from monitor.textnorm import norm, squash
+
+_PLAN = re.compile(r"(?P<y>(?:19|20)\d{2})年(?:度)?[,，]?(?:我[镇乡局委办区县街]\S{0,3}|本[镇乡单位机关部门]{1,2})?"
+                   r"(?:将|要|计划|拟|继续|力争|进一步)")
+_SELF_YEAR = re.compile(r"(?:现将|公布|发布)[^。]{0,12}?(?P<y>(?:19|20)\d{2})年度?[^。]{0,16}?(?:信息公开|政务公开)[^。]{0,8}?(?:年度报告|年报)")
+
+
+@register
+class AlteredLabel(DocRule):
+    """模板中的固定表述被写错或改动（如“危机”应为“危及”、“行政法案卷”应为“行政执法案卷”、“需另行制作”应为“需要另行制作”）。"""
+
+    id, severity, templates = "TEXT-001", "info", ALL_TEMPLATES
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        variants = report.notes.get("label_variants", [])
+        if variants:
+            shown = "；".join(f"“{v['found']}”应为“{v['canonical']}”" for v in variants)
+            yield self.finding(f"表格固定表述有误：{shown}",
+                               subject=";".join(f"{v['row']}:{v['found']}" for v in variants),
+                               variants=variants)
+
+
+@register
+class WrongYear(DocRule):
+    """正文中的年份错误：标题年份与正文不一致，或把下一年的工作计划写成了报告年度（如2019年度报告中写“2019年，将重点……”）。"""
+
+    id, severity, templates = "TEXT-002", "warning", ALL_TEMPLATES
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        if report.year is None:
+            return
+        quotes = []
+        for key in ("problems", "other"):
+            s = report.section(key)
+            if s is None:
+                continue
+            for m in _PLAN.finditer(norm(s.text)):
+                if int(m["y"]) == report.year:
+                    quotes.append({"kind": "plan", "quote": _around(norm(s.text), m.start())})
+        for text in report.prose:
+            for m in _SELF_YEAR.finditer(norm(text)):
+                if int(m["y"]) != report.year:
+                    quotes.append({"kind": "title_vs_body", "quote": _around(norm(text), m.start()),
+                                   "body_year": int(m["y"])})
+        if quotes:
+            first = quotes[0]
+            what = ("下一年的工作计划写成了报告年度" if first["kind"] == "plan"
+                    else f"正文称{first['body_year']}年度报告，与标题年份{report.year}不一致")
+            yield self.finding(f"年份可能有误：{what}：“{first['quote']}”",
+                               subject=";".join(q["quote"][:30] for q in quotes), year=report.year,
+                               quotes=quotes)
+
+
+def _around(text: str, pos: int, width: int = 40) -> str:
+    return text[max(0, pos - 5): pos + width]
+
+
+# An item (at least 6 characters, starting after a separator) written twice in a row.
+_REPEAT = re.compile(r"(?:^|(?<=[、，,；;。:：]))(?P<x>[^、，,；;。]{6,})[、，,；;。]\s*(?P=x)")
+
+
+@register
+class RepeatedText(DocRule):
+    """同一句话、短语或列举项紧挨着重复出现（多为复制粘贴错误）。"""
+
+    id, severity, templates = "TEXT-004", "info", ALL_TEMPLATES
+
+    def check(self, report: ParsedReport) -> Iterator[Finding]:
+        repeats: list[str] = []
+        prev_para = None
+        for text in report.prose:
+            t = squash(text)
+            if prev_para is not None and t == prev_para and len(t) >= 10:
+                repeats.append(t[:80])
+            prev_para = t
+            repeats.extend(m["x"] for m in _REPEAT.finditer(t))
+        if repeats:
+            yield self.finding(f"有内容紧挨着重复出现：“{repeats[0][:40]}”" +
+                               (f"等{len(repeats)}处" if len(repeats) > 1 else ""),
+                               subject=";".join(sorted(set(repeats))), repeated=repeats)
