@@ -14,6 +14,13 @@ from monitor.errors import NianbaoError
 app = typer.Typer(help="nianbao — 政府信息公开工作年度报告监测", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 
+
+
+@app.callback()
+def _root() -> None:
+    """nianbao — 政府信息公开工作年度报告监测。出错时加 --debug 查看详细信息。"""
+
+
 COMMAND_MODULES = ("check", "store", "crawl", "demo")
 
 for _name in COMMAND_MODULES:
