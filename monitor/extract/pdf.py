@@ -1,0 +1,274 @@
+"""PDF with a text layer, through pypdfium2 (PDFium; Apache-2.0/BSD-3).
+
+PDFium gives characters with boxes. We rebuild what the eye sees: characters are clustered into
+lines by their vertical centre, a line is cut into cells where the horizontal gap between two
+characters exceeds about one em, and runs of lines with two or more cells become a `Table`
+(short one-cell lines between table lines stay in the table, so rows keep their order).
+Paragraph lines that run to the right margin are joined with the next line. Page markers
+("- 4 -", "第 4 页") are dropped and a table continued on the next page simply continues.
+
+Characters that PDF text layers split ("三、\\n本\\n年\\n度…", headers over two lines) are kept in
+order; the parser reads them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+from monitor.document import Block, Document, Paragraph, Table
+
+from ._util import is_cjk, join_lines, rectangular
+
+logger = logging.getLogger(__name__)
+
+UNUSABLE_SCANNED = "扫描件/图片PDF，无文字层，无法识别（需要OCR或向发布单位索取文字版）"
+_CELL_GAP_EM = 1.0  # a gap wider than this (in font sizes) separates two cells
+_WORD_GAP_EM = 0.25  # a gap wider than this between non-CJK characters is a space
+_LINE_TOL = 0.5  # characters whose centres differ by less than this (in heights) share a line
+_MAX_TABLE_GAP_LINES = 3  # one-cell lines tolerated inside a table before it ends
+_MAX_IN_TABLE_LINE = 30
+_MAX_FRAGMENT, _MAX_FRAGMENT_LINES = 10, 16  # narrow-cell fragments ("部分公"/"开（区"…) in a row
+# A report's section heading ("三、收到和处理政府信息公开申请情况") ends a table; a row label
+# ("三、本年度办理结果") does not.
+_SECTION = re.compile(r"^[一二三四五六七八九十]+、.*(?:情况|事项|概述)")
+_PAGE_MARKER = re.compile(
+    r"^(?:[-—–－_~]\s*\d+\s*[-—–－_~]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|"
+    r"page\s*\d+(?:\s*of\s*\d+)?)$",
+    re.I,
+)
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、．])")
+
+
+@dataclass(slots=True)
+class _Char:
+    ch: str
+    x0: float
+    x1: float
+    yc: float
+    h: float
+    em: float
+
+
+@dataclass(slots=True)
+class _Line:
+    cells: list[str]
+    x0: float
+    x1: float
+    yc: float
+    em: float
+    page: int
+
+
+def read_pdf(data: bytes, *, source: str | None = None) -> Document:
+    from monitor.errors import ExtractError
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code == raw.FPDF_ERR_PASSWORD:
+            raise ExtractError(
+                "PDF 文件已加密（需要密码才能打开），无法读取；请向发布单位索取未加密的版本。"
+                " / the PDF is encrypted (password required); ask the publisher for an unencrypted copy.",
+                source=source,
+            ) from exc
+        raise ExtractError(
+            f"PDF 文件已损坏或不完整（{exc}），无法读取；请重新下载。"
+            " / the PDF is corrupt or truncated; download it again.",
+            source=source,
+        ) from exc
+    try:
+        return _read(pdf, source)
+    finally:
+        pdf.close()
+
+
+def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
+    meta: dict[str, object] = {"pages": len(pdf)}
+    title = _title(pdf)
+    if title:
+        meta["title"] = title
+    lines: list[_Line] = []
+    chars = 0
+    for index in range(len(pdf)):
+        page = pdf[index]
+        try:
+            page_chars = _chars(page)
+            height = page.get_height()
+        finally:
+            page.close()
+        chars += len(page_chars)
+        lines.extend(_drop_page_markers(_lines(page_chars, index + 1), height))
+    if chars == 0:
+        logger.info("PDF without text layer: %s", source)
+        meta["unusable"] = UNUSABLE_SCANNED
+        return Document(blocks=[], format="pdf", meta=meta)
+    return Document(blocks=_blocks(lines), format="pdf", meta=meta)
+
+
+def _title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        title = (pdf.get_metadata_value("Title") or "").strip()
+    except (pdfium.PdfiumError, KeyError, UnicodeDecodeError):
+        return None
+    title = re.sub(r"^Microsoft Word\s*-\s*", "", title)
+    return title or None
+
+
+def _chars(page: pdfium.PdfPage) -> list[_Char]:
+    textpage = page.get_textpage()
+    try:
+        tp = textpage.raw
+        n = raw.FPDFText_CountChars(tp)
+        rect = raw.FS_RECTF()
+        box = ctypes.byref(rect)
+        out: list[_Char] = []
+        for i in range(n):
+            code = raw.FPDFText_GetUnicode(tp, i)
+            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF) or raw.FPDFText_IsGenerated(tp, i) == 1:
+                continue
+            # the loose box spans the font's ascent..descent: "，" sits on the same line as "政"
+            if not raw.FPDFText_GetLooseCharBox(tp, i, box):
+                continue
+            h = abs(rect.top - rect.bottom)
+            size = raw.FPDFText_GetFontSize(tp, i)
+            em = size if 0.5 * h <= size <= 2 * h else h
+            out.append(_Char(chr(code), rect.left, rect.right, (rect.top + rect.bottom) / 2, h, max(em, 1.0)))
+        return out
+    finally:
+        textpage.close()
+
+
+def _lines(chars: list[_Char], page: int) -> list[_Line]:
+    """Cluster characters into visual lines (top to bottom), each cut into cells by wide gaps."""
+    if not chars:
+        return []
+    chars = sorted(chars, key=lambda c: -c.yc)
+    groups: list[list[_Char]] = [[chars[0]]]
+    for c in chars[1:]:
+        last = groups[-1]
+        ref = last[0]
+        if abs(ref.yc - c.yc) <= _LINE_TOL * max(ref.h, c.h, 1.0):
+            last.append(c)
+        else:
+            groups.append([c])
+    return [_cells(group, page) for group in groups]
+
+
+def _cells(group: list[_Char], page: int) -> _Line:
+    group.sort(key=lambda c: c.x0)
+    cells: list[list[str]] = [[group[0].ch]]
+    for prev, c in zip(group, group[1:], strict=False):
+        gap = c.x0 - prev.x1
+        em = max(prev.em, c.em)
+        if gap > _CELL_GAP_EM * em:
+            cells.append([c.ch])
+            continue
+        if gap > _WORD_GAP_EM * em and not (is_cjk(prev.ch) or is_cjk(c.ch)):
+            cells[-1].append(" ")
+        cells[-1].append(c.ch)
+    ems = sorted(c.em for c in group)
+    return _Line(
+        cells=["".join(cell) for cell in cells],
+        x0=group[0].x0,
+        x1=max(c.x1 for c in group),
+        yc=sum(c.yc for c in group) / len(group),
+        em=ems[len(ems) // 2],
+        page=page,
+    )
+
+
+def _drop_page_markers(lines: list[_Line], height: float) -> list[_Line]:
+    """Page numbers: "- 4 -", "第4页", "4/12" anywhere; a bare number only in the top or bottom
+    tenth of the page as the first or last line."""
+    out = []
+    for i, line in enumerate(lines):
+        text = "".join(line.cells).strip()
+        if _PAGE_MARKER.match(text):
+            continue
+        edge = i in (0, len(lines) - 1) and (line.yc < height * 0.1 or line.yc > height * 0.9)
+        if edge and text.isdigit() and len(text) <= 4:
+            continue
+        out.append(line)
+    return out
+
+
+def _blocks(lines: list[_Line]) -> list[Block]:
+    blocks: list[Block] = []
+    right = _right_margin(lines)
+    i = 0
+    while i < len(lines):
+        if len(lines[i].cells) >= 2:
+            end = _table_end(lines, i)
+            rows = [line.cells for line in lines[i:end]]
+            blocks.append(Table(rows=rectangular(rows), origin=f"pdf:page {lines[i].page}"))
+            i = end
+            continue
+        i = _paragraph(lines, i, right, blocks)
+    return blocks
+
+
+def _table_end(lines: list[_Line], start: int) -> int:
+    """Index after the last line of the table starting at `start`: one-cell lines (wrapped labels,
+    a row title) stay in it while more table lines follow soon; a section heading ends it."""
+    end = i = start + 1
+    while i < len(lines):
+        if len(lines[i].cells) >= 2:
+            end = i = i + 1
+            continue
+        j = i
+        while j < len(lines) and len(lines[j].cells) < 2 and _fits_in_table(lines[i : j + 1]):
+            j += 1
+        if j >= len(lines) or len(lines[j].cells) < 2:
+            return _trailing_fragments(lines, end)
+        i = j
+    return end
+
+
+def _trailing_fragments(lines: list[_Line], end: int) -> int:
+    """The wrapped label of a table's last row continues below its numbers: keep it."""
+    limit = min(len(lines), end + _MAX_FRAGMENT_LINES)
+    while end < limit and len(lines[end].cells) == 1:
+        text = lines[end].cells[0]
+        if len(text) > _MAX_FRAGMENT or _HEADING.match(text) or _SECTION.match(text):
+            break
+        end += 1
+    return end
+
+
+def _fits_in_table(run: list[_Line]) -> bool:
+    """A run of one-cell lines that can sit inside a table: short fragments of narrow cells."""
+    text = run[-1].cells[0]
+    if _SECTION.match(text) or len(text) > _MAX_IN_TABLE_LINE:
+        return False
+    if len(run) <= _MAX_TABLE_GAP_LINES:
+        return True
+    return len(run) <= _MAX_FRAGMENT_LINES and all(len(line.cells[0]) <= _MAX_FRAGMENT for line in run)
+
+
+def _right_margin(lines: list[_Line]) -> float:
+    """The text block's right edge, document-wide (one short page must not define it)."""
+    return max((line.x1 for line in lines if len(line.cells) == 1), default=0.0)
+
+
+def _paragraph(lines: list[_Line], i: int, right: float, blocks: list[Block]) -> int:
+    """Add the paragraph starting at line i (wrapped lines joined); return the next index."""
+    parts = [lines[i].cells[0]]
+    while (
+        i + 1 < len(lines)
+        and len(lines[i + 1].cells) == 1
+        and lines[i].x1 >= right - 1.5 * lines[i].em
+        and not _HEADING.match(lines[i + 1].cells[0])
+        and lines[i + 1].x0 <= lines[i].x0 + 0.5 * lines[i].em
+    ):
+        i += 1
+        parts.append(lines[i].cells[0])
+    text = join_lines(parts)
+    if text:
+        blocks.append(Paragraph(text))
+    return i + 1
