@@ -137,6 +137,9 @@ def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, u
         doc.listing_title = doc.listing_title or listing_title
         doc.listing_date = doc.listing_date or l_date
         doc.body_name = doc.body_name or body_name
+    if run_id is None:  # a document ingested by hand: no portal URL to remember
+        session.flush()
+        return doc, "new" if doc.first_seen_at == now else "unchanged"
     seen = session.scalar(select(SeenUrl).where(SeenUrl.county_code == county_code,
                                                 SeenUrl.url == url))
     if seen is None:
@@ -211,8 +214,8 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
     before; no longer firing → `resolved_at` set, except fingerprints in `keep` (state unknown).
     Set-based: a handful of statements whatever the number of rows. Returns (new, resolved)."""
     want = {d["fingerprint"]: d for d in desired}
-    open_rows = dict(session.execute(select(Finding.fingerprint, Finding.id)
-                                     .where(owned, Finding.resolved_at.is_(None))).tuples())
+    open_rows = {fp: i for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
+                                                     .where(owned, Finding.resolved_at.is_(None)))}
     keep_set = set(keep)
     resolve_ids = [i for fp, i in open_rows.items() if fp not in want and fp not in keep_set]
     still = [fp for fp in want if fp in open_rows]
@@ -220,8 +223,8 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
 
     known: dict[str, int] = {}
     for chunk in _chunks(fresh, 500):
-        known.update(session.execute(select(Finding.fingerprint, Finding.id)
-                                     .where(Finding.fingerprint.in_(chunk))).tuples())
+        known.update((fp, i) for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
+                                                           .where(Finding.fingerprint.in_(chunk))))
     inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
                for fp in fresh if fp not in known]
     if inserts:

@@ -1,0 +1,134 @@
+"""Crawl health: CRAWL-001 (blocked), CRAWL-002 (failing), CRAWL-003 (a list page yields nothing).
+
+These findings are about a county's portal, not a report: `entity_id` and `year` are empty and the
+fingerprint is keyed on the county code. They are read from `crawl_runs`:
+- CRAWL-001: the county's latest finished run has status `blocked`;
+- CRAWL-002: its last `threshold` finished *scheduled* runs all have status `failed`;
+- CRAWL-003: its latest run that reached the lists (ok or partial) reports list pages without a
+  single report link in `stats["empty_lists"]` (one finding per list URL).
+A later run that does not show the problem resolves the finding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from monitor.clock import Clock
+from monitor.report import Finding
+from monitor.rules.base import Rule, register
+from storage.models import CrawlRun
+from storage.models import Finding as FindingRow
+from storage.repo import finding_row, sync_findings
+
+log = logging.getLogger(__name__)
+
+CRAWL_RULES = ("CRAWL-001", "CRAWL-002", "CRAWL-003")
+
+
+@register
+class PortalBlocked(Rule):
+    """门户网站返回了验证或拦截页面（HTTP 412/521 脚本验证、WAF 拦截页、验证码）：该县的年报公开情况暂时无法判断，
+    这期间不会据此判定“未公开”（TIME-004）。"""
+
+    id = "CRAWL-001"
+    severity = "error"
+    scope = "sched"
+
+    def build(self, *, county: str, run_id: int, finished_at: str, error: str | None,
+              stats: dict[str, Any]) -> Finding:
+        blocked = {k: v for k, v in stats.items() if "blocked" in k}
+        return self.finding(f"{county}门户网站拦截了抓取（{error or '验证/拦截页面'}），年报公开情况暂时无法判断。",
+                            run_id=run_id, finished_at=finished_at, error=error, blocked=blocked)
+
+
+@register
+class PortalFailing(Rule):
+    """门户网站在连续多次定时抓取中访问失败（超时、5xx 错误、域名解析失败），次数阈值可配置。"""
+
+    id = "CRAWL-002"
+    severity = "warning"
+    scope = "sched"
+
+    def build(self, *, county: str, runs: list[int], errors: list[str | None]) -> Finding:
+        return self.finding(f"{county}门户网站连续{len(runs)}次定时抓取失败（{errors[0] or '访问失败'}）。",
+                            run_ids=runs, errors=errors, consecutive=len(runs))
+
+
+@register
+class EmptyListPage(Rule):
+    """配置的年报栏目页面没有找到任何年报链接，栏目可能已改版或迁移，需要更新县的门户配置。"""
+
+    id = "CRAWL-003"
+    severity = "warning"
+    scope = "sched"
+
+    def build(self, *, county: str, url: str, run_id: int) -> Finding:
+        return self.finding(f"{county}年报栏目页面 {url} 没有找到任何年报链接，栏目可能已改版。",
+                            subject=url, url=url, run_id=run_id)
+
+
+def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str, ...] | None,
+                 triggers: tuple[str, ...] | None, depth: int) -> dict[str, list[CrawlRun]]:
+    """The last `depth` finished runs of each county (one windowed query)."""
+    rn = func.row_number().over(partition_by=CrawlRun.county_code,
+                                order_by=(CrawlRun.finished_at.desc(), CrawlRun.id.desc())).label("rn")
+    conds = [CrawlRun.finished_at.is_not(None)]
+    if codes is not None:
+        conds.append(CrawlRun.county_code.in_(codes))
+    if statuses:
+        conds.append(CrawlRun.status.in_(statuses))
+    if triggers:
+        conds.append(CrawlRun.trigger.in_(triggers))
+    inner = select(CrawlRun.id, rn).where(and_(*conds)).subquery()
+    q = (select(CrawlRun).join(inner, inner.c.id == CrawlRun.id).where(inner.c.rn <= depth)
+         .order_by(CrawlRun.county_code, inner.c.rn))
+    out: dict[str, list[CrawlRun]] = {}
+    for run in session.scalars(q):
+        out.setdefault(run.county_code, []).append(run)
+    return out
+
+
+def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None = None, *,
+             threshold: int = 2, names: dict[str, str] | None = None) -> tuple[int, int]:
+    """Crawl-health findings of the counties, in the caller's transaction. Returns (new, resolved)."""
+    from storage.models import County
+
+    codes = list(county_codes) if county_codes is not None else None
+    if names is None:
+        q = select(County.code, County.name)
+        if codes is not None:
+            q = q.where(County.code.in_(codes))
+        names = {code: name for code, name in session.execute(q)}
+    wanted: list[dict[str, Any]] = []
+
+    def add(f: Finding, code: str) -> None:
+        wanted.append(finding_row(f, scope="sched", county_code=code, entity_id=None, year=None,
+                                  key=code))
+
+    for code, (run,) in _latest_runs(session, codes, None, None, 1).items():
+        if run.status == "blocked":
+            add(PortalBlocked().build(county=names.get(code, code), run_id=run.id,
+                                      finished_at=run.finished_at.isoformat() if run.finished_at else "",
+                                      error=run.error, stats=run.stats or {}), code)
+    for code, runs in _latest_runs(session, codes, None, ("schedule",), threshold).items():
+        if len(runs) >= threshold and all(r.status == "failed" for r in runs):
+            add(PortalFailing().build(county=names.get(code, code), runs=[r.id for r in runs],
+                                      errors=[r.error for r in runs]), code)
+    for code, (run,) in _latest_runs(session, codes, ("ok", "partial"), None, 1).items():
+        for url in (run.stats or {}).get("empty_lists", []) or []:
+            add(EmptyListPage().build(county=names.get(code, code), url=str(url), run_id=run.id), code)
+
+    owned = FindingRow.rule_id.in_(CRAWL_RULES)
+    if codes is not None:
+        owned = and_(owned, FindingRow.county_code.in_(codes))
+    new, resolved = sync_findings(session, wanted, owned, now=clock.now(), refresh=False)
+    log.info("crawl health", extra={"new": new, "resolved": resolved})
+    return new, resolved
+
+
+__all__ = ["evaluate", "PortalBlocked", "PortalFailing", "EmptyListPage", "CRAWL_RULES"]
