@@ -77,7 +77,8 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
     report.prose = [squash(t) for _, t in paragraphs if t.strip()]
     full_norm = norm(doc.plain_text())
 
-    report.title = _find_title(paragraphs) or doc.meta.get("title") or title_hint
+    report.title = (_find_title(paragraphs) or _clean_title(doc.meta.get("title"))
+                    or _clean_title(title_hint))
     title_year = _year_from(report.title)
     report.sections = _find_sections(doc)
     report.period = _find_period(report.prose)
@@ -156,15 +157,28 @@ def _row_line(row: list[str], block: int) -> Line | None:
 
 # ---- title, entity, year, dates ------------------------------------------------------------------
 
+def _looks_like_title(text: str) -> bool:
+    return (len(text) <= 70 and bool(re.search(r"报告|年报", text))
+            and bool(re.search(r"(?:19|20)\d{2}\s*年", text)) and not re.search(r"[。，,；;]", text))
+
+
 def _find_title(paragraphs: list[tuple[int, str]]) -> str | None:
     head = [t.strip() for _, t in paragraphs[:4] if t.strip()]
     for i, text in enumerate(head[:3]):
-        if len(text) > 70:
-            break
-        if re.search(r"报告|年报", text):
-            parts = [p for p in head[:i] if len(p) <= 40 and not _HEADING.match(p)] + [text]
+        if _looks_like_title(text):
+            parts = [p for p in head[:i] if len(p) <= 40 and not _HEADING.match(p)
+                     and not re.search(r"[。，,；;]", p)] + [text]
             return squash("".join(parts))
     return None
+
+
+def _clean_title(title: str | None) -> str | None:
+    """A page title carries the site name: "XX镇2025年…年度报告_XX县人民政府" → the report part."""
+    if not title:
+        return None
+    parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*|\s+-\s+|\s+—\s+", title) if p.strip()]
+    best = next((p for p in parts if re.search(r"报告|年报", p)), None)
+    return squash(best) if best else None
 
 
 def _year_from(text: str | None) -> int | None:
@@ -465,6 +479,12 @@ def _fit(values: list[Cell], n: int) -> tuple[list[Cell], bool]:
         vals.pop()
     while len(vals) > n and vals[0].raw == "":
         vals.pop(0)
+    # A number spanning several columns (colspan) arrives repeated: collapse the repeats first.
+    i = len(vals) - 1
+    while len(vals) > n and i > 0:
+        if vals[i].raw == vals[i - 1].raw:
+            del vals[i]
+        i = min(i - 1, len(vals) - 1)
     if len(vals) > n:
         vals = vals[-n:]
     ragged = len(vals) < n
