@@ -1,0 +1,159 @@
+"""Report bytes for the simulator: a bridge to the report generator, a byte-bounded cache.
+
+The report generator (`crawler.sim.reportgen`) is written in parallel; until it lands (or if it
+fails on a spec) a small stand-in body is used so the simulator still serves every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+}
+ATTACHMENT_LABELS = {"pdf": "【下载PDF】", "docx": "【下载Word】", "doc": "【下载Word】"}
+
+
+def stable_rng(*parts: object) -> random.Random:
+    """A `random.Random` seeded from `parts` the same way in every process (no `hash()`)."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def stable_int(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "big")
+
+
+def _reportgen() -> Any | None:
+    try:
+        from crawler.sim import reportgen  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - absent or broken: fall back, say so once
+        return None
+    return reportgen
+
+
+def make_spec(seed: int, *, entity: str, year: int, entity_kind: str, variants: Iterable[str]) -> Any | None:
+    gen = _reportgen()
+    if gen is None:
+        return None
+    try:
+        return gen.make_spec(seed, entity=entity, year=year, entity_kind=entity_kind, variants=tuple(variants))
+    except Exception:  # noqa: BLE001
+        log.exception("reportgen.make_spec failed", extra={"entity": entity, "year": year})
+        return None
+
+
+def editor_inner(page: str) -> str:
+    """The inside of the first `<div class="TRS_Editor">` of a rendered page (nested divs counted)."""
+    start = page.find('class="TRS_Editor"')
+    if start < 0:
+        body_at = page.find("<body")
+        if body_at < 0:
+            return page
+        inner = page[page.find(">", body_at) + 1 :]
+        end = inner.rfind("</body>")
+        return inner[:end] if end >= 0 else inner
+    pos = page.find(">", start) + 1
+    begin, depth = pos, 1
+    lower = page.lower()
+    while depth and pos < len(page):
+        nxt_open = lower.find("<div", pos)
+        nxt_close = lower.find("</div", pos)
+        if nxt_close < 0:
+            return page[begin:]
+        if 0 <= nxt_open < nxt_close:
+            depth += 1
+            pos = nxt_open + 4
+        else:
+            depth -= 1
+            pos = nxt_close + 5
+            if depth == 0:
+                return page[begin:nxt_close]
+    return page[begin:]
+
+
+def fallback_body(entity: str, year: int, seed: int) -> str:
+    rng = random.Random(seed)
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{rng.randint(0, 300)}</td></tr>"
+        for label in ("制定件数", "废止件数", "现行有效件数", "处理决定数量")
+    )
+    return (
+        f'<p class="MsoNormal" align="center"><b>{html.escape(entity)}{year}年政府信息公开工作年度报告</b></p>'
+        '<p class="MsoNormal">本报告根据《中华人民共和国政府信息公开条例》编制。</p>'
+        '<p class="MsoNormal">一、总体情况</p>'
+        f'<table border="1" cellspacing="0">{rows}</table>'
+        '<p class="MsoNormal">二、存在的主要问题及改进情况</p>'
+    )
+
+
+def report_body_html(spec: Any | None, *, entity: str, year: int, seed: int) -> str:
+    """The report as an HTML fragment (what a portal puts inside its article body)."""
+    gen = _reportgen()
+    if spec is not None and gen is not None:
+        try:
+            page = gen.render(spec, "html").decode("utf-8")
+            return editor_inner(page)
+        except Exception:  # noqa: BLE001
+            log.exception("reportgen.render html failed", extra={"entity": entity, "year": year})
+    return fallback_body(entity, year, seed)
+
+
+def report_file(spec: Any | None, fmt: str, *, entity: str, year: int, seed: int) -> bytes:
+    """The report as an attachment file (pdf/docx/doc)."""
+    gen = _reportgen()
+    if spec is not None and gen is not None:
+        try:
+            return gen.render(spec, fmt)
+        except Exception:  # noqa: BLE001
+            log.exception("reportgen.render failed", extra={"entity": entity, "year": year, "fmt": fmt})
+    text = f"{entity}{year}年政府信息公开工作年度报告 (stand-in {fmt}, seed {seed})\n"
+    if fmt == "pdf":
+        return b"%PDF-1.4\n% stand-in\n" + text.encode("utf-8") + b"%%EOF\n"
+    return text.encode("utf-8")
+
+
+class ByteLRU:
+    """A thread-safe LRU cache bounded by the total size of its byte values."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[object, tuple[int, Any]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: object, make: Callable[[], Any], size: Callable[[Any], int]) -> Any:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None:
+                self._data.move_to_end(key)
+                return hit[1]
+        value = make()
+        n = size(value)
+        with self._lock:
+            if key not in self._data:
+                self._data[key] = (n, value)
+                self._size += n
+            while self._size > self.max_bytes and len(self._data) > 1:
+                _, (m, _) = self._data.popitem(last=False)
+                self._size -= m
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._data)

@@ -1,0 +1,202 @@
+"""What every simulated site shares: robots.txt, 301s after a move, list caching, article bodies."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+from crawler.sim import content
+from crawler.sim.content import stable_rng
+from crawler.sim.pages import (
+    Page,
+    SimRequest,
+    encode_html,
+    esc,
+    html_content_type,
+    meta_charset,
+    not_found,
+    redirect,
+)
+
+if TYPE_CHECKING:
+    from crawler.sim.world import Column, SimCounty, SimReport, SimWorld
+
+CACHED_KINDS = ("list", "api", "robots")
+HOME_PATHS = ("/", "/index.html", "/index.htm", "/index.shtml")
+DATE_STYLES: dict[str, Callable[[datetime], str]] = {
+    "iso": lambda d: d.strftime("%Y-%m-%d"),
+    "bracket": lambda d: d.strftime("[%Y-%m-%d]"),
+    "slash": lambda d: d.strftime("%Y/%m/%d"),
+    "dot": lambda d: d.strftime("%Y.%m.%d"),
+    "cn": lambda d: d.strftime("%Y年%m月%d日"),
+    "seconds": lambda d: d.strftime("%Y-%m-%d %H:%M:%S"),
+}
+
+
+class Site:
+    """One county's portal in one CMS flavour. Subclasses declare URLs and markup."""
+
+    flavour: ClassVar[str] = ""
+
+    def __init__(self, world: SimWorld, county: SimCounty) -> None:
+        self.world = world
+        self.county = county
+        self.rng = stable_rng(world.seed, county.code, "site", self.flavour)
+        self.webname = f"{county.name}人民政府"
+
+    # ------------------------------------------------------------ what subclasses define
+    def column_root(self, col: Column) -> str:
+        """The path prefix everything of the column lives under (moves answer 301 from the old one)."""
+        raise NotImplementedError
+
+    def portals(self) -> list[tuple[Column | None, list[str], dict[str, Any]]]:
+        """(column, start paths, options) for each portal of the county profile."""
+        raise NotImplementedError
+
+    def detail_path(self, e: SimReport) -> str:
+        raise NotImplementedError
+
+    def attachment_path(self, e: SimReport) -> str | None:
+        return None
+
+    def route(self, req: SimRequest, now: datetime) -> Page | None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ shared request handling
+    def handle(self, req: SimRequest, now: datetime) -> Page:
+        if req.path == "/robots.txt":
+            return self.robots()
+        for old, new in self.county.redirects:
+            if req.path.startswith(old):
+                qs = "&".join(f"{k}={quote(v)}" for k, v in req.query.items())
+                return redirect(f"http://{req.host}{new}{req.path[len(old):]}" + (f"?{qs}" if qs else ""))
+        stamp = (now, self.county.rev)
+        if self.county.cache_stamp != stamp:
+            self.county.page_cache.clear()
+            self.county.cache_stamp = stamp
+        key = (req.host, req.path, tuple(sorted(req.query.items())), tuple(sorted(req.form.items())))
+        page = self.county.page_cache.get(key)
+        if page is None:
+            page = self.route(req, now)
+            if page is None and req.path in HOME_PATHS:
+                page = self.home(now)
+            if page is None:
+                page = not_found(self.county.encoding)
+            if page.kind in CACHED_KINDS:
+                self.county.page_cache[key] = page
+        return page
+
+    def home(self, now: datetime) -> Page:
+        """A portal front page: the 政府信息公开 links (start URLs of every column) and some noise."""
+        links = []
+        for col, paths, _opts in self.portals():
+            label = f"{col.body}政府信息公开年报" if col is not None and col.body else "政府信息公开年报"
+            links += [f'<li><a href="{esc(p)}">{esc(label)}</a></li>' for p in paths[:1]]
+        noise = "".join(f'<li><a href="/{p}/">{t}</a></li>' for p, t in (("zwdt", "政务动态"), ("tzgg", "通知公告"), ("hdjl", "互动交流")))
+        text = (
+            self.head(self.webname)
+            + f'<body><div class="header"><h1>{esc(self.webname)}</h1></div><div class="nav"><ul>{noise}</ul></div>'
+            f'<div class="xxgk"><h2>政府信息公开</h2><ul>{"".join(links)}</ul></div></body></html>'
+        )
+        modified = max(self.county.list_modified(col, now) for col in self.county.columns)
+        return self.html(text, kind="list", last_modified=modified)
+
+    def robots(self) -> Page:
+        mode = self.county.robots
+        if mode == "none":
+            return not_found()
+        text = "User-agent: *\nDisallow: /\n" if mode == "disallow" else "User-agent: *\nDisallow: /admin/\n"
+        return Page(200, text.encode(), "text/plain", kind="robots")
+
+    # ------------------------------------------------------------ shared page building
+    @property
+    def enc(self) -> str:
+        return self.county.encoding
+
+    def html(self, text: str, *, kind: str, last_modified: datetime | None = None, status: int = 200) -> Page:
+        return Page(status, encode_html(text, self.enc), html_content_type(self.enc), kind=kind,  # type: ignore[arg-type]
+                    last_modified=last_modified)
+
+    def head(self, title: str, extra: str = "") -> str:
+        return (
+            "<!DOCTYPE html><html><head>"
+            f'<meta http-equiv="Content-Type" content="text/html; charset={meta_charset(self.enc)}">'
+            f"<title>{esc(title)}</title>{extra}</head>"
+        )
+
+    def visible_page(self, col: Column, now: datetime, page: int) -> tuple[list[SimReport], int]:
+        items = self.county.visible(col, now)
+        size = self.county.page_size
+        count = max(1, math.ceil(len(items) / size))
+        return items[page * size : (page + 1) * size], count
+
+    def find_entry(self, entry_id: int, path: str, now: datetime) -> SimReport | None:
+        e = self.county.by_id.get(entry_id)
+        if e is None or not e.visible(now) or self.detail_path(e) != path:
+            return None
+        return e
+
+    def publisher(self, e: SimReport) -> str:
+        return e.body or f"{self.county.name}人民政府办公室"
+
+    def index_number(self, e: SimReport) -> str:
+        org = self.county.org_codes.get(e.body or "", "11" + self.county.code + "000000000X")
+        return f"{org}/{e.published_at.year}-{e.id % 100000:05d}"
+
+    def attachment_name(self, e: SimReport) -> str:
+        return f"{e.title}.{e.fmt}"
+
+    def article_fragment(self, e: SimReport, now: datetime, attachment_href: str | None) -> str:
+        """The article body: the report, a short note linking the file, or a distractor's text."""
+        if e.kind != "report":
+            rng = stable_rng(self.world.seed, e.county, "noise", e.id)
+            paras = [
+                f"各乡镇人民政府、街道办事处，县政府各部门：根据工作安排，现就{e.year}年度有关工作通知如下。",
+                f"一、高度重视。各单位要于{e.year + 1}年1月31日前完成相关工作，确保按时保质完成。",
+                f"二、严格把关。联系电话：0{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}。",
+            ]
+            return "".join(f'<p class="MsoNormal">{esc(p)}</p>' for p in paras)
+        if e.fmt == "html":
+            return self.world.report_html(e, now)
+        label = content.ATTACHMENT_LABELS[e.fmt]
+        return (
+            f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>'
+            f'<p><a href="{esc(attachment_href or "")}">{label}</a></p>'
+            f'<p>附件：<a href="{esc(attachment_href or "")}">{esc(self.attachment_name(e))}</a></p>'
+        )
+
+    def detail_page(self, e: SimReport, now: datetime, render: Callable[[], str]) -> Page:
+        key = ("page", self.county.code, e.id, e.version(now), self.county.layout)
+        page: Page = self.world.cache.get_or_make(
+            key,
+            lambda: self.html(render(), kind="detail", last_modified=e.modified_at(now)),
+            lambda p: len(p.body),
+        )
+        return page
+
+    def attachment_response(self, e: SimReport, now: datetime) -> Page:
+        data = self.world.report_file(e, now)
+        name = quote(self.attachment_name(e))
+        return Page(
+            200, data, content.ATTACHMENT_TYPES[e.fmt], kind="attachment", last_modified=e.modified_at(now),
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+        )
+
+    def onclick_item(self, href: str, title: str, date: str) -> str:
+        """The list item after `change_layout`: no <a href>, navigation in a script handler."""
+        return (
+            f"<div class=\"news-item\" onclick=\"window.open('{esc(href)}')\">"
+            f'<span class="news-tit">{esc(title)}</span><em>{esc(date)}</em></div>'
+        )
+
+
+def pubdate(d: datetime) -> str:
+    return d.strftime("%Y-%m-%d %H:%M")
+
+
+def match(pattern: str, path: str) -> re.Match[str] | None:
+    return re.fullmatch(pattern, path)

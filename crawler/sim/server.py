@@ -1,0 +1,265 @@
+"""The simulator's HTTP server: aiohttp on its own thread and loop, one 127.0.0.1 port per county.
+
+Each county is its own host:port, like a real portal. The server does the HTTP part (faults'
+delays, validators and 304, gzip, the request log); the world decides what each URL answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+
+from aiohttp import web
+
+from crawler.sim import faults
+from crawler.sim.pages import Page, SimRequest, not_found
+from crawler.sim.world import SimWorld
+
+log = logging.getLogger(__name__)
+
+COMPRESSIBLE = ("text/", "application/json", "application/xml")
+
+
+@dataclass(slots=True, frozen=True)
+class LogRecord:
+    county: str
+    method: str
+    path: str  # path + query, as requested
+    status: int
+    conditional: bool  # answered 304 to a conditional request
+    at: float  # time.monotonic()
+
+
+def answer(world: SimWorld, code: str, req: SimRequest) -> tuple[Page, float]:
+    """What county `code` answers `req` now, with the delay to wait first (faults applied)."""
+    with world.lock:
+        county = world.county(code)
+        now = world.now()
+        fault = next((f for f in reversed(county.faults) if f.applies(req.path)), None)
+        if fault is not None and fault.mode == "5xx" and req.path == "/robots.txt":
+            fault = None
+        if fault is not None and fault.mode not in ("slow", "404"):
+            blocked = _fault_page(fault, code, req)
+            if blocked is not None:
+                fault.consume()
+                return blocked, 0.0
+        page = county.site.handle(req, now)
+        delay = 0.0
+        if fault is not None and fault.mode == "slow":
+            fault.consume()
+            delay = fault.delay
+        elif fault is not None and fault.mode == "404" and page.kind in ("detail", "attachment"):
+            fault.consume()
+            page = not_found(county.encoding)
+        return page, delay
+
+
+def _fault_page(fault: faults.Fault, code: str, req: SimRequest) -> Page | None:
+    mode = fault.mode
+    if mode == "412":
+        return faults.challenge_412(code, req.path)
+    if mode == "521":
+        if req.cookies.get("__jsl_clearance") == faults.jsl_clearance(code):
+            return None  # the client did what the script asked
+        return faults.challenge_521(code)
+    if mode in ("waf403", "waf200"):
+        return faults.waf_page(code, req.path, 403 if mode == "waf403" else 200)
+    if mode == "captcha":
+        return faults.captcha_page()
+    if mode == "maintenance":
+        return faults.maintenance_page()
+    if mode == "5xx":
+        return faults.server_error(503 if (fault.count or 0) % 2 else 500)
+    return None
+
+
+def _not_modified(request: web.Request, page: Page) -> bool:
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or page.etag in tags
+    ims = request.headers.get("If-Modified-Since")
+    if ims and page.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return page.last_modified.replace(microsecond=0) <= since
+    return False
+
+
+class SimServer:
+    """Serves every county of `world` on 127.0.0.1, one OS-chosen port each.
+
+    Use as a context manager or call `start()`/`stop()`. Counties added to the world later are
+    bound on first `base_url(code)` (or `bind_new()`).
+    """
+
+    def __init__(self, world: SimWorld, *, log_requests: bool = True) -> None:
+        self.world = world
+        self.log_requests = log_requests
+        self.request_log: list[LogRecord] = []
+        self._ports: dict[str, int] = {}
+        self._codes: dict[int, str] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> SimServer:
+        if self._thread is not None:
+            return self
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def run() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            self._loop.call_soon(started.set)
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="sim-server", daemon=True)
+        self._thread.start()
+        started.wait()
+        self._call(self._setup())
+        self.bind_new()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._call(self._cleanup())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self._thread = self._loop = self._runner = None
+        for code in self._ports:
+            self.world.base_urls.pop(code, None)
+        self._ports.clear()
+        self._codes.clear()
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def bind_new(self) -> list[str]:
+        """Open a port for every county of the world that has none yet; returns their codes."""
+        codes = [c for c in list(self.world.counties) if c not in self._ports]
+        if codes:
+            self._call(self._bind(codes))
+        return codes
+
+    def base_url(self, code: str) -> str:
+        if code not in self._ports:
+            self.world.county(code)  # raises for an unknown county
+            if self._thread is None:
+                raise RuntimeError("SimServer is not started")
+            self.bind_new()
+        return f"http://127.0.0.1:{self._ports[code]}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return {code: f"http://127.0.0.1:{port}" for code, port in self._ports.items()}
+
+    # ------------------------------------------------------------ the request log
+    def count(self, code: str | None = None, path_prefix: str | None = None, status: int | None = None) -> int:
+        return sum(
+            1
+            for r in list(self.request_log)
+            if (code is None or r.county == code)
+            and (path_prefix is None or r.path.startswith(path_prefix))
+            and (status is None or r.status == status)
+        )
+
+    def records(self, code: str | None = None) -> list[LogRecord]:
+        return [r for r in list(self.request_log) if code is None or r.county == code]
+
+    def reset_log(self) -> None:
+        self.request_log.clear()
+
+    # ------------------------------------------------------------ internals
+    def _call(self, coro: object) -> object:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)  # type: ignore[arg-type]
+
+    async def _setup(self) -> None:
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+
+    async def _bind(self, codes: Iterable[str]) -> None:
+        assert self._runner is not None
+        for code in codes:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(1024)
+            sock.setblocking(False)
+            port = sock.getsockname()[1]
+            await web.SockSite(self._runner, sock).start()
+            self._ports[code] = port
+            self._codes[port] = code
+            self.world.base_urls[code] = f"http://127.0.0.1:{port}"
+
+    async def _cleanup(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        code = self._codes.get(sockname[1]) if sockname else None
+        if code is None:
+            return web.Response(status=421, text="unknown county port")
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            form = {k: str(v) for k, v in (await request.post()).items()}
+        req = SimRequest(
+            method=request.method, path=request.path, query={k: v for k, v in request.query.items()},
+            form=form, host=request.host, cookies=dict(request.cookies),
+        )
+        try:
+            page, delay = answer(self.world, code, req)
+        except Exception:
+            log.exception("simulator failed", extra={"county": code, "path": request.path_qs})
+            page, delay = faults.server_error(500), 0.0
+        if delay:
+            await asyncio.sleep(delay)
+        response = self._response(request, page)
+        if self.log_requests:
+            self.request_log.append(
+                LogRecord(code, request.method, request.path_qs, response.status, response.status == 304, time.monotonic())
+            )
+        return response
+
+    def _response(self, request: web.Request, page: Page) -> web.Response:
+        headers = dict(page.headers)
+        if page.conditional:
+            headers["ETag"] = page.etag
+            lm = page.http_last_modified
+            if lm:
+                headers["Last-Modified"] = lm
+            if _not_modified(request, page):
+                return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = page.content_type
+        body = page.body
+        if (
+            len(body) > 256
+            and page.content_type.startswith(COMPRESSIBLE)
+            and "gzip" in request.headers.get("Accept-Encoding", "")
+        ):
+            body = page.gzipped()
+            headers["Content-Encoding"] = "gzip"
+            headers["Vary"] = "Accept-Encoding"
+        return web.Response(status=page.status, body=body, headers=headers)
