@@ -1,9 +1,271 @@
-"""`nianbao` commands: store."""
+"""`nianbao` commands: init, ingest, status, findings, revalidate, export.
+
+Configuration comes from `nianbao.toml` / `NIANBAO_*` (monitor.config); the bodies of these
+commands are thin: the work is in monitor.pipeline, monitor.deadlines and monitor.status.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.errors import ConfigError, NianbaoError
+
+log = logging.getLogger(__name__)
+
+STATE_STYLES = {"on_time": "green", "late": "yellow", "errors": "red", "missing": "bold red",
+                "blocked": "magenta", "not_due": "dim", "reminder": "cyan", "unknown": "dim",
+                "not_expected": "dim"}
+
+
+def _settings() -> Any:
+    from monitor.config import load_config
+
+    return load_config()
+
+
+def _open(settings: Any, *, must_exist: bool = True) -> Any:
+    """The session factory for the configured database, checking it was initialised."""
+    from storage.db import current_revision, session_factory
+
+    engine = settings.engine()
+    if must_exist:
+        try:
+            rev = current_revision(engine)
+        except Exception as exc:  # the driver's own error says why (no server, bad URL…)
+            raise ConfigError(f"cannot open the database: {exc}".splitlines()[0],
+                              source=settings.database_url.split("@")[-1]) from None
+        if rev is None:
+            raise ConfigError("the database is not initialised: run `nianbao init`",
+                              source=settings.database_url.split("@")[-1])
+    return session_factory(engine)
+
+
+def _clock() -> Any:
+    from monitor.clock import SystemClock
+
+    return SystemClock()
+
+
+def init(counties: Annotated[Path | None, typer.Option(help="county profiles directory")] = None) -> None:
+    """Create or upgrade the database (Alembic, to head) and load the county profiles."""
+    from monitor.profiles import load_profiles, sync_profiles
+    from storage.db import session_factory, upgrade
+
+    settings = _settings()
+    engine = settings.engine()
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        if isinstance(exc, NianbaoError):
+            raise
+        raise ConfigError(f"cannot migrate the database: {exc}".splitlines()[0],
+                          source=settings.database_url.split("@")[-1]) from None
+    settings.blobs_dir.mkdir(parents=True, exist_ok=True)
+    directory = counties or settings.counties_dir
+    profiles = load_profiles(directory) if directory.is_dir() else []
+    sf = session_factory(engine)
+    with sf() as s, s.begin():
+        sync_profiles(s, profiles)
+    bodies = sum(len(p.bodies) for p in profiles)
+    typer.echo(f"数据库已就绪（{engine.url.render_as_string(hide_password=True)}）；"
+               f"载入 {len(profiles)} 个县、{bodies} 个主体（{directory}）。")
+
+
+def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, html, docx, pdf…)")],
+           county: Annotated[str, typer.Option("--county", "-c", help="6-digit county code")],
+           entity: Annotated[str | None, typer.Option(help="the body that published it")] = None,
+           year: Annotated[int | None, typer.Option(help="report year")] = None,
+           published_at: Annotated[str | None, typer.Option(
+               "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
+    """Store and check reports received by mail or downloaded by hand."""
+    from monitor.pipeline import ingest_bytes
+
+    if published_at is not None:
+        try:
+            date.fromisoformat(published_at)
+        except ValueError:
+            raise NianbaoError(f"--published-at must be YYYY-MM-DD, got {published_at!r}") from None
+    settings = _settings()
+    sf = _open(settings)
+    blobs = settings.blob_store()
+    clock = _clock()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
+        out = ingest_bytes(sf, blobs, data, county_code=county, filename=path.name, entity=entity,
+                           year=year, published_at=published_at, clock=clock,
+                           threshold=settings.similarity_threshold)
+        if out.status in ("unreadable", "unattributed"):
+            typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
+            continue
+        what = "新版本" if out.new_version else "内容未变"
+        found = "、".join(sorted({f.rule for f in out.findings})) or "无问题"
+        typer.echo(f"{path}: {out.entity}{'（新发现主体）' if out.discovered else ''} {out.year}年度 "
+                   f"{what}；{found}")
+
+
+def status(county: Annotated[str | None, typer.Argument(help="6-digit county code")] = None,
+           year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
+    """Bodies × years: 按时 / 逾期 / 缺失 / 有错误 / 被拦截 / 未到期 (all counties: one line each)."""
+    from monitor.status import STATE_LABELS, county_status, overview
+
+    settings = _settings()
+    sf = _open(settings)
+    console = Console()
+    clock = _clock()
+    with sf() as s:
+        if county is None:
+            rows = overview(s, clock, year)
+            t = Table(title=f"{rows[0]['year'] if rows else year or ''}年度 各县年报公开情况")
+            t.add_column("县")
+            states = ["on_time", "late", "errors", "missing", "blocked", "not_due", "reminder", "unknown"]
+            for st in states:
+                t.add_column(STATE_LABELS[st] + ("(临近)" if st == "reminder" else ""), justify="right")
+            for r in rows:
+                t.add_row(f"{r['code']} {r['name']}", *[str(r.get(st, 0)) for st in states])
+            console.print(t)
+            return
+        st = county_status(s, county, clock, [year] if year else None,
+                           default_reminder_days=settings.reminder_days)
+    t = Table(title=f"{st.code} {st.name} 年报公开情况")
+    t.add_column("主体")
+    for y in st.years:
+        t.add_column(str(y), justify="center")
+    for b in st.bodies:
+        cells = []
+        for y in st.years:
+            c = b.cells[y]
+            extra = f" {c.errors}错" if c.errors and c.state == "errors" else ""
+            cells.append(f"[{STATE_STYLES[c.state]}]{c.label}{extra}[/]")
+        t.add_row(b.name + ("*" if b.discovered else ""), *cells)
+    console.print(t)
+    for f in st.crawl_findings:
+        console.print(f"[magenta]{f['rule']}[/] {f['message']}")
+    if any(b.discovered for b in st.bodies):
+        console.print("* 档案中未列出、从门户新发现的主体")
+
+
+def findings(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
+             severity: Annotated[str | None, typer.Option(help="minimum: info | warning | error")] = None,
+             open_: Annotated[bool, typer.Option("--open", help="only open findings")] = False,
+             year: Annotated[int | None, typer.Option(help="report year")] = None,
+             as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False) -> None:
+    """List findings, most severe first."""
+    from monitor.status import list_findings
+
+    settings = _settings()
+    sf = _open(settings)
+    with sf() as s:
+        rows = list_findings(s, county=county, severity=severity, open_only=open_, year=year)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    t = Table(title=f"问题清单（{len(rows)}）")
+    for col in ("规则", "级别", "县", "主体", "年度", "说明", "状态"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["rule"], r["severity"], r["county"] or "", r["entity"] or "", str(r["year"] or ""),
+                  r["message"], "已解决" if r["resolved_at"] else "未解决")
+    Console().print(t)
+
+
+def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
+    """Re-run every rule on the stored documents (after a rule changed), without crawling."""
+    from monitor.pipeline import revalidate as run
+
+    settings = _settings()
+    sf = _open(settings)
+    n = run(sf, settings.blob_store(), _clock(), county_code=county,
+            threshold=settings.similarity_threshold)
+    typer.echo(f"已重新检查 {n} 份报告。")
+
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx | json")] = "csv",
+           out: Annotated[Path | None, typer.Option("--out", "-o", help="output file (csv/json: default stdout)")] = None,
+           what: Annotated[str, typer.Option(help="reports | findings (csv only; json and xlsx hold both)")] = "reports",
+           county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
+           year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
+    """Export the status of every body × year and the findings."""
+    from monitor.status import list_findings, report_rows
+
+    if fmt not in EXPORT_FORMATS:
+        raise NianbaoError(f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+    if what not in ("reports", "findings"):
+        raise NianbaoError(f"--what must be reports or findings, got {what!r}")
+    if fmt == "xlsx" and out is None:
+        raise NianbaoError("xlsx needs --out FILE")
+    settings = _settings()
+    sf = _open(settings)
+    with sf() as s:
+        reports = report_rows(s, _clock(), county=county, years=[year] if year else None)
+        found = list_findings(s, county=county, year=year)
+    for f in found:
+        f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
+    if fmt == "json":
+        text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)
+        _write_text(text, out)
+    elif fmt == "csv":
+        rows = reports if what == "reports" else found
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        _write_text(buf.getvalue(), out, bom=out is not None)
+    else:
+        _write_xlsx(out, {"报告": reports, "问题": found})  # type: ignore[arg-type]
+    if out is not None:
+        typer.echo(f"已导出 {len(reports)} 行报告、{len(found)} 条问题到 {out}")
+
+
+def _write_text(text: str, out: Path | None, *, bom: bool = False) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        out.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
+    except OSError as exc:
+        raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
+
+
+def _write_xlsx(out: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        if rows:
+            ws.append(list(rows[0]))
+            for r in rows:
+                ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in r.values()])
+    try:
+        wb.save(out)
+    except OSError as exc:
+        raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(init)
+    app.command()(ingest)
+    app.command()(status)
+    app.command()(findings)
+    app.command()(revalidate)
+    app.command()(export)

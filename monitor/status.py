@@ -1,0 +1,252 @@
+"""The service layer behind `nianbao status/findings/export` and the bot's commands, so the CLI and
+the bot cannot disagree. Functions take a session (read-only) and a clock, return plain data.
+
+A cell (body × year) is one of:
+  on_time  按时    published by the due date
+  late     逾期    published after it (TIME-003)
+  errors   有错误  published, with open error findings (takes precedence over on_time/late)
+  missing  缺失    due, crawled successfully since, not found (TIME-004)
+  blocked  被拦截  due, but the portal's latest crawl was blocked (CRAWL-001)
+  not_due  未到期  not due yet (`reminder` when inside the reminder window)
+  unknown  待检查  due, but no successful crawl since
+  —                the body was not expected that year
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.clock import Clock, today_shanghai
+from monitor.deadlines import (
+    Cell,
+    CrawlState,
+    classify,
+    crawl_states,
+    due_date,
+    reminder_days,
+    season_year,
+    shanghai_date,
+)
+from monitor.errors import NianbaoError
+from storage.models import County, Entity, Report
+from storage.models import Finding as FindingRow
+
+log = logging.getLogger(__name__)
+
+STATE_LABELS = {"on_time": "按时", "late": "逾期", "errors": "有错误", "missing": "缺失",
+                "blocked": "被拦截", "not_due": "未到期", "reminder": "未到期", "unknown": "待检查",
+                "not_expected": "—"}
+DEFAULT_YEARS = 6
+
+
+class UnknownCounty(NianbaoError):
+    """No such county in the database."""
+
+
+@dataclass(slots=True)
+class CellStatus:
+    state: str
+    due: date | None = None
+    report_id: int | None = None
+    published: date | None = None
+    published_source: str | None = None
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(slots=True)
+class BodyRow:
+    entity_id: int
+    name: str
+    kind: str
+    discovered: bool
+    cells: dict[int, CellStatus] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CountyStatus:
+    code: str
+    name: str
+    years: list[int]
+    bodies: list[BodyRow]
+    crawl: CrawlState
+    crawl_findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self, year: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for b in self.bodies:
+            c = b.cells.get(year)
+            if c is not None and c.state != "not_expected":
+                out[c.state] = out.get(c.state, 0) + 1
+        return out
+
+
+def _years(clock: Clock, year: int | None, n: int = DEFAULT_YEARS) -> list[int]:
+    last = season_year(clock)
+    if year is not None:
+        return [year]
+    return list(range(last - n + 1, last + 1))
+
+
+def _expected(e: Entity, year: int, report_years: set[int]) -> bool:
+    if year in report_years:
+        return True
+    if e.first_year is not None and year < e.first_year:
+        return False
+    if e.retired_year is not None and year >= e.retired_year:
+        return False
+    return not e.discovered or any(y < year for y in report_years)
+
+
+def county_status(session: Session, code: str, clock: Clock, years: list[int] | None = None,
+                  *, default_reminder_days: int = 14) -> CountyStatus:
+    county = session.get(County, code)
+    if county is None:
+        raise UnknownCounty(f"county {code} is not in the database (profiles are loaded by `nianbao init`)")
+    years = sorted(years or _years(clock, None))
+    today = today_shanghai(clock)
+    entities = list(session.scalars(select(Entity).where(Entity.county_code == code)
+                                    .order_by(Entity.discovered, Entity.kind, Entity.name)))
+    reports: dict[tuple[int, int], Any] = {}
+    report_years: dict[int, set[int]] = {}
+    for r in session.execute(select(Report.id, Report.entity_id, Report.year, Report.published_at,
+                                    Report.published_source, Report.first_seen_at)
+                             .join(Entity, Entity.id == Report.entity_id).where(Entity.county_code == code)):
+        reports[(r.entity_id, r.year)] = r
+        report_years.setdefault(r.entity_id, set()).add(r.year)
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for eid, year, sev, n in session.execute(
+            select(FindingRow.entity_id, FindingRow.year, FindingRow.severity, func.count())
+            .where(FindingRow.county_code == code, FindingRow.resolved_at.is_(None),
+                   FindingRow.scope.in_(("doc", "hist")), FindingRow.year.in_(years))
+            .group_by(FindingRow.entity_id, FindingRow.year, FindingRow.severity)):
+        counts.setdefault((eid, year), {})[sev] = n
+    crawl = crawl_states(session, [code]).get(code, CrawlState())
+    remind = reminder_days(county.deadlines, default_reminder_days)
+    rows: list[BodyRow] = []
+    for e in entities:
+        row = BodyRow(entity_id=e.id, name=e.name, kind=e.kind, discovered=e.discovered)
+        ry = report_years.get(e.id, set())
+        for y in years:
+            if not _expected(e, y, ry):
+                row.cells[y] = CellStatus(state="not_expected")
+                continue
+            cell = Cell(entity_id=e.id, entity=e.name, kind=e.kind, county_code=code, year=y,
+                        due=due_date(e.kind, y, county.deadlines))
+            r = reports.get((e.id, y))
+            if r is not None:
+                cell.report_id = r.id
+                if r.published_at is not None:
+                    cell.published, cell.published_source = r.published_at, r.published_source
+                else:
+                    cell.published, cell.published_source = shanghai_date(r.first_seen_at), "first_seen"
+            classify(cell, today, crawl, remind)
+            c = counts.get((e.id, y), {})
+            st = CellStatus(state=cell.state, due=cell.due, report_id=cell.report_id,
+                            published=cell.published, published_source=cell.published_source,
+                            errors=c.get("error", 0), warnings=c.get("warning", 0))
+            if st.report_id is not None and st.errors:
+                st.state = "errors"
+            row.cells[y] = st
+        rows.append(row)
+    crawl_findings = [
+        {"rule": f.rule_id, "severity": f.severity, "message": f.message}
+        for f in session.scalars(select(FindingRow).where(
+            FindingRow.county_code == code, FindingRow.resolved_at.is_(None),
+            FindingRow.rule_id.like("CRAWL-%")))]
+    return CountyStatus(code=code, name=county.name, years=years, bodies=rows, crawl=crawl,
+                        crawl_findings=crawl_findings)
+
+
+def overview(session: Session, clock: Clock, year: int | None = None) -> list[dict[str, Any]]:
+    """Per county: the number of bodies in each state for one report year (all counties)."""
+    from monitor.deadlines import cells_for_year
+
+    year = year or season_year(clock)
+    today = today_shanghai(clock)
+    crawl = crawl_states(session)
+    names = {c: n for c, n in session.execute(select(County.code, County.name))}
+    errors = {eid for (eid,) in session.execute(
+        select(FindingRow.entity_id).where(FindingRow.year == year, FindingRow.resolved_at.is_(None),
+                                           FindingRow.severity == "error",
+                                           FindingRow.scope.in_(("doc", "hist"))).distinct())}
+    out: dict[str, dict[str, Any]] = {}
+    for cell, overrides in cells_for_year(session, year):
+        classify(cell, today, crawl.get(cell.county_code, CrawlState()), reminder_days(overrides))
+        state = "errors" if cell.report_id is not None and cell.entity_id in errors else cell.state
+        row = out.setdefault(cell.county_code, {"code": cell.county_code,
+                                                "name": names.get(cell.county_code, ""), "year": year,
+                                                "bodies": 0})
+        row["bodies"] += 1
+        row[state] = row.get(state, 0) + 1
+    return [out[k] for k in sorted(out)]
+
+
+def list_findings(session: Session, *, county: str | None = None, severity: str | None = None,
+                  open_only: bool = False, year: int | None = None, limit: int | None = None,
+                  ) -> list[dict[str, Any]]:
+    """Findings, most severe and newest first; `severity` is a minimum (info < warning < error)."""
+    from monitor.report import SEVERITIES, SEVERITY_RANK
+
+    q = (select(FindingRow, Entity.name, County.name)
+         .outerjoin(Entity, Entity.id == FindingRow.entity_id)
+         .outerjoin(County, County.code == FindingRow.county_code))
+    if county:
+        q = q.where(FindingRow.county_code == county)
+    if severity:
+        if severity not in SEVERITIES:
+            raise NianbaoError(f"unknown severity {severity!r}; one of {', '.join(SEVERITIES)}")
+        q = q.where(FindingRow.severity.in_([s for s in SEVERITIES
+                                             if SEVERITY_RANK[s] >= SEVERITY_RANK[severity]]))
+    if open_only:
+        q = q.where(FindingRow.resolved_at.is_(None))
+    if year is not None:
+        q = q.where(FindingRow.year == year)
+    q = q.order_by(FindingRow.resolved_at.is_not(None), FindingRow.county_code, FindingRow.year.desc(),
+                   FindingRow.rule_id, FindingRow.id)
+    if limit:
+        q = q.limit(limit)
+    rows = []
+    for f, entity, county_name in session.execute(q):
+        rows.append({"id": f.id, "fingerprint": f.fingerprint, "rule": f.rule_id, "severity": f.severity,
+                     "scope": f.scope, "county": f.county_code, "county_name": county_name,
+                     "entity": entity, "year": f.year, "message": f.message, "details": f.details,
+                     "first_seen_at": f.first_seen_at.isoformat(),
+                     "last_seen_at": f.last_seen_at.isoformat(),
+                     "resolved_at": f.resolved_at.isoformat() if f.resolved_at else None})
+    rows.sort(key=lambda r: (r["resolved_at"] is not None, -SEVERITY_RANK[r["severity"]]))
+    return rows
+
+
+def report_rows(session: Session, clock: Clock, *, county: str | None = None,
+                years: list[int] | None = None) -> list[dict[str, Any]]:
+    """One row per body × year (the status grid, flattened) — for `export`."""
+    codes = [county] if county else list(session.scalars(select(County.code).order_by(County.code)))
+    out = []
+    for code in codes:
+        st = county_status(session, code, clock, years)
+        for b in st.bodies:
+            for y, c in b.cells.items():
+                if c.state == "not_expected":
+                    continue
+                out.append({"county": code, "county_name": st.name, "entity": b.name, "kind": b.kind,
+                            "discovered": b.discovered, "year": y, "state": c.state, "label": c.label,
+                            "due": c.due.isoformat() if c.due else None,
+                            "published": c.published.isoformat() if c.published else None,
+                            "published_source": c.published_source, "errors": c.errors,
+                            "warnings": c.warnings})
+    return out
+
+
+__all__ = ["county_status", "overview", "list_findings", "report_rows", "CountyStatus", "BodyRow",
+           "CellStatus", "STATE_LABELS", "UnknownCounty"]
