@@ -42,6 +42,7 @@ _PAGE_MARKER = re.compile(
     r"page\s*\d+(?:\s*of\s*\d+)?)$",
     re.I,
 )
+_JUNK_TITLES = {"untitled", "anonymous", "title", "无标题", "1"}
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、．])")
 
 
@@ -117,7 +118,7 @@ def _title(pdf: pdfium.PdfDocument) -> str | None:
     except (pdfium.PdfiumError, KeyError, UnicodeDecodeError):
         return None
     title = re.sub(r"^Microsoft Word\s*-\s*", "", title)
-    return title or None
+    return title if title and title.lower() not in _JUNK_TITLES else None
 
 
 def _chars(page: pdfium.PdfPage) -> list[_Char]:
