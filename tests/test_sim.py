@@ -35,6 +35,10 @@ def served() -> Iterator[tuple[SimWorld, SimServer]]:
         ("990003", "generic", {}),
         ("990004", "trs", {"encoding": "gbk"}),
         ("990005", "hanweb", {"per_body_columns": True}),
+        ("990006", "hanweb_annual", {"attachments": ("pdf",)}),
+        ("990007", "gkmlpt", {"attachments": ("docx",)}),
+        ("990008", "vsb", {"attachments": ("pdf",)}),
+        ("990009", "gkmlpt", {"per_body_columns": True}),
     ):
         world.add_county(code, "模拟县", flavour, BODIES, YEARS, page_size=4, **kw)
         world.populate(code)
@@ -174,6 +178,95 @@ def test_generic_detail_gives_a_page_date(served: tuple[SimWorld, SimServer]) ->
     assert stamp in html
 
 
+# ---------------------------------------------------------------- hanweb annual-report module
+def test_hanweb_annual_module_one_page_per_body_and_year(served: tuple[SimWorld, SimServer]) -> None:
+    world, server = served
+    portals = world.profile("990006")["portals"]
+    assert {p["body"] for p in portals} == {b for b, _ in BODIES}
+    expected = {(r["body"], r["year"]): r for r in world.expected_reports("990006")}
+    for portal in portals:
+        area = portal["options"]["area"]
+        assert len(area) == 18
+        for url in portal["start_urls"]:
+            assert re.search(r"/module/xxgk/xxgkAnnualReport\.jsp\?area=\w{18}&fbtime=\d{4}$", url)
+            year = int(url.rsplit("=", 1)[1])
+            html = fetch(url).text()
+            report = expected.get((portal["body"], year))
+            if report is None:
+                assert "暂无" in html
+            else:
+                assert report["url"] == url
+                assert f"发布时间：{report['published_at']:%Y-%m-%d %H:%M:%S}" in html
+    nothing = fetch(server.base_url("990006") + portals[0]["options"]["module"] + f"?area={portals[0]['options']['area']}&fbtime=2019")
+    assert nothing.status == 200 and "暂无" in nothing.text()
+
+
+# ---------------------------------------------------------------- gkmlpt
+def test_gkmlpt_json_api_pages_until_empty(served: tuple[SimWorld, SimServer]) -> None:
+    import json
+
+    world, server = served
+    portal = world.profile("990007")["portals"][0]
+    assert portal["start_urls"][0].endswith("/gkmlpt/index")
+    index = fetch(portal["start_urls"][0]).text()
+    assert f'"SID": "{portal["options"]["sid"]}"' in index
+    base = server.base_url("990007")
+    articles, page = [], 1
+    while True:
+        r = fetch(f"{base}/gkmlpt/api/all/{portal['options']['cat_id']}?page={page}&sid={portal['options']['sid']}")
+        assert r.headers["Content-Type"].startswith("application/json")
+        data = json.loads(r.body)
+        if not data["articles"]:
+            break
+        articles += data["articles"]
+        page += 1
+    assert len(articles) == data["total"]
+    reports = [a for a in articles if is_report_title(a["title"])]
+    assert {a["url"] for a in reports} == expected_urls(world, "990007")
+    truth = {r["url"]: r for r in world.expected_reports("990007")}
+    for a in reports:
+        assert a["date"] == int(truth[a["url"]]["published_at"].timestamp()) == a["first_publish_time"]
+        assert re.search(r"/gkmlpt/content/\d+/\d+/post_\d+\.html$", a["url"])
+        if truth[a["url"]]["attachment_url"]:
+            assert a["attachment"][0]["url"] == truth[a["url"]]["attachment_url"]
+            assert fetch(a["attachment"][0]["url"]).status == 200
+    html = fetch(reports[0]["url"]).text()
+    assert truth[reports[0]["url"]]["published_at"].strftime("%Y-%m-%d %H:%M:%S") in html
+
+
+def test_gkmlpt_per_body_sites_have_their_own_sid(served: tuple[SimWorld, SimServer]) -> None:
+    world, _ = served
+    portals = world.profile("990009")["portals"]
+    sids = {p["options"]["sid"] for p in portals}
+    assert len(sids) == len(portals) == len(BODIES) + 1
+    town = next(p for p in portals if p.get("body") == "刘楼镇人民政府")
+    assert re.search(r"/b\d{3}/gkmlpt/index$", town["start_urls"][0])
+
+
+# ---------------------------------------------------------------- vsb
+def test_vsb_pages_number_downwards_and_find_every_report(served: tuple[SimWorld, SimServer]) -> None:
+    world, _ = served
+    url: str | None = world.profile("990008")["portals"][0]["start_urls"][0]
+    assert url.endswith("/xxgk/gknb.htm")
+    visited, found = [], set()
+    while url:
+        page = fetch(url)
+        assert page.status == 200, url
+        visited.append(url)
+        page_links = links(page.text(), url)
+        found |= {h for h, t in page_links if is_report_title(t)}
+        url = next((h for h, t in page_links if t == "下页"), None)
+    numbers = [int(re.search(r"/(\d+)\.htm$", u).group(1)) for u in visited[1:]]
+    assert len(numbers) > 1 and numbers == sorted(numbers, reverse=True) and numbers[-1] == 1
+    assert found == expected_urls(world, "990008")
+    report = next(r for r in world.expected_reports("990008") if r["attachment_url"])
+    html = fetch(report["url"]).text()
+    assert re.search(r"/info/\d+/\d+\.htm$", report["url"])
+    assert re.search(r"发布机构：.+索引号：.+时间：" + report["published_at"].strftime("%Y-%m-%d"), html)
+    assert "download.jsp?urltype=news.DownloadAttachUrl" in report["attachment_url"]
+    assert fetch(report["attachment_url"]).headers["Content-Type"] == "application/pdf"
+
+
 # ---------------------------------------------------------------- HTTP semantics
 def test_gbk_county_pages_decode_with_gb18030(served: tuple[SimWorld, SimServer]) -> None:
     world, _ = served
@@ -246,4 +339,4 @@ def test_request_log_counts_per_county_path_and_status(served: tuple[SimWorld, S
 def test_each_county_is_its_own_port(served: tuple[SimWorld, SimServer]) -> None:
     _, server = served
     urls = set(server.base_urls.values())
-    assert len(urls) == 5 and all(u.startswith("http://127.0.0.1:") for u in urls)
+    assert len(urls) == 9 and all(u.startswith("http://127.0.0.1:") for u in urls)

@@ -459,12 +459,12 @@ class SimWorld:
             if base is None:
                 raise SimError(f"county {code}: no base_url given and no server is serving it")
             portals = []
-            for col, paths, options in county.site.portals():
+            for body, paths, options in county.site.portals():
                 portal: dict[str, Any] = {
                     "flavour": county.flavour, "start_urls": [base + p for p in paths], "options": options,
                 }
-                if col is not None and col.body is not None:
-                    portal["body"] = col.body
+                if body is not None:
+                    portal["body"] = body
                 portals.append(portal)
             bodies = []
             for name, kind in county.bodies:

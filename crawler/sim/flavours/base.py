@@ -53,8 +53,8 @@ class Site:
         """The path prefix everything of the column lives under (moves answer 301 from the old one)."""
         raise NotImplementedError
 
-    def portals(self) -> list[tuple[Column | None, list[str], dict[str, Any]]]:
-        """(column, start paths, options) for each portal of the county profile."""
+    def portals(self) -> list[tuple[str | None, list[str], dict[str, Any]]]:
+        """(body or None, start paths, options) for each portal of the county profile."""
         raise NotImplementedError
 
     def detail_path(self, e: SimReport) -> str:
@@ -71,7 +71,7 @@ class Site:
         if req.path == "/robots.txt":
             return self.robots()
         for old, new in self.county.redirects:
-            if req.path.startswith(old):
+            if _under(req.path, old):
                 qs = "&".join(f"{k}={quote(v)}" for k, v in req.query.items())
                 return redirect(f"http://{req.host}{new}{req.path[len(old):]}" + (f"?{qs}" if qs else ""))
         stamp = (now, self.county.rev)
@@ -93,8 +93,8 @@ class Site:
     def home(self, now: datetime) -> Page:
         """A portal front page: the 政府信息公开 links (start URLs of every column) and some noise."""
         links = []
-        for col, paths, _opts in self.portals():
-            label = f"{col.body}政府信息公开年报" if col is not None and col.body else "政府信息公开年报"
+        for body, paths, _opts in self.portals():
+            label = f"{body}政府信息公开年报" if body else "政府信息公开年报"
             links += [f'<li><a href="{esc(p)}">{esc(label)}</a></li>' for p in paths[:1]]
         noise = "".join(f'<li><a href="/{p}/">{t}</a></li>' for p, t in (("zwdt", "政务动态"), ("tzgg", "通知公告"), ("hdjl", "互动交流")))
         text = (
@@ -200,3 +200,10 @@ def pubdate(d: datetime) -> str:
 
 def match(pattern: str, path: str) -> re.Match[str] | None:
     return re.fullmatch(pattern, path)
+
+
+def _under(path: str, root: str) -> bool:
+    """`path` is `root` or below it (a root without a trailing slash ends at "/" or ".")."""
+    if not path.startswith(root):
+        return False
+    return root.endswith("/") or len(path) == len(root) or path[len(root)] in "/."

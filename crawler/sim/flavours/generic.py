@@ -27,8 +27,8 @@ class GenericSite(Site):
         base = "/zwgk/" if col.body is None else f"/zwgk/{col.slug}/"
         return base + ("ndbg/" if gen == 0 else f"zfxxgknb{gen}/")
 
-    def portals(self) -> list[tuple[Column | None, list[str], dict[str, Any]]]:
-        return [(col, [self.column_root(col) + "index.html"], {}) for col in self.county.columns]
+    def portals(self) -> list[tuple[str | None, list[str], dict[str, Any]]]:
+        return [(col.body, [self.column_root(col) + "index.html"], {}) for col in self.county.columns]
 
     def detail_path(self, e: SimReport) -> str:
         return self.column_root(e.column) + f"content_{e.id}.html"

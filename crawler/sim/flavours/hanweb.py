@@ -34,11 +34,11 @@ class HanwebSite(Site):
             "unitid": self.unitid, "webname": self.webname, "permissiontype": 0,
         }
 
-    def portals(self) -> list[tuple[Column | None, list[str], dict[str, Any]]]:
-        out: list[tuple[Column | None, list[str], dict[str, Any]]] = []
+    def portals(self) -> list[tuple[str | None, list[str], dict[str, Any]]]:
+        out: list[tuple[str | None, list[str], dict[str, Any]]] = []
         for col in self.county.columns:
             opts = self.ajax_params(col) | {"perpage": self.county.page_size, "proxy": PROXY}
-            out.append((col, [self.column_root(col) + "index.html"], opts))
+            out.append((col.body, [self.column_root(col) + "index.html"], opts))
         return out
 
     def detail_path(self, e: SimReport) -> str:

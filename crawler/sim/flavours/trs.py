@@ -36,8 +36,8 @@ class TrsSite(Site):
             return "/xxgk/gknb/" if gen == 0 else f"/zfxxgk/ndbg{gen}/"
         return f"/xxgk/xzzf6/{col.slug}/ndbg/" if gen == 0 else f"/xxgk/xzzf6/{col.slug}/ndbg{gen}/"
 
-    def portals(self) -> list[tuple[Column | None, list[str], dict[str, Any]]]:
-        return [(col, [self.column_root(col) + "index.shtml"], {}) for col in self.county.columns]
+    def portals(self) -> list[tuple[str | None, list[str], dict[str, Any]]]:
+        return [(col.body, [self.column_root(col) + "index.shtml"], {}) for col in self.county.columns]
 
     def detail_rel(self, e: SimReport) -> str:
         d = e.published_at
