@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,7 @@ def voice_for(entity: str, short: str, kind: str, year: int) -> Voice:
     return Voice(short, f"我{unit}", unit, "县委、县政府", year)
 
 
-def pick(rng: random.Random, pool: list[str], k: int) -> list[str]:
+def pick(rng: random.Random, pool: list[T], k: int) -> list[T]:
     """k distinct items in pool order (never two equal items next to each other)."""
     idx = sorted(rng.sample(range(len(pool)), min(k, len(pool))))
     return [pool[i] for i in idx]
@@ -111,9 +114,9 @@ SUBNUM = "（一）（二）（三）（四）（五）（六）（七）（八�
 
 def overview(rng: random.Random, v: Voice, *, repeated_item: bool = False) -> list[str]:
     paras = [fill(rng.choice(OVERVIEW_INTRO), v)]
-    parts = pick(rng, list(range(len(OVERVIEW_PARTS))), rng.randint(3, 5))  # type: ignore[arg-type]
+    parts = pick(rng, list(range(len(OVERVIEW_PARTS))), rng.randint(3, 5))
     for i, p in enumerate(parts):
-        head, pool = OVERVIEW_PARTS[p]  # type: ignore[index]
+        head, pool = OVERVIEW_PARTS[p]
         paras.append(SUBNUM[3 * i: 3 * i + 3] + head)
         paras.append(fill(rng.choice(pool), v))
     names = pick(rng, ["政府信息公开工作制度", "信息发布保密审查制度", "依申请公开办理制度",
@@ -247,6 +250,7 @@ OLD_REQUESTS = [
     "{Y}年，{me}共收到政府信息公开申请{n}件，均已按规定办结。",
     "本年度{me}共收到政府信息公开申请{n}件，全部在规定期限内答复申请人。",
 ]
+OLD_REQUESTS_NONE = "{Y}年，{me}共收到政府信息公开申请0件。"
 OLD_FEES = ["{me}在政府信息公开工作中未收取任何费用。", "本年度未发生政府信息公开收费及减免情况。"]
 OLD_REVIEW = ["本年度未发生因政府信息公开申请提起的行政复议、行政诉讼。",
               "{Y}年，{me}没有发生有关政府信息公开的行政复议和行政诉讼案件。"]
@@ -256,9 +260,10 @@ OLD_OTHER = ["无需要说明的事项。", "本年度无其他需要说明的�
 def old_parts(rng: random.Random, v: Voice, active_count: int, requests_new: int,
               *, plans_year: int | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
     sections = {
-        "overview": [fill(rng.choice(OVERVIEW_INTRO), v), fill(rng.choice(OLD_ORG), v)],
+        "overview": [fill(rng.choice(OVERVIEW_INTRO), v), fill(rng.choice(OLD_ORG), v)]
+        + [fill(rng.choice(OVERVIEW_PARTS[i][1]), v) for i in pick(rng, [0, 2, 3, 4, 5], 2)],
         "active": [fill(rng.choice(OLD_ACTIVE), v, n=active_count)],
-        "requests": [fill(rng.choice(OLD_REQUESTS), v, n=requests_new)],
+        "requests": [fill(rng.choice(OLD_REQUESTS) if requests_new else OLD_REQUESTS_NONE, v, n=requests_new)],
         "fees": [fill(rng.choice(OLD_FEES), v)],
         "review_litigation": [fill(rng.choice(OLD_REVIEW), v)],
         "problems": problems(rng, v, plans_year=plans_year),

@@ -1,0 +1,220 @@
+"""The report generator: determinism, the arithmetic of its specs, every format readable."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import pytest
+
+from crawler.sim.reportgen import FORMATS, VARIANTS, expected, make_spec, render, render_many
+from crawler.sim.reportgen.layout import request_keys, result_keys
+from crawler.sim.reportgen.numbers import arith_breaks
+
+KINDS = ("township", "street", "department", "county_gov")
+ENTITY = {"township": "刘楼镇人民政府", "street": "城关街道办事处", "department": "汶上县财政局",
+          "county_gov": "汶上县人民政府"}
+
+
+def spec_for(seed: int, year: int = 2019, kind: str = "township", variants=()):
+    return make_spec(seed, entity=ENTITY[kind], year=year, entity_kind=kind, variants=variants)
+
+
+# ------------------------------------------------------------------------------- specs
+
+
+@pytest.mark.parametrize("year,template", [(2017, "2008"), (2018, "2008"), (2019, "2019"), (2020, "2019"),
+                                           (2021, "2021"), (2024, "2021")])
+def test_template_defaults_from_year(year, template):
+    assert spec_for(1, year).template == template
+
+
+def test_same_seed_same_spec_and_different_seed_differs():
+    a, b, c = spec_for(11), spec_for(11), spec_for(12)
+    assert expected(a) == expected(b)
+    assert a.sections == b.sections
+    assert (expected(a), a.sections) != (expected(c), c.sections)
+
+
+@pytest.mark.parametrize("year", [2019, 2021])
+@pytest.mark.parametrize("kind", KINDS)
+def test_tables_satisfy_every_relation(year, kind):
+    for seed in range(60):
+        spec = spec_for(seed, year, kind)
+        t = spec.tables
+        assert arith_breaks(t, spec.template) == {}
+        assert spec.meta["expected_findings"] == set()
+        req = t["requests"]
+        assert set(req) == set(request_keys(spec.template))
+        for key, row in req.items():
+            assert len(row) == 7 and all(isinstance(v, int) and v >= 0 for v in row), key
+            assert row[6] == sum(row[:6]), key
+        for c in range(7):
+            assert req["new"][c] + req["carried_over"][c] == req["total"][c] + req["carried_forward"][c]
+            assert req["total"][c] == sum(req[k][c] for k in result_keys(spec.template))
+        for block in t["review_litigation"].values():
+            assert len(block) == 5 and block[4] == sum(block[:4])
+        rules = t["active"]["rules"]
+        assert set(rules.values()) == {0}  # no body below 设区的市 makes 规章
+        if year == 2019:
+            nd = t["active"]["normative_docs"]
+            assert nd["made"] <= nd["published"] <= nd["total"]
+
+
+def test_county_governments_get_larger_numbers():
+    county = sum(spec_for(s, 2021, "county_gov").tables["requests"]["new"][6] for s in range(30))
+    town = sum(spec_for(s, 2021, "township").tables["requests"]["new"][6] for s in range(30))
+    assert county > 5 * town
+    zeros = sum(spec_for(s, 2021, "township").tables["requests"]["new"][6] == 0 for s in range(60))
+    assert 5 < zeros < 55  # some townships receive nothing, most receive a few
+
+
+def test_prose_states_period_counts_and_signature():
+    spec = spec_for(4, 2021)
+    text = render(spec, "txt-tabs").decode()
+    assert "本报告中所列数据的统计期限自2021年1月1日起至2021年12月31日止" in text
+    assert f"收到政府信息公开申请{spec.tables['requests']['new'][6]}件" in text
+    assert f"主动公开政府信息{spec.narrative['active_count']}条" in text
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    assert lines[-2] == spec.entity
+    assert lines[-1].startswith("2022年") and spec.published_at.startswith("2022-0")
+    assert expected(spec)["narrative"]["requests_new"] == spec.tables["requests"]["new"][6]
+
+
+def test_expected_has_the_check_json_shape():
+    e = expected(spec_for(2, 2019))
+    assert {"entity", "year", "template", "period", "published_at", "tables"} <= set(e)
+    assert set(e["tables"]) == {"active", "requests", "review_litigation"}
+    assert set(e["tables"]["active"]["procurement"]) == {"count", "amount"}
+    assert set(expected(spec_for(2, 2021))["tables"]["active"]["fees"]) == {"amount"}
+    assert e["sections"] == ["overview", "active", "requests", "review_litigation", "problems", "other"]
+
+
+def test_2008_template_has_prose_parts_and_no_tables():
+    spec = spec_for(3, 2017)
+    e = expected(spec)
+    assert e["template"] == "2008" and e["tables"] == {}
+    assert "active_count" in e["narrative"]
+    text = render(spec, "txt-cells").decode()
+    assert "一、" in text and "\t" not in text
+
+
+# ------------------------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize("fmt", ["txt-cells", "txt-tabs", "html", "html-gbk", "docx"])
+@pytest.mark.parametrize("year", [2019, 2021])
+def test_same_seed_same_bytes(fmt, year):
+    assert render(spec_for(9, year), fmt) == render(spec_for(9, year), fmt)
+
+
+def test_txt_cells_writes_one_cell_per_line_with_blank_line_between_rows():
+    text = render(spec_for(5, 2019), "txt-cells").decode()
+    assert "\t（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\n\t申请人情况\n\n" in text
+    assert "\t三、本年度办理结果\n\t（一）予以公开\n" in text
+    assert "\t\n\t（三）不予公开\n\t1．属于国家秘密\n" in text
+
+
+def test_txt_tabs_writes_rows_on_one_line():
+    text = render(spec_for(5, 2021), "txt-tabs").decode()
+    row = next(ln for ln in text.splitlines() if ln.startswith("一、本年新收政府信息公开申请数量"))
+    assert len(row.split("\t")) == 10
+
+
+def test_html_page_is_a_word_export_with_official_spans():
+    spec = spec_for(6, 2021)
+    html = render(spec, "html").decode("utf-8")
+    assert '<meta name="PubDate" content="' in html and "发布时间：" in html
+    assert 'class="TRS_Editor"' in html and 'class="MsoNormal"' in html and "<o:p></o:p>" in html
+    assert "网站标识码" in html and "ICP备" in html and "政府信息公开年报</a>" in html
+    assert '<td colspan="7"' in html and ">申请人情况<" in html
+    assert '<td rowspan="2"' in html and ">自然人<" in html
+    assert '<td colspan="5"' in html and ">法人或其他组织<" in html
+    assert '<td rowspan="8"' in html and ">（三）不予公开<" in html
+    assert '<td colspan="10"' in html and ">行政诉讼<" in html
+    assert "charset=utf-8" in html
+
+
+def test_html_gbk_declares_and_uses_gbk():
+    spec = spec_for(6, 2019)
+    data = render(spec, "html-gbk")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    html = data.decode("gb18030")
+    assert "charset=gbk" in html and spec.entity in html and "本年新<br>" in html
+
+
+@pytest.mark.parametrize("year", [2019, 2021])
+def test_docx_has_merged_tables(year):
+    import docx
+    spec = spec_for(7, year)
+    d = docx.Document(io.BytesIO(render(spec, "docx")))
+    assert len(d.tables) >= 4
+    req = next(t for t in d.tables if len(t.rows) > 20)
+    assert len(req.columns) == 10
+    xml = req._tbl.xml
+    assert 'w:gridSpan w:val="7"' in xml and 'w:vMerge w:val="restart"' in xml
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert spec.entity in text and "统计期限" in text
+    new = req.rows[3].cells
+    assert new[0].text == "一、本年新收政府信息公开申请数量"
+    assert [int(c.text) for c in new[3:]] == spec.tables["requests"]["new"]
+
+
+@pytest.mark.parametrize("year", [2017, 2019, 2021])
+def test_pdf_text_layer_is_extractable(year):
+    import pypdfium2
+    spec = spec_for(8, year, "county_gov")
+    pdf = pypdfium2.PdfDocument(render(spec, "pdf"))
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert spec.entity in text
+    assert "- 1 -" in text
+    if year >= 2019:
+        assert "总计" in text and "予以公开" in text and len(pdf) >= 2
+
+
+@pytest.mark.parametrize("fmt", FORMATS[:-1])
+@pytest.mark.parametrize("year", [2017, 2019, 2021])
+def test_every_format_renders_something_substantial(fmt, year):
+    data = render(spec_for(10, year), fmt)
+    assert len(data) > (2000 if year < 2019 else 5000)
+
+
+def _soffice_or_skip() -> None:
+    if shutil.which("soffice") is None and os.environ.get("CI") != "true":
+        pytest.skip("LibreOffice (soffice) not installed")
+
+
+@pytest.mark.libreoffice
+def test_doc_is_a_legacy_word_file():
+    _soffice_or_skip()
+    spec = spec_for(12, 2021)
+    data = render(spec, "doc")
+    assert data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file
+    assert len(data) > 10000
+
+
+@pytest.mark.libreoffice
+def test_doc_batch_converts_in_one_run():
+    _soffice_or_skip()
+    specs = [spec_for(s, 2019) for s in range(3)]
+    out = render_many(specs, "doc")
+    assert len(out) == 3 and all(d[:4] == b"\xd0\xcf\x11\xe0" for d in out)
+
+
+# ------------------------------------------------------------------------------- variants
+
+
+def test_variant_list_is_documented():
+    from crawler.sim.reportgen.spec import VARIANT_DOCS
+    assert set(VARIANTS) == set(VARIANT_DOCS)
+
+
+def test_unknown_or_misplaced_variant_is_refused():
+    with pytest.raises(ValueError):
+        spec_for(1, variants=["nope"])
+    with pytest.raises(ValueError):
+        spec_for(1, 2017, variants=["blank_cells"])
+    with pytest.raises(ValueError):
+        spec_for(1, variants=["missing_section:nope"])
