@@ -178,6 +178,11 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         out.status, out.error = "unattributed", "no report year in the document or its listing"
         return out
 
+    meta = result.document.meta if result.document is not None else {}
+    if src.published_at is None and meta.get("published_at"):
+        # the page's own publication date, read by the extractor (a saved portal page)
+        src.published_at = repo.as_date(meta["published_at"])
+        src.published_source = str(meta.get("published_source") or "page_meta")
     report, version, created, previous = _store_version(session, doc, parsed, entity, year, src, now)
     out.report_id, out.version_id, out.new_version = report.id, version.id, created
     if not created:
@@ -217,7 +222,7 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
     Returns (report, version, created, (previous document's sha prefix, previous parse) or None)."""
     report = session.scalar(select(Report).where(Report.entity_id == entity.id, Report.year == year))
     pub, pub_src = src.published_at, src.published_source
-    if pub is None and doc.page_published_at is not None:
+    if doc.page_published_at is not None and src.published_source != "manual":
         pub, pub_src = doc.page_published_at, doc.published_source or "page"
     if pub is None and doc.listing_date is not None:
         pub, pub_src = doc.listing_date, "listing"

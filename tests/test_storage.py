@@ -1,0 +1,204 @@
+"""storage: migrations, models, blob store and the repo functions — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.report import Finding as RuleFinding
+from storage import repo
+from storage.blobs import BlobStore
+from storage.db import current_revision, make_engine, session_factory, upgrade
+from storage.models import (
+    Base,
+    CrawlRun,
+    Document,
+    Entity,
+    Finding,
+    Report,
+    ReportVersion,
+    SeenUrl,
+)
+
+T0 = datetime(2021, 2, 1, 2, 0, tzinfo=UTC)
+
+
+def _county(engine, code: str = "370830") -> None:
+    with session_factory(engine)() as s, s.begin():
+        repo.ensure_county(s, code, "汶上县", province="山东省", city="济宁市")
+
+
+def test_migrations_create_every_table_of_the_model(engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert current_revision(engine) == "0001"
+    upgrade(engine)  # idempotent
+    assert current_revision(engine) == "0001"
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with eng.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(engine) -> None:
+    with pytest.raises(IntegrityError), session_factory(engine)() as s, s.begin():
+        s.add(Entity(county_code="999999", name="x", kind="township", aliases=[]))
+
+
+def test_timestamps_come_back_aware_utc(engine) -> None:
+    _county(engine)
+    shanghai = timezone(timedelta(hours=8))
+    with session_factory(engine)() as s, s.begin():
+        run = repo.create_crawl_run(s, "370830", "cli", now=datetime(2021, 2, 1, 10, 0, tzinfo=shanghai))
+        rid = run.id
+    with session_factory(engine)() as s:
+        got = s.get_one(CrawlRun, rid).queued_at
+    assert got == datetime(2021, 2, 1, 2, 0, tzinfo=UTC)
+    assert got.utcoffset() == timedelta(0)
+    with pytest.raises(Exception, match="naive"), session_factory(engine)() as s, s.begin():
+        repo.create_crawl_run(s, "370830", "cli", now=datetime(2021, 2, 1))
+
+
+def test_blob_store_is_content_addressed_atomic_and_deduplicated(tmp_path) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    sha = store.put(b"report bytes")
+    assert store.path(sha) == tmp_path / "blobs" / sha[:2] / sha[2:]
+    assert store.get(sha) == b"report bytes"
+    mtime = store.path(sha).stat().st_mtime_ns
+    assert store.put(b"report bytes") == sha
+    assert store.path(sha).stat().st_mtime_ns == mtime  # not rewritten
+    assert not [p for p in (tmp_path / "blobs").rglob(".tmp-*")]
+    with pytest.raises(KeyError):
+        store.get("0" * 64)
+    with pytest.raises(ValueError):
+        store.path("../etc/passwd")
+
+
+def _record(s: Session, blobs: BlobStore, run_id: int, url: str, body: bytes, **kw):
+    args = dict(final_url=None, content_type="text/html", listing_title="刘楼镇2020年政府信息公开工作年度报告",
+                listing_date="2021-01-20", page_published_at=None, published_source=None, etag='"e1"',
+                last_modified=None)
+    args.update(kw)
+    return repo.record_document(s, blobs, run_id=run_id, url=url, body=body, **args)
+
+
+def test_record_document_reports_new_unchanged_changed(engine, blobs) -> None:
+    _county(engine)
+    with session_factory(engine)() as s, s.begin():
+        run = repo.create_crawl_run(s, "370830", "schedule")
+        d1, st1 = _record(s, blobs, run.id, "http://p/a.html", b"v1")
+        d2, st2 = _record(s, blobs, run.id, "http://p/a.html", b"v1")
+        d3, st3 = _record(s, blobs, run.id, "http://p/a.html", b"v2", etag='"e2"')
+        d4, st4 = _record(s, blobs, run.id, "http://p/copy.html", b"v1")
+        repo.finish_crawl_run(s, run.id, "ok", {"documents": 4})
+    assert (st1, st2, st3, st4) == ("new", "unchanged", "changed", "new")
+    assert d1.id == d2.id == d4.id != d3.id
+    assert blobs.get(d3.sha256) == b"v2"
+    with session_factory(engine)() as s:
+        assert s.scalar(select(Document).where(Document.id == d1.id)).listing_date == date(2021, 1, 20)
+        known = repo.known_documents(s, "370830")
+        assert known["http://p/a.html"][:3] == ('"e2"', None, d3.sha256)
+        assert known["http://p/copy.html"][2] == d1.sha256
+        run = s.get_one(CrawlRun, run.id)
+        assert run.status == "ok" and run.stats == {"documents": 4} and run.finished_at is not None
+
+
+def test_mark_seen_records_list_pages_and_refreshes_documents(engine, blobs) -> None:
+    _county(engine)
+    with session_factory(engine)() as s, s.begin():
+        r1 = repo.create_crawl_run(s, "370830", "schedule")
+        _record(s, blobs, r1.id, "http://p/a.html", b"v1")
+    with session_factory(engine)() as s, s.begin():
+        r2 = repo.create_crawl_run(s, "370830", "schedule")
+        assert repo.mark_seen(s, r2.id, ["http://p/list.html", "http://p/a.html", "http://p/list.html"]) == 2
+    with session_factory(engine)() as s:
+        rows = {u.url: u for u in s.scalars(select(SeenUrl))}
+    assert set(rows) == {"http://p/a.html", "http://p/list.html"}
+    assert rows["http://p/a.html"].last_run_id == r2.id and rows["http://p/a.html"].first_run_id == r1.id
+    assert rows["http://p/list.html"].document_id is None
+
+
+def test_crawl_run_lifecycle_validates_states(engine) -> None:
+    _county(engine)
+    with session_factory(engine)() as s, s.begin():
+        run = repo.create_crawl_run(s, "370830", "chat", requested_by="tg:42", status="queued")
+        assert [r.id for r in repo.queued_runs(s)] == [run.id]
+        repo.start_crawl_run(s, run.id)
+        with pytest.raises(ValueError):
+            repo.finish_crawl_run(s, run.id, "running", {})
+        with pytest.raises(ValueError):
+            repo.create_crawl_run(s, "370830", "cron")
+        with pytest.raises(LookupError):
+            repo.create_crawl_run(s, "110101", "cli")
+        repo.finish_crawl_run(s, run.id, "blocked", {"nianbao/blocked/412": 3}, error="HTTP 412")
+    with session_factory(engine)() as s:
+        assert s.get_one(CrawlRun, run.id).status == "blocked"
+        assert repo.queued_runs(s) == []
+
+
+def test_a_report_has_at_most_one_current_version(engine, blobs) -> None:
+    _county(engine)
+    with session_factory(engine)() as s, s.begin():
+        e = Entity(county_code="370830", name="刘楼镇人民政府", kind="township", aliases=[])
+        s.add(e)
+        d1, _ = repo.record_document(s, blobs, run_id=None, county_code="370830", url="file:a", final_url=None,
+                                     content_type=None, body=b"1", listing_title=None, listing_date=None,
+                                     page_published_at=None, published_source=None, etag=None,
+                                     last_modified=None)
+        s.flush()
+        r = Report(entity_id=e.id, year=2020)
+        s.add(r)
+        s.flush()
+        s.add(ReportVersion(report_id=r.id, document_id=d1.id, parsed={}, parser_version="1", is_current=True))
+        rid, did = r.id, d1.id
+    with pytest.raises(IntegrityError), session_factory(engine)() as s, s.begin():
+        s.add(ReportVersion(report_id=rid, document_id=did, parsed={}, parser_version="1", is_current=True))
+    with session_factory(engine)() as s, s.begin():  # an old version next to the current one is fine
+        s.add(ReportVersion(report_id=rid, document_id=did, parsed={}, parser_version="1", is_current=False))
+    with pytest.raises(IntegrityError), session_factory(engine)() as s, s.begin():
+        s.add(Report(entity_id=r.entity_id, year=2020))
+
+
+def test_sync_findings_inserts_keeps_resolves_and_reopens(engine) -> None:
+    _county(engine)
+    owned = Finding.county_code == "370830"
+
+    def row(subject: str) -> dict:
+        f = RuleFinding(rule="CRAWL-003", severity="warning", message=f"m {subject}", subject=subject)
+        return repo.finding_row(f, scope="sched", county_code="370830", entity_id=None, year=None,
+                                key="370830")
+
+    sf = session_factory(engine)
+    t = [T0 + timedelta(days=i) for i in range(4)]
+    with sf() as s, s.begin():
+        assert repo.sync_findings(s, [row("a"), row("b")], owned, now=t[0]) == (2, 0)
+    with sf() as s, s.begin():
+        assert repo.sync_findings(s, [row("a")], owned, now=t[1], keep=[]) == (0, 1)
+    with sf() as s, s.begin():
+        assert repo.sync_findings(s, [row("a"), row("b")], owned, now=t[2]) == (1, 0)
+    with sf() as s:
+        rows = {f.message: f for f in s.scalars(select(Finding))}
+    assert len(rows) == 2  # b was reopened, not duplicated
+    assert rows["m a"].first_seen_at == t[0] and rows["m a"].last_seen_at == t[2]
+    assert rows["m b"].resolved_at is None and rows["m b"].first_seen_at == t[0]
+    with sf() as s, s.begin():  # a kept fingerprint is neither resolved nor refreshed
+        assert repo.sync_findings(s, [], owned, now=t[3], keep=[row("a")["fingerprint"]]) == (0, 1)
+    with sf() as s:
+        rows = {f.message: f for f in s.scalars(select(Finding))}
+    assert rows["m a"].resolved_at is None and rows["m b"].resolved_at == t[3]
+
+
+def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'n.db'}"
+    upgrade(url)
+    eng = make_engine(url)
+    with eng.connect() as c:
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0001"
