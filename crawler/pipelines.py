@@ -1,0 +1,151 @@
+"""Items into storage, within the crawl run; progress lines for the parent process.
+
+`StoragePipeline` writes `FetchedDocument` through `storage.repo.record_document` and `SeenLinks`
+through `storage.repo.mark_seen`, in batches of NIANBAO_STORE_BATCH items per transaction (one
+`BEGIN IMMEDIATE` per batch rather than per item), and counts what storage says:
+
+    nianbao/documents/new | changed | unchanged   (record_document's verdict)
+    nianbao/reports/new | changed | unchanged     (the same, for report pages and the files they link)
+
+`ProgressExtension` prints one JSON line per half second on stdout (the runner's child writes
+nothing else there) so `nianbao crawl` can draw its progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.items import FetchedDocument, SeenLinks
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.db_url = settings.get("NIANBAO_DB_URL")
+        self.run_id = settings.getint("NIANBAO_RUN_ID", 0) or None
+        if not self.db_url or self.run_id is None:
+            raise NotConfigured("NIANBAO_DB_URL and NIANBAO_RUN_ID are needed to store documents")
+        self.data_dir = settings.get("NIANBAO_BLOB_DIR")
+        self.batch_size = max(1, settings.getint("NIANBAO_STORE_BATCH", 25))
+        self.stats = crawler.stats
+        self.buffer: list[FetchedDocument | SeenLinks] = []
+        self.session_factory: Any = None
+        self.blobs: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        from storage.blobs import BlobStore
+        from storage.db import make_engine, session_factory
+
+        self.engine = make_engine(self.db_url)
+        self.session_factory = session_factory(self.engine)
+        self.blobs = BlobStore(self.data_dir)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, FetchedDocument | SeenLinks):
+            self.buffer.append(item)
+            if len(self.buffer) >= self.batch_size:
+                self.flush()
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.flush()
+        self.engine.dispose()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        from storage.repo import mark_seen, record_document
+
+        batch, self.buffer = self.buffer, []
+        seen: list[str] = []
+        with self.session_factory() as session, session.begin():
+            for item in batch:
+                if isinstance(item, SeenLinks):
+                    seen.extend(item.urls)
+                    continue
+                _doc, status = record_document(
+                    session, self.blobs, run_id=self.run_id, url=item.url, final_url=item.final_url,
+                    content_type=item.content_type, body=item.body, listing_title=item.listing_title,
+                    listing_date=item.listing_date, page_published_at=item.page_published_at,
+                    published_source=item.published_source, etag=item.etag,
+                    last_modified=item.last_modified, body_name=item.body_name)
+                self.stats.inc_value(f"nianbao/documents/{status}")
+                if item.kind == "page" or item.parent_url is None:
+                    self.stats.inc_value(f"nianbao/reports/{status}")
+            if seen:
+                mark_seen(session, self.run_id, seen)
+        log.debug("stored batch", extra={"run_id": self.run_id, "items": len(batch)})
+
+
+class ProgressExtension:
+    """JSON progress lines on stdout: {"event": "progress", "run_id", "pages", "documents", …}."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("NIANBAO_PROGRESS", False):
+            raise NotConfigured
+        self.crawler = crawler
+        self.run_id = crawler.settings.getint("NIANBAO_RUN_ID", 0)
+        self.last = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.tick, signal=signals.response_received)
+        crawler.signals.connect(ext.final, signal=signals.spider_closed)
+        return ext
+
+    def tick(self, *args: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.INTERVAL:
+            self.last = now
+            self.emit()
+
+    def final(self, *args: Any, **kwargs: Any) -> None:
+        self.emit()
+
+    def emit(self) -> None:
+        emit_progress(self.run_id, self.crawler.stats.get_stats())
+
+
+def emit_progress(run_id: int, stats: dict[str, Any]) -> None:
+    line = {"event": "progress", "run_id": run_id, **progress_counts(stats)}
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+
+
+def progress_counts(stats: dict[str, Any]) -> dict[str, int]:
+    def n(key: str) -> int:
+        v = stats.get(key, 0)
+        return int(v) if isinstance(v, int | float) else 0
+
+    return {
+        "requests": n("downloader/request_count"),
+        "pages": n("nianbao/list_pages") + n("nianbao/documents/fetched") + n("nianbao/documents/not_modified"),
+        "list_pages": n("nianbao/list_pages"),
+        "report_links": n("nianbao/report_links"),
+        "documents": n("nianbao/documents/fetched"),
+        "blocked": sum(n(k) for k in stats if k.startswith("nianbao/blocked/")),
+        "failed": n("nianbao/failed_requests"),
+    }
+
+
+__all__ = ["StoragePipeline", "ProgressExtension", "progress_counts", "emit_progress"]

@@ -1,0 +1,431 @@
+"""Run crawls in a child process (Scrapy's reactor starts once per process).
+
+Parent side: `crawl_county(profile, …)` creates the crawl run in storage, runs the child and returns
+a `CrawlResult` (run id, status, stats); `run_crawls(jobs, …)` runs several counties' jobs in one
+child (benchmarks). Child side: `python -m crawler.runner JOB.json RESULT.json` — one Scrapy
+crawler per (county, flavour), at most `max_parallel` at a time, each county's run finished in
+storage (`finish_crawl_run`) as soon as its crawlers are done; progress as JSON lines on stdout.
+
+Run status (DESIGN.md): `ok` — everything read; `partial` — some pages read, some blocked or
+failed (after retries); `blocked` — nothing read and the portal answered with challenges, WAF,
+captcha, maintenance pages or a robots.txt ban (CRAWL-001, never "no report"); `failed` — nothing
+read for other reasons (timeouts, 5xx, DNS, a crash of the child).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+# Raw Scrapy stats kept in the run's stats besides our own nianbao/* keys.
+_KEEP_PREFIXES = ("nianbao/", "downloader/request_count", "downloader/response_count",
+                  "downloader/response_status_count/", "downloader/exception_type_count/", "retry/",
+                  "robotstxt/", "item_scraped_count", "elapsed_time_seconds", "finish_reason", "offsite/",
+                  "httperror/")
+
+
+@dataclass(slots=True)
+class CountyJob:
+    profile: dict[str, Any]
+    run_id: int
+    years: list[int] | None = None
+    full: bool = False
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    run_id: int
+    county_code: str
+    status: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+# --- profiles as plain dicts -------------------------------------------------------------------
+
+def profile_dict(profile: Any) -> dict[str, Any]:
+    """The docs/CONTRACTS.md TOML shape from a dict, a TOML path or a loaded profile object
+    (monitor.profiles.CountyProfile: code, name, bodies, portals as dataclasses)."""
+    if isinstance(profile, dict):
+        return profile
+    if isinstance(profile, str | Path):
+        import tomllib
+
+        return tomllib.loads(Path(profile).read_text("utf-8"))
+    if is_dataclass(profile):
+        raw = asdict(profile)  # type: ignore[arg-type]
+        county = {k: raw.get(k) for k in ("code", "name", "province", "city", "note")}
+        return {"county": county, "bodies": raw.get("bodies", []), "portals": raw.get("portals", [])}
+    raise TypeError(f"not a county profile: {profile!r}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# --- stats → status ----------------------------------------------------------------------------
+
+def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for stats in parts:
+        for key, value in stats.items():
+            if not key.startswith(_KEEP_PREFIXES):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float | list):
+                out[key] = _jsonable(value)
+            elif isinstance(value, list):
+                out[key] = sorted(set(out.get(key, [])) | set(value))
+            else:
+                out[key] = out.get(key, 0) + value
+    return out
+
+
+def summarize(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's stats: raw `nianbao/*` keys plus the summary the CLI and the rules read."""
+
+    def n(key: str) -> int:
+        v = stats.get(key, 0)
+        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+
+    blocked = {k.rsplit("/", 1)[1]: n(k) for k in stats if k.startswith("nianbao/blocked/") and n(k)}
+    failed = {k.split("/", 2)[2]: n(k) for k in stats if k.startswith("nianbao/failed/") and n(k)}
+    summary = {
+        "requests": n("downloader/request_count"),
+        "pages": n("nianbao/list_pages") + n("nianbao/documents/fetched") + n("nianbao/documents/not_modified"),
+        "list_pages": n("nianbao/list_pages"),
+        "report_links": n("nianbao/report_links"),
+        "fetched": n("nianbao/documents/fetched"),
+        "not_modified": n("nianbao/documents/not_modified") + n("nianbao/list_not_modified"),
+        "skipped_known": n("nianbao/documents/skipped_known"),
+        "new": n("nianbao/documents/new"),
+        "changed": n("nianbao/documents/changed"),
+        "unchanged": n("nianbao/documents/unchanged"),
+        "reports": {s: n(f"nianbao/reports/{s}") for s in ("new", "changed", "unchanged")},
+        "blocked": sum(blocked.values()),
+        "blocked_kinds": blocked,
+        "failed": n("nianbao/failed_requests"),
+        "failed_reasons": failed,
+        "retries": n("retry/count"),
+        "empty_lists": list(stats.get("nianbao/empty_lists") or []),
+    }
+    return {**stats, **summary}
+
+
+def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
+    """ok | partial | blocked | failed, with a short error for the run row."""
+    s = summarize(stats) if "pages" not in stats else stats
+    read, blocked, failed = s["pages"], s["blocked"], s["failed"]
+    kinds = ", ".join(f"{k}×{v}" for k, v in sorted(s["blocked_kinds"].items()))
+    reasons = ", ".join(f"{k}×{v}" for k, v in sorted(s["failed_reasons"].items()))
+    if read == 0:
+        if blocked:
+            return "blocked", f"blocked: {kinds}"
+        return "failed", f"failed: {reasons}" if reasons else "no page could be read"
+    if blocked or failed:
+        parts = [p for p in (f"blocked: {kinds}" if blocked else "", f"failed: {reasons}" if failed else "") if p]
+        return "partial", "; ".join(parts)
+    return "ok", None
+
+
+# --- parent side -------------------------------------------------------------------------------
+
+def crawl_county(profile: Any, *, db_url: str, data_dir: str | Path, trigger: str = "cli",
+                 requested_by: str | None = None, years: Iterable[int] | None = None, full: bool = False,
+                 contact_url: str | None = None, polite: bool = True,
+                 settings: dict[str, Any] | None = None, on_progress: ProgressFn | None = None,
+                 timeout: float | None = None, log_level: str = "WARNING") -> CrawlResult:
+    """Create a crawl run for the county, crawl it in a child process, return the result."""
+    from storage.db import make_engine, session_factory
+    from storage.repo import create_crawl_run, ensure_county
+
+    prof = profile_dict(profile)
+    county = prof["county"]
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s, s.begin():
+            ensure_county(s, str(county["code"]), county.get("name"), province=county.get("province"),
+                          city=county.get("city"))
+            run_id = create_crawl_run(s, str(county["code"]), trigger, requested_by).id
+    finally:
+        engine.dispose()
+    job = CountyJob(prof, run_id, sorted(years) if years else None, full)
+    return run_crawls([job], db_url=db_url, data_dir=data_dir, contact_url=contact_url, polite=polite,
+                      settings=settings, on_progress=on_progress, timeout=timeout, log_level=log_level)[0]
+
+
+def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, contact_url: str | None = None,
+               polite: bool = True, settings: dict[str, Any] | None = None, max_parallel: int = 8,
+               on_progress: ProgressFn | None = None, timeout: float | None = None,
+               log_level: str = "WARNING", python: str | None = None,
+               info: dict[str, Any] | None = None) -> list[CrawlResult]:
+    """Crawl every job's county in ONE child process; runs must exist (status running).
+    `info`, when given, receives the child's `peak_rss_kb` and `seconds`."""
+    data_dir = Path(data_dir)
+    spec = {
+        "db_url": db_url, "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
+        "settings": settings or {}, "max_parallel": max_parallel, "log_level": log_level,
+        "jobs": [_jsonable(asdict(j)) for j in jobs],
+    }
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+        job_path, result_path, err_path = (Path(tmp) / n for n in ("job.json", "result.json", "stderr.log"))
+        job_path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
+        with open(err_path, "wb") as err:
+            proc = subprocess.Popen([python or sys.executable, "-m", "crawler.runner", str(job_path),
+                                     str(result_path)], stdout=subprocess.PIPE, stderr=err,
+                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            timer = None
+            if timeout:
+                timer = threading.Timer(timeout, proc.kill)
+                timer.start()
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                _progress_line(raw, on_progress)
+            code = proc.wait()
+            if timer is not None:
+                timer.cancel()
+        results = _read_results(result_path, info)
+        stderr_tail = err_path.read_bytes()[-4000:].decode("utf-8", "replace")
+    if code != 0:
+        log.error("crawl child failed", extra={"exit": code, "stderr": stderr_tail[-1000:]})
+    out: list[CrawlResult] = []
+    for job in jobs:
+        r = results.get(job.run_id)
+        if r is None:
+            error = f"crawl child exited with {code}: {stderr_tail[-500:]}".strip()
+            r = CrawlResult(job.run_id, str(job.profile["county"]["code"]), "failed", {}, error)
+            _finish_failed(db_url, r)
+        out.append(r)
+    return out
+
+
+def _progress_line(raw: bytes, on_progress: ProgressFn | None) -> None:
+    if on_progress is None:
+        return
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return
+    if isinstance(event, dict):
+        on_progress(event)
+
+
+def _read_results(path: Path, info: dict[str, Any] | None = None) -> dict[int, CrawlResult]:
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if info is not None:
+        info.update({k: raw.get(k) for k in ("peak_rss_kb", "seconds")})
+    return {int(r["run_id"]): CrawlResult(int(r["run_id"]), r["county_code"], r["status"], r["stats"],
+                                          r.get("error")) for r in raw.get("results", [])}
+
+
+def _finish_failed(db_url: str, result: CrawlResult) -> None:
+    from storage.db import make_engine, session_factory
+    from storage.models import CrawlRun
+    from storage.repo import finish_crawl_run
+
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s, s.begin():
+            run = s.get(CrawlRun, result.run_id)
+            if run is not None and run.status in ("queued", "running"):
+                finish_crawl_run(s, result.run_id, "failed", result.stats, result.error)
+    finally:
+        engine.dispose()
+
+
+# --- child side --------------------------------------------------------------------------------
+
+class _Child:
+    """Everything the child process does: crawlers, stats, finishing runs."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from scrapy.crawler import AsyncCrawlerProcess
+        from scrapy.settings import Settings
+
+        from crawler.settings import crawl_settings
+
+        self.spec = spec
+        self.crawl_settings = crawl_settings
+        base = Settings()
+        base.setmodule("crawler.settings", priority="project")
+        base.set("LOG_LEVEL", spec.get("log_level", "WARNING"), priority="cmdline")
+        self.base = base
+        self.process = AsyncCrawlerProcess(base)
+        self.data_dir = Path(spec["data_dir"])
+        self.queue: list[tuple[Any, dict[str, Any], int]] = []
+        self.pending: dict[int, int] = {}
+        self.parts: dict[int, list[dict[str, Any]]] = {}
+        self.errors: dict[int, list[str]] = {}
+        self.states: dict[int, Any] = {}
+        self.known: dict[int, dict[str, Any]] = {}
+        self.codes: dict[int, str] = {}
+        self.results: list[CrawlResult] = []
+        self.running = 0
+        self.max_parallel = max(1, int(spec.get("max_parallel", 8)))
+        self._engine: Any = None
+
+    def session_factory(self) -> Any:
+        from storage.db import make_engine, session_factory
+
+        if self._engine is None:
+            self._engine = make_engine(self.spec["db_url"])
+        return session_factory(self._engine)
+
+    def plan(self) -> None:
+        """One entry per (county, flavour); the county's known documents are loaded when its first
+        crawler starts, not all at once."""
+        for raw in self.spec["jobs"]:
+            prof, run_id = raw["profile"], int(raw["run_id"])
+            code = str(prof["county"]["code"])
+            self.codes[run_id] = code
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for portal in prof.get("portals", []):
+                groups.setdefault(portal["flavour"], []).append(portal)
+            self.pending[run_id] = len(groups)
+            self.parts[run_id] = []
+            if not groups:
+                self.errors.setdefault(run_id, []).append("the profile has no [[portals]]")
+            for flavour, portals in groups.items():
+                kwargs = {"county": prof["county"], "portals": portals, "bodies": prof.get("bodies", []),
+                          "years": raw.get("years"), "full": bool(raw.get("full"))}
+                self.queue.append((flavour, kwargs, run_id))
+
+    def run(self) -> None:
+        self.plan()
+        for run_id, n in list(self.pending.items()):
+            if n == 0:
+                self.finish(run_id)
+        self.queue.reverse()
+        for _ in range(min(self.max_parallel, len(self.queue))):
+            self.launch_next()
+        self.process.start(install_signal_handlers=False)
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def launch_next(self) -> None:
+        from scrapy.crawler import Crawler
+
+        from crawler.spiders import spider_for
+        from crawler.state import CrawlState
+        from storage.repo import known_documents
+
+        if not self.queue:
+            return
+        flavour, kwargs, run_id = self.queue.pop()
+        code = self.codes[run_id]
+        try:
+            if run_id not in self.states:
+                self.states[run_id] = CrawlState.load(self.data_dir, code)
+                with self.session_factory()() as s:
+                    self.known[run_id] = known_documents(s, code)
+            state = self.states[run_id]
+            portals = kwargs["portals"]
+            settings = self.base.copy()
+            settings.setdict(self.crawl_settings(
+                contact_url=self.spec.get("contact_url"),
+                obey_robots=all(p.get("obey_robots", True) for p in portals),
+                polite=bool(self.spec.get("polite", True)), overrides=self.spec.get("settings")),
+                priority="cmdline")
+            settings.setdict({"NIANBAO_DB_URL": self.spec["db_url"],
+                              "NIANBAO_BLOB_DIR": str(self.data_dir / "blobs"),
+                              "NIANBAO_RUN_ID": run_id, "NIANBAO_PROGRESS": True}, priority="cmdline")
+            crawler = Crawler(spider_for(flavour), settings)
+            task = self.process.crawl(crawler, known=self.known[run_id], state=state, **kwargs)
+        except Exception as exc:  # a bad profile or database must not take the other counties down
+            log.exception("crawler could not start", extra={"run_id": run_id, "flavour": flavour})
+            self.errors.setdefault(run_id, []).append(f"{flavour}: {type(exc).__name__}: {exc}")
+            self.crawler_done(run_id, None)
+            return
+        self.running += 1
+        task.add_done_callback(lambda t, c=crawler, r=run_id: self.task_done(t, c, r))
+
+    def task_done(self, task: Any, crawler: Any, run_id: int) -> None:
+        self.running -= 1
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.errors.setdefault(run_id, []).append(f"{type(exc).__name__}: {exc}")
+        self.crawler_done(run_id, crawler)
+        self.launch_next()
+
+    def crawler_done(self, run_id: int, crawler: Any) -> None:
+        if crawler is not None and getattr(crawler, "stats", None) is not None:
+            try:
+                self.parts[run_id].append(dict(crawler.stats.get_stats()))
+            except Exception:  # noqa: BLE001 - stats of a crawler that never opened
+                pass
+        self.pending[run_id] -= 1
+        if self.pending[run_id] <= 0:
+            self.finish(run_id)
+
+    def finish(self, run_id: int) -> None:
+        from crawler.pipelines import emit_progress
+        from storage.repo import finish_crawl_run
+
+        stats = summarize(merge_stats(self.parts.pop(run_id, [])))
+        status, error = run_status(stats)
+        errors = self.errors.pop(run_id, [])
+        if errors:
+            error = "; ".join([*errors, *([error] if error else [])])[:2000]
+            if status == "ok":
+                status = "partial"
+        state = self.states.pop(run_id, None)
+        self.known.pop(run_id, None)
+        if state is not None:
+            try:
+                state.save()
+            except OSError:
+                log.exception("crawl state not saved", extra={"run_id": run_id})
+        try:
+            with self.session_factory()() as s, s.begin():
+                finish_crawl_run(s, run_id, status, _jsonable(stats), error)
+        except Exception:
+            log.exception("crawl run not finished in storage", extra={"run_id": run_id})
+        self.results.append(CrawlResult(run_id, self.codes[run_id], status, _jsonable(stats), error))
+        emit_progress(run_id, stats)
+        sys.stdout.write(json.dumps({"event": "finished", "run_id": run_id, "status": status}) + "\n")
+        sys.stdout.flush()
+
+
+def child_main(job_path: str, result_path: str) -> int:
+    import resource
+
+    spec = json.loads(Path(job_path).read_text("utf-8"))
+    started = time.monotonic()
+    child = _Child(spec)
+    child.run()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": peak_kb,
+           "seconds": time.monotonic() - started}
+    tmp = Path(result_path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(_jsonable(out), ensure_ascii=False), "utf-8")
+    os.replace(tmp, result_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1], sys.argv[2]))

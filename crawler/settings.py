@@ -1,0 +1,108 @@
+"""Every crawl default in one place (Scrapy reads this module with `Settings.setmodule`).
+
+Polite by default: at most 2 concurrent requests per portal, a delay with jitter, AutoThrottle,
+robots.txt obeyed, retries with exponential backoff, a size limit per download. `crawl_settings()`
+adds what depends on the run (user agent, robots, politeness off for benchmarks).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES: list[str] = []  # spiders are picked by flavour (crawler.spiders.SPIDERS), not loaded by name
+
+# Overridden by crawl_settings() with the contact URL from the configuration.
+USER_AGENT = "nianbao (+https://github.com/nianbao)"
+
+# Politeness. County portals are small government servers: 2 requests at a time per portal
+# (download slots are keyed by host:port, see PortalMiddleware), a delay, AutoThrottle on top.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+# A report page or attachment is rarely above a few MB; a scanned PDF can reach tens.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+
+# Retries: 5xx, timeouts and connection errors, with exponential backoff (BackoffRetryMiddleware):
+# the n-th retry waits RETRY_BACKOFF_BASE * 2**(n-1) seconds, at most RETRY_BACKOFF_MAX.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+
+# Block answers (412/521 challenges, WAF pages, captcha, maintenance) reach nobody but the stats.
+NIANBAO_BLOCK_DETECTION = True
+# Text markers are looked for only in pages up to this size: a WAF or captcha page is small,
+# and a long report page that mentions 验证码 in a comment form is not a captcha page.
+NIANBAO_BLOCK_MAX_PAGE = 64 * 1024
+
+# Our own middlewares around Scrapy's. Scrapy's OffsiteMiddleware compares host names only, but
+# a portal is host *and* port (and the simulator serves every county on 127.0.0.1), so
+# PortalMiddleware replaces it.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.PortalMiddleware": 50,
+    "crawler.middlewares.ConditionalRequestMiddleware": 420,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.BlockDetectionMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.StoragePipeline": 300,
+}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.pipelines.ProgressExtension": 500,
+}
+
+COOKIES_ENABLED = True
+HTTPCACHE_ENABLED = False  # conditional requests come from the database, not a disk cache
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Items are written in batches of this many (or when the spider closes).
+NIANBAO_STORE_BATCH = 25
+
+# Politeness off (benchmarks against the simulator only): see crawl_settings(polite=False).
+IMPOLITE = {
+    "ROBOTSTXT_OBEY": False,
+    "DOWNLOAD_DELAY": 0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 64,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "RETRY_BACKOFF_BASE": 0.05,
+    "RETRY_BACKOFF_MAX": 0.2,
+}
+
+
+def version() -> str:
+    try:
+        return metadata.version("nianbao")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def user_agent(contact_url: str | None) -> str:
+    """`nianbao/<version> (+<contact url>)`: operators of a portal can find who crawls them."""
+    return f"nianbao/{version()} (+{contact_url or 'https://github.com/nianbao'})"
+
+
+def crawl_settings(*, contact_url: str | None = None, obey_robots: bool = True, polite: bool = True,
+                   overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings one crawl adds to this module's defaults."""
+    s: dict[str, Any] = {"USER_AGENT": user_agent(contact_url), "ROBOTSTXT_OBEY": obey_robots}
+    if not polite:
+        s.update(IMPOLITE)
+    s.update(overrides or {})
+    return s

@@ -1,0 +1,454 @@
+"""What every portal spider shares: lists → report pages → attachments, incrementally.
+
+A flavour spider only turns its list pages into `ListPage(items, next_urls)` (and, where its pages
+differ, says where a report page keeps its title and attachments). This base class decides which
+items are reports (by title, `crawler.titles`), which need fetching (unknown URLs, or a listing
+whose title/date changed since the stored document; `full=True` asks for every known page again
+with its validators), when to stop paging (a page whose report items are all known and unchanged),
+and turns answers into `FetchedDocument` / `SeenLinks` items.
+
+Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
+
+    nianbao/list_pages                  list pages (and list API answers) read, 304 included
+    nianbao/report_links                report links met on lists
+    nianbao/documents/fetched           report pages and attachments downloaded (200)
+    nianbao/documents/not_modified      …answered 304
+    nianbao/documents/skipped_known     known links not fetched again (listing unchanged)
+    nianbao/failed_requests, nianbao/failed/<reason>
+    nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.dates import html_to_text, parse_date, parse_datetime, publication_date
+from crawler.items import FetchedDocument, SeenLinks
+from crawler.middlewares import BlockedError, netloc
+from crawler.state import CrawlState
+from crawler.titles import TitleInfo, classify_title, normalize, title_body
+
+log = logging.getLogger(__name__)
+
+# (etag, last_modified, sha256, listing_title, listing_date), as storage.repo.known_documents gives.
+KnownDocument = tuple[str | None, str | None, str | None, str | None, date | None]
+
+
+@dataclass(slots=True)
+class ListItem:
+    url: str
+    title: str
+    date: date | None = None
+    published: datetime | None = None  # a listing/API datetime, when it has one
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (url, label) from an API
+
+
+@dataclass(slots=True)
+class ListPage:
+    items: list[ListItem]
+    next_urls: list[str | Request] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PageFacts:
+    title: str | None
+    publisher: str | None
+    attachments: list[tuple[str, str]]
+
+
+# --- helpers shared by the flavour spiders -----------------------------------------------------
+
+_ATT_EXT = re.compile(r"\.(docx?|wps|pdf|et|xlsx?)(?=$|[?#&])", re.I)
+_ATT_TEXT = re.compile(r"下载(?:Word|WORD|word|PDF|pdf|WPS|wps|附件)|附件")
+_CONTENT_XPATH = (
+    "//*[@id='zoom' or @id='content' or @id='vsb_content' or contains(@class,'TRS_Editor')"
+    " or contains(@class,'article') or contains(@class,'v_news_content') or @id='UCAP-CONTENT']"
+)
+_SKIP_HREF = ("javascript:", "#", "mailto:", "tel:")
+_WS = re.compile(r"\s+")
+
+
+def clean(text: str | None) -> str:
+    return _WS.sub(" ", (text or "").replace("\u00a0", " ").replace("\u3000", " ")).strip()
+
+
+def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
+    """Every `<a href>` with its title (the `title` attribute, else its text) and the date written
+    next to it (a sibling span/em/td, else its li/tr/dd)."""
+    items: list[ListItem] = []
+    for a in sel.xpath("//a[@href]"):
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith(_SKIP_HREF):
+            continue
+        text = clean(" ".join(a.xpath(".//text()").getall()))
+        title = clean(a.attrib.get("title")) or text
+        if not title:
+            continue
+        when = None
+        for xp in ("following-sibling::*[self::span or self::em or self::i or self::font or self::td"
+                   " or self::div][1]//text()",
+                   "ancestor::*[self::li or self::tr or self::dd or self::dl][1]//text()"):
+            around = clean(" ".join(a.xpath(xp).getall())).replace(text, " ")
+            when = parse_datetime(around) if around else None
+            if when is not None:
+                break
+        items.append(ListItem(urljoin(base_url, href), title, when.date() if when else None, when))
+    return items
+
+
+def attachment_links(sel: Selector, base_url: str) -> list[tuple[str, str]]:
+    """DOC/DOCX/WPS/PDF links of a report page (in its content area when it has one):
+    by file extension in the path or query (`downfile.jsp?filename=…docx`), or by their text
+    (【下载Word】, 附件：…) when the target is not another HTML page."""
+    scope = sel.xpath(_CONTENT_XPATH) or [sel]
+    seen: dict[str, str] = {}
+    for root in scope:
+        for a in root.xpath(".//a[@href]"):
+            href = (a.attrib.get("href") or "").strip()
+            if not href or href.startswith(_SKIP_HREF):
+                continue
+            label = clean(" ".join(a.xpath(".//text()").getall())) or clean(a.attrib.get("title"))
+            url = urljoin(base_url, href)
+            path_q = urlsplit(url).path + "?" + urlsplit(url).query
+            by_ext = bool(_ATT_EXT.search(path_q))
+            by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", urlsplit(url).path)
+            if (by_ext or by_text) and url not in seen:
+                seen[url] = label
+    return list(seen.items())
+
+
+def page_title(sel: Selector) -> str | None:
+    for xp in ("//meta[@name='ArticleTitle']/@content", "//h1//text()", "//title/text()"):
+        got = clean(" ".join(sel.xpath(xp).getall()))
+        if got:
+            return re.split(r"[_|｜]", got)[0].strip() if xp.endswith("title/text()") else got
+    return None
+
+
+def page_publisher(text: str) -> str | None:
+    m = re.search(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：]\s*([\u4e00-\u9fff（）()]{2,40})", text)
+    return m.group(1) if m else None
+
+
+def resolve_body(name: str | None, bodies: list[dict[str, Any]], county_name: str | None) -> str | None:
+    """The profile's body a title or publisher names: by name or alias, by short form
+    (刘楼镇 ↔ 刘楼镇人民政府), the county government by the county's name; else `name` itself."""
+    if not name:
+        return None
+    n = normalize(name)
+
+    def short(s: str) -> str:
+        for suffix in ("人民政府办公室", "人民政府", "办事处", "政府"):
+            if s.endswith(suffix) and len(s) > len(suffix) + 1:
+                return s[: -len(suffix)]
+        return s
+
+    for b in bodies:
+        if n == b.get("name") or n in (b.get("aliases") or []):
+            return str(b["name"])
+    for b in bodies:
+        names = [str(b.get("name", ""))] + [str(a) for a in b.get("aliases") or []]
+        if any(short(n) == short(x) for x in names if x):
+            return str(b["name"])
+    if county_name and short(n) in (county_name, short(county_name)):
+        for b in bodies:
+            if b.get("kind") == "county_gov":
+                return str(b["name"])
+    return name
+
+
+# --- the spider --------------------------------------------------------------------------------
+
+class PortalSpider(scrapy.Spider):
+    """One county's portals of one flavour. Arguments come from the county profile (plain dicts,
+    the docs/CONTRACTS.md TOML shape) and from storage (`known`), given by `crawler.runner`."""
+
+    name = "portal"
+    flavour: ClassVar[str] = ""
+
+    def __init__(self, *, county: dict[str, Any], portals: list[dict[str, Any]],
+                 bodies: list[dict[str, Any]] | None = None,
+                 known: dict[str, KnownDocument] | None = None, state: CrawlState | None = None,
+                 years: Iterable[int] | None = None, full: bool = False, **kwargs: Any) -> None:
+        super().__init__(name=f"{self.flavour or 'portal'}-{county.get('code', '')}", **kwargs)
+        self.county = county
+        self.county_code = str(county.get("code", ""))
+        self.portals = portals
+        self.bodies = list(bodies or [])
+        self.known = known or {}
+        self.state = state or CrawlState()
+        self.years = set(years) if years else None
+        self.full = full
+        hosts: set[str] = set()
+        for p in portals:
+            hosts.update(netloc(u) for u in p.get("start_urls", []))
+            hosts.update(str(h).lower() for h in p.get("allowed_hosts") or [])
+        self.allowed_hosts = hosts
+        self.allow_cookie_challenge = any((p.get("options") or {}).get("allow_cookie_challenge")
+                                          for p in portals)
+        # configured list URL → "links" | "empty" | "blocked" | "failed" | "not_modified"
+        self.roots: dict[str, str] = {}
+        self.root_links: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ starting
+    async def start(self) -> AsyncIterator[Any]:
+        for portal in self.portals:
+            for request in self.portal_requests(portal):
+                yield request
+
+    def portal_requests(self, portal: dict[str, Any]) -> Iterable[Request]:
+        """The first requests of one portal: by default its start URLs as list pages."""
+        for url in portal.get("start_urls", []):
+            yield self.list_request(url, portal=portal, root=url)
+
+    def options(self, portal: dict[str, Any]) -> dict[str, Any]:
+        return dict(portal.get("options") or {})
+
+    # ------------------------------------------------------------------ requests
+    def list_request(self, url: str, *, portal: dict[str, Any], root: str, callback: Any = None,
+                     conditional: bool = True, **kwargs: Any) -> Request:
+        self.roots.setdefault(root, "empty")
+        meta = {"portal": portal, "root": root, "nianbao_kind": "list", **kwargs.pop("meta", {})}
+        validators = self.state.validators(url) if conditional and not self.full else None
+        if validators:
+            meta["nianbao_validators"] = validators
+        cls = kwargs.pop("request_cls", Request)
+        return cls(url, callback=callback or self.parse_list, errback=self.on_error, meta=meta,
+                   dont_filter=True, **kwargs)
+
+    def detail_request(self, item: ListItem, info: TitleInfo, *, portal: dict[str, Any], root: str,
+                       validators: tuple[str | None, str | None] | None) -> Request:
+        meta: dict[str, Any] = {"portal": portal, "root": root, "item": item, "info": info,
+                                "nianbao_kind": "detail"}
+        if validators and any(validators):
+            meta["nianbao_validators"] = validators
+        return Request(item.url, callback=self.parse_detail, errback=self.on_error, meta=meta)
+
+    # ------------------------------------------------------------------ lists
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            yield from self.list_not_modified(response)
+            return
+        yield from self.handle_list(response, self.read_list(response))
+
+    def read_list(self, response: Response) -> ListPage:
+        """Flavour spiders override this: the items and next pages of a list page."""
+        raise NotImplementedError
+
+    def list_not_modified(self, response: Response) -> Iterator[Any]:
+        """A list page unchanged since the last run: nothing new below it either."""
+        root = response.meta["root"]
+        self.crawler.stats.inc_value("nianbao/list_pages")
+        self.crawler.stats.inc_value("nianbao/list_not_modified")
+        self.roots[root] = "not_modified" if self.roots.get(root) != "links" else "links"
+        yield SeenLinks([response.url, *self.state.links_under(root)], reason="not_modified")
+
+    def handle_list(self, response: Response, page: ListPage) -> Iterator[Any]:
+        stats = self.crawler.stats
+        portal, root = response.meta["portal"], response.meta["root"]
+        stats.inc_value("nianbao/list_pages")
+        report_links: list[str] = []
+        fetch: list[Request] = []
+        seen: list[str] = [response.url]
+        all_known = True
+        older_only = self.years is not None
+        for item in page.items:
+            info = self.classify(item, portal)
+            if not info.is_report:
+                continue
+            report_links.append(item.url)
+            if self.years is not None and info.year is not None:
+                if info.year in self.years or info.year > max(self.years):
+                    older_only = False
+                if info.year not in self.years:
+                    continue
+            else:
+                older_only = False
+            known = self.known.get(item.url)
+            if known is not None and not self.full and self.listing_unchanged(item, known):
+                stats.inc_value("nianbao/documents/skipped_known")
+                seen.append(item.url)
+                seen.extend(self.state.attachments.get(item.url, []))
+                continue
+            all_known = False
+            validators = (known[0], known[1]) if known is not None else None
+            fetch.append(self.detail_request(item, info, portal=portal, root=root, validators=validators))
+        stats.inc_value("nianbao/report_links", len(report_links))
+        if report_links:
+            self.roots[root] = "links"
+        self.root_links[root] = self.root_links.get(root, 0) + len(report_links)
+        self.state.remember_list(response.url, root=root, etag=_header(response, b"ETag"),
+                                 last_modified=_header(response, b"Last-Modified"), links=report_links)
+        yield from fetch
+        stop = (not self.full and ((report_links and all_known) or (older_only and report_links)))
+        if stop and page.next_urls:
+            stats.inc_value("nianbao/pagination_stopped")
+            seen.extend(self.state.links_under(root))
+        else:
+            for nxt in page.next_urls:
+                if isinstance(nxt, Request):
+                    yield nxt
+                else:
+                    yield self.list_request(nxt, portal=portal, root=root, callback=response.request.callback
+                                            if response.request else None)
+        yield SeenLinks(seen, reason="list")
+
+    def classify(self, item: ListItem, portal: dict[str, Any]) -> TitleInfo:
+        return classify_title(item.title)
+
+    @staticmethod
+    def listing_unchanged(item: ListItem, known: KnownDocument) -> bool:
+        _etag, _lm, _sha, k_title, k_date = known
+        if k_title is not None and normalize(k_title) != normalize(item.title):
+            return False
+        if item.date is not None and k_date is not None and _as_date(k_date) != item.date:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ report pages
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("nianbao/documents/not_modified")
+            yield SeenLinks([response.url, *self.state.attachments.get(response.url, [])],
+                            reason="not_modified")
+            return
+        item: ListItem = response.meta["item"]
+        info: TitleInfo = response.meta["info"]
+        portal = response.meta["portal"]
+        stats.inc_value("nianbao/documents/fetched")
+        if not _is_html(response):
+            # The list linked the file itself (generic portals do).
+            yield self.document(response, item, info, portal, kind="attachment", html=None)
+            return
+        assert isinstance(response, TextResponse)
+        facts = self.read_page(response)
+        yield self.document(response, item, info, portal, kind="page", html=response.text, facts=facts)
+        atts = facts.attachments or item.attachments
+        self.state.attachments[response.url] = [u for u, _ in atts]
+        for url, label in atts:
+            known = self.known.get(url)
+            meta = {"portal": portal, "root": response.meta["root"], "item": item, "info": info,
+                    "parent": response.url, "label": label, "nianbao_kind": "attachment"}
+            if known is not None and (known[0] or known[1]):
+                meta["nianbao_validators"] = (known[0], known[1])
+            yield Request(url, callback=self.parse_attachment, errback=self.on_error, meta=meta)
+
+    def read_page(self, response: TextResponse) -> PageFacts:
+        sel = response.selector
+        text = html_to_text(response.text)
+        return PageFacts(page_title(sel), page_publisher(text), attachment_links(sel, response.url))
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("nianbao/documents/not_modified")
+            yield SeenLinks([response.url], reason="not_modified")
+            return
+        stats.inc_value("nianbao/documents/fetched")
+        yield self.document(response, response.meta["item"], response.meta["info"], response.meta["portal"],
+                            kind="attachment", html=None, parent=response.meta.get("parent"))
+
+    def document(self, response: Response, item: ListItem, info: TitleInfo, portal: dict[str, Any], *,
+                 kind: str, html: str | None, facts: PageFacts | None = None,
+                 parent: str | None = None) -> FetchedDocument:
+        listing = item.published or item.date
+        when, source = publication_date(listing=listing, html=html)
+        return FetchedDocument(
+            url=(response.meta.get("redirect_urls") or [response.url])[0],
+            final_url=response.url,
+            listing_title=item.title,
+            listing_date=item.date,
+            page_published_at=when,
+            published_source=source,
+            content_type=_header(response, b"Content-Type"),
+            body=response.body,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            body_name=self.body_name(portal, info, facts),
+            kind=kind,
+            parent_url=parent,
+            year=info.year,
+        )
+
+    def body_name(self, portal: dict[str, Any], info: TitleInfo, facts: PageFacts | None) -> str | None:
+        if portal.get("body"):
+            return str(portal["body"])
+        county_name = self.county.get("name")
+        for candidate in (info.body, facts.publisher if facts else None):
+            if candidate:
+                return resolve_body(candidate, self.bodies, county_name)
+        if facts and facts.title:
+            return resolve_body(title_body(facts.title), self.bodies, county_name)
+        return None
+
+    # ------------------------------------------------------------------ failures
+    def on_error(self, failure: Failure) -> None:
+        stats = self.crawler.stats
+        request: Request = failure.request  # type: ignore[attr-defined]
+        kind = request.meta.get("nianbao_kind", "other")
+        root = request.meta.get("root")
+        if failure.check(BlockedError):
+            if kind == "list" and root and self.roots.get(root) != "links":
+                self.roots[root] = "blocked"
+            return
+        if failure.check(HttpError):
+            reason = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            if "robots.txt" in str(failure.value):
+                stats.inc_value("nianbao/blocked/robots")
+                if kind == "list" and root and self.roots.get(root) != "links":
+                    self.roots[root] = "blocked"
+                return
+            stats.inc_value("nianbao/ignored")
+            return
+        else:
+            reason = type(failure.value).__name__
+        stats.inc_value("nianbao/failed_requests")
+        stats.inc_value(f"nianbao/failed/{reason}")
+        log.warning("request failed", extra={"url": request.url, "reason": reason, "kind": kind})
+        if kind == "list" and root and self.roots.get(root) != "links" and request.url == root:
+            self.roots[root] = "failed"
+
+    def closed(self, reason: str) -> None:
+        empty = sorted(root for root, status in self.roots.items() if status in ("empty", "failed"))
+        stats = self.crawler.stats
+        previous = stats.get_value("nianbao/empty_lists") or []
+        stats.set_value("nianbao/empty_lists", sorted(set(previous) | set(empty)))
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _is_html(response: Response) -> bool:
+    ctype = (_header(response, b"Content-Type") or "").lower()
+    if ctype:
+        return "html" in ctype
+    return isinstance(response, TextResponse)
+
+
+def _as_date(value: date | datetime | str) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_date(value)
+
+
+__all__ = ["PortalSpider", "ListItem", "ListPage", "PageFacts", "links_with_dates", "attachment_links",
+           "page_title", "resolve_body", "clean"]
