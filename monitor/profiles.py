@@ -228,7 +228,8 @@ def load_profile(path: str | Path) -> CountyProfile:
                          "bodies", i, "retired_year")
         for n in (bname, *aliases):
             if n in seen:
-                raise c.fail(f"name or alias {n!r} is used by two bodies", "bodies", i, "name")
+                raise c.fail(f"name or alias {n!r} is used by two bodies", "bodies", i,
+                             "name" if n == bname else "aliases")
             seen[n] = i
         bodies.append(Body(name=bname, kind=kind, aliases=[a.strip() for a in aliases],
                            first_year=first, retired_year=retired))
