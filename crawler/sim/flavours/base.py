@@ -163,8 +163,11 @@ class Site:
         if e.fmt == "html":
             return self.world.report_html(e, now)
         label = content.ATTACHMENT_LABELS[e.fmt]
+        updated = ""
+        if e.version(now):  # the file was replaced: portals say so under the note
+            updated = f'<p class="MsoNormal">（{e.modified_at(now):%Y年%m月%d日}更新附件）</p>'
         return (
-            f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>'
+            f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>{updated}'
             f'<p><a href="{esc(attachment_href or "")}">{label}</a></p>'
             f'<p>附件：<a href="{esc(attachment_href or "")}">{esc(self.attachment_name(e))}</a></p>'
         )
