@@ -18,13 +18,13 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, MODERN, Rule, register
-from monitor.similarity import MIN_CHARS, compare, prepare
+from monitor.similarity import MIN_CHARS, Prose, compare, prepare
 
 __all__ = [
     "HistRule",
@@ -39,6 +39,7 @@ __all__ = [
     "describe_change",
     "disappeared",
     "similarity",
+    "similarity_pair",
 ]
 
 DEFAULT_THRESHOLD = 0.5
@@ -202,28 +203,50 @@ class Similarity:
 
 def similarity(a: ParsedReport, b: ParsedReport, *, a_names: Sequence[str] = (),
                b_names: Sequence[str] = (), passages: int = 3) -> Similarity:
-    """Containment of A's prose in B's, overall and per section of A (see monitor/similarity.py).
+    """Containment of A's prose in B's, overall and per section of A (see monitor/similarity.py)."""
+    return similarity_pair(a, b, a_names=a_names, b_names=b_names, passages=passages)[0]
 
-    A section counts only with at least `MIN_CHARS` normalised characters, so that a short
-    section (“六、无”) cannot make two reports look alike; the same floor applies to the whole.
+
+def similarity_pair(a: ParsedReport, b: ParsedReport, *, a_names: Sequence[str] = (),
+                    b_names: Sequence[str] = (), passages: int = 3) -> tuple[Similarity, Similarity]:
+    """A in B and B in A, from one comparison: the shared passages are the same text on both sides.
+
+    A section's share is the part of it inside shared passages. A section counts only with at
+    least `MIN_CHARS` normalised characters, so that a short section (“六、无”) cannot make two
+    reports look alike; the same floor applies to the whole.
     """
-    names_a = _names(a, a_names)
-    pa = prepare(a.prose, names_a)
+    pa = prepare(a.prose, _names(a, a_names))
     pb = prepare(b.prose, _names(b, b_names))
     if len(pa) < MIN_CHARS or len(pb) < MIN_CHARS:
-        return Similarity(0.0, 0.0, chars=len(pa))
-    whole = compare(pa, pb)
-    sections: dict[str, float] = {}
-    for key, paragraphs in _section_texts(a).items():
-        ps = prepare(paragraphs, names_a)
-        if len(ps) >= MIN_CHARS:
-            sections[key] = compare(ps, pb).ratio
-    score, where = whole.ratio, None
+        return Similarity(0.0, 0.0, chars=len(pa)), Similarity(0.0, 0.0, chars=len(pb))
+    overlap = compare(pa, pb)
+    longest = overlap.longest(passages)
+    return (
+        _similarity(a, pa, pb, overlap.covered, tuple(pa.quote(p.a_start, p.length) for p in longest)),
+        _similarity(b, pb, pa, overlap.covered_in_b, tuple(pb.quote(p.b_start, p.length) for p in longest)),
+    )
+
+
+def _similarity(report: ParsedReport, mine: Prose, other: Prose, covered: Callable[[int, int], int],
+                quotes: tuple[str, ...]) -> Similarity:
+    overall = covered(0, len(mine)) / len(mine)
+    counts: dict[str, list[int]] = {}  # section key → [shared, total]
+    for key, where in _section_spans(report, mine.text):
+        if isinstance(where, str):  # the section's text is not in the prose: measure it alone
+            alone = compare(prepare(where, _names(report)), other)
+            shared, total = alone.shared, alone.total
+        else:
+            start, end = mine.span(*where)
+            shared, total = covered(start, end), end - start
+        c = counts.setdefault(key, [0, 0])
+        c[0] += shared
+        c[1] += total
+    sections = {key: shared / total for key, (shared, total) in counts.items() if total >= MIN_CHARS}
+    score, where_max = overall, None
     for key, ratio in sections.items():
         if ratio > score:
-            score, where = ratio, key
-    quotes = tuple(pa.quote(p.a_start, p.length) for p in whole.longest(passages))
-    return Similarity(score, whole.ratio, sections, where, quotes, len(pa))
+            score, where_max = ratio, key
+    return Similarity(score, overall, sections, where_max, quotes, len(mine))
 
 
 def _names(report: ParsedReport, extra: Sequence[str] = ()) -> tuple[str, ...]:
@@ -231,21 +254,35 @@ def _names(report: ParsedReport, extra: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(sorted({n for n in (report.entity, *extra) if n}))
 
 
-def _section_texts(report: ParsedReport) -> dict[str, list[str]]:
-    """Section key → its paragraphs: from `report.sections` when they carry text, else from headings."""
-    out: dict[str, list[str]] = {}
+def _section_spans(report: ParsedReport, text: str) -> list[tuple[str, tuple[int, int] | str]]:
+    """Each section's range in `text` (the prose joined with "\n"), or its own text when it cannot be
+    found there. From `report.sections` when they carry text (the parser's), else from the headings
+    in the prose (a report loaded with `ParsedReport.from_dict` keeps section titles only)."""
+    out: list[tuple[str, tuple[int, int] | str]] = []
+    cursor = 0
     for s in report.sections:
-        if s.text.strip():
-            out.setdefault(s.key, []).append(s.text)
+        if not s.text.strip():
+            continue
+        at = text.find(s.text, cursor)
+        if at < 0:
+            at = text.find(s.text)
+        if at < 0:
+            out.append((s.key, s.text))
+        else:
+            out.append((s.key, (at, at + len(s.text))))
+            cursor = at + len(s.text)
     if out:
         return out
-    current: list[str] | None = None
+    offset, key, start = 0, None, 0
     for paragraph in report.prose:
-        key = _heading_key(paragraph)
-        if key is not None:
-            current = out.setdefault(key, [])
-        elif current is not None:
-            current.append(paragraph)
+        heading = _heading_key(paragraph)
+        if heading is not None:
+            if key is not None:
+                out.append((key, (start, offset)))
+            key, start = heading, offset + len(paragraph) + 1
+        offset += len(paragraph) + 1
+    if key is not None:
+        out.append((key, (start, offset)))
     return out
 
 
@@ -325,13 +362,11 @@ class CopiedFromPeer(HistRule):
 
     def _pair(self, report: ParsedReport, name: str, peer: ParsedReport,
               threshold: float) -> Finding | None:
-        mine = similarity(report, peer, b_names=(name,))
-        theirs = (similarity(peer, report, a_names=(name,), passages=0)
-                  if mine.score < threshold else None)
+        mine, theirs = similarity_pair(report, peer, b_names=(name,))
         # Copying has no known direction: the pair is alike when either text is largely in the other.
         if mine.score >= threshold:
             score, where = mine.score, _where(mine)
-        elif theirs is not None and theirs.score >= threshold:
+        elif theirs.score >= threshold:
             score, where = theirs.score, _where(theirs, other=True)
         else:
             return None
@@ -342,8 +377,7 @@ class CopiedFromPeer(HistRule):
             other=name, other_entity=peer.entity, similarity=round(score, 3), percent=_pct(score),
             overall=_pct(mine.overall), sections={k: _pct(v) for k, v in mine.sections.items()},
             section=mine.where,
-            other_overall=_pct(theirs.overall) if theirs else None,
-            other_section=theirs.where if theirs else None,
+            other_overall=_pct(theirs.overall), other_section=theirs.where,
             passages=list(mine.passages), threshold=threshold)
 
 
