@@ -1,0 +1,141 @@
+"""PDF through pypdfium2: lines, cells and tables rebuilt from character boxes; bad PDFs."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import SimpleDocTemplate, TableStyle
+from reportlab.platypus import Table as RLTable
+
+from monitor.document import Paragraph, Table
+from monitor.errors import ExtractError
+from monitor.extract import extract
+from monitor.extract.pdf import UNUSABLE_SCANNED
+
+FONT = "STSong-Light"  # reportlab's built-in CJK CID font; PDFium maps it back to Unicode
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+BODY = ParagraphStyle("cn", fontName=FONT, fontSize=12, leading=18, wordWrap="CJK", firstLineIndent=24)
+LONG = "2023年，我镇认真贯彻落实《中华人民共和国政府信息公开条例》，深入推进政务公开，收取信息处理费1080元。" * 2
+HEADER = ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
+ROWS = [[f"规范性文件{i}", str(i), "0", "3,119"] for i in range(45)]
+
+
+def _footer(c: canvas.Canvas, doc: SimpleDocTemplate) -> None:
+    c.setFont(FONT, 10)
+    c.drawCentredString(A4[0] / 2, 30, f"- {doc.page} -")
+
+
+def _report_pdf(**kwargs: object) -> bytes:
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, title="某镇2023年政府信息公开工作年度报告", **kwargs)
+    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("FONT", (0, 0), (-1, -1), FONT, 10)])
+    story = [
+        RLParagraph("某镇2023年政府信息公开工作年度报告", BODY),
+        RLParagraph("一、总体情况", BODY),
+        RLParagraph(LONG, BODY),
+        RLParagraph("二、主动公开政府信息情况", BODY),
+        RLTable([HEADER, *ROWS], style=grid, repeatRows=1),
+        RLParagraph("三、收到和处理政府信息公开申请情况", BODY),
+    ]
+    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    return buf.getvalue()
+
+
+def test_text_pdf_paragraphs_and_a_table_continued_on_the_next_page() -> None:
+    doc = extract(_report_pdf(), filename="r.pdf")
+    assert doc.format == "pdf"
+    assert doc.meta["pages"] == 2
+    assert doc.meta["title"] == "某镇2023年政府信息公开工作年度报告"
+    assert doc.blocks[:4] == [
+        Paragraph("某镇2023年政府信息公开工作年度报告"),
+        Paragraph("一、总体情况"),
+        Paragraph(LONG),  # wrapped lines joined again
+        Paragraph("二、主动公开政府信息情况"),
+    ]
+    assert doc.blocks[-1] == Paragraph("三、收到和处理政府信息公开申请情况")
+    (table,) = doc.tables
+    assert isinstance(doc.blocks[4], Table) and table.origin == "pdf:page 1"
+    # the page marker "- 1 -" is gone; the repeated header on page 2 is kept for the parser
+    assert [r for r in table.rows if r[0] == "信息内容"] == [HEADER, HEADER]
+    assert [r for r in table.rows if r[0] != "信息内容"] == ROWS
+
+
+def test_no_character_is_lost() -> None:
+    doc = extract(_report_pdf())
+    text = re.sub(r"\s", "", doc.plain_text())
+    expected = "".join([LONG, *HEADER, *(c for r in ROWS for c in r)])
+    assert sorted(text) == sorted(re.sub(r"\s", "", "某镇2023年政府信息公开工作年度报告一、总体情况二、主动公开政府信息情况"
+                                      "三、收到和处理政府信息公开申请情况" + "".join(HEADER) + expected))
+
+
+def test_owner_password_only_pdf_is_still_read() -> None:
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    enc = StandardEncryption("", ownerPassword="owner", canPrint=0, canCopy=0)
+    doc = extract(_report_pdf(encrypt=enc))
+    assert doc.paragraphs[0] == "某镇2023年政府信息公开工作年度报告"
+
+
+def test_encrypted_pdf_is_an_extract_error_that_says_so() -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt="secret")
+    c.setFont(FONT, 12)
+    c.drawString(72, 750, "加密的报告")
+    c.save()
+    with pytest.raises(ExtractError, match="已加密") as err:
+        extract(buf.getvalue(), filename="locked.pdf")
+    assert err.value.source == "locked.pdf"
+    assert "encrypted" in str(err.value)
+
+
+def test_image_only_pdf_is_unusable_not_an_error() -> None:
+    from PIL import Image
+
+    img = Image.new("RGB", (200, 100), "white")
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawImage(ImageReader(img), 72, 600, width=400, height=200)
+    c.rect(72, 400, 300, 100)
+    c.showPage()
+    c.save()
+    doc = extract(buf.getvalue(), filename="scan.pdf")
+    assert doc.blocks == []
+    assert doc.meta["unusable"] == UNUSABLE_SCANNED
+    assert "无文字层" in doc.meta["unusable"]
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n" + b"garbage " * 100, b"%PDF-1.4\n1 0 obj << /Type /Catalog"])
+def test_corrupt_pdf_is_an_extract_error(data: bytes) -> None:
+    with pytest.raises(ExtractError, match="PDF 文件已损坏"):
+        extract(data, filename="bad.pdf")
+
+
+def test_cells_split_on_wide_gaps_and_page_markers_dropped() -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setFont(FONT, 10.5)
+    c.drawString(72, 760, "一、本年新收政府信息公开申请数量")
+    for x, v in zip((300, 340, 380, 420), ("5", "1", "0", "6"), strict=True):
+        c.drawString(x, 760, v)
+    c.drawString(72, 740, "二、上年结转政府信息公开申请数量")
+    for x, v in zip((300, 340, 380, 420), ("0", "0", "0", "0"), strict=True):
+        c.drawString(x, 740, v)
+    c.drawString(280, 40, "第 1 页")
+    c.showPage()
+    c.save()
+    doc = extract(buf.getvalue())
+    assert doc.blocks == [
+        Table(
+            rows=[["一、本年新收政府信息公开申请数量", "5", "1", "0", "6"], ["二、上年结转政府信息公开申请数量", "0", "0", "0", "0"]],
+            origin="pdf:page 1",
+        )
+    ]
