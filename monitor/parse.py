@@ -434,11 +434,19 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
         _store_review(line, label, st)
 
 
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
 def _last_match_end(patterns: tuple[str, ...], label: str) -> int:
+    """Where the last match of any pattern ends in the label (-1: none)."""
     best = -1
     for p in patterns:
-        for m in re.finditer(p, label):
-            best = max(best, m.end())
+        rx = _COMPILED.get(p)
+        if rx is None:
+            rx = _COMPILED[p] = re.compile(p)
+        for m in rx.finditer(label):
+            if m.end() > best:
+                best = m.end()
     return best
 
 

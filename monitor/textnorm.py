@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 _WS = re.compile(r"\s+")
@@ -13,6 +14,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": 
                          "【": "[", "】": "]", "﹝": "[", "﹞": "]", "、": "、"})
 
 
+@lru_cache(maxsize=16384)
 def norm(text: str) -> str:
     """Canonical form for matching labels: NFKC (full-width → half-width), no whitespace, one
     kind of quote. "（一）予以公开" → "(一)予以公开", "１．属于" → "1.属于"."""
@@ -43,8 +45,16 @@ class Cell:
         return self.value is None
 
 
+_PLAIN_INT = re.compile(r"\s*\d{1,9}\s*")
+
+
+@lru_cache(maxsize=16384)
 def parse_cell(raw: str) -> Cell | None:
     """A numeric or placeholder cell, or None when the text is not a number at all."""
+    if _PLAIN_INT.fullmatch(raw):
+        return Cell(int(raw), raw.strip())
+    if len(raw) > 24:
+        return None
     text = norm(raw).replace(",", "").replace("，", "")
     if text in PLACEHOLDERS or re.fullmatch(r"[/\\\-—–－]+", text):
         return Cell(None, raw.strip())
