@@ -73,10 +73,6 @@ class PageFacts:
 
 _ATT_EXT = re.compile(r"\.(docx?|wps|pdf|et|xlsx?)(?=$|[?#&])", re.I)
 _ATT_TEXT = re.compile(r"下载(?:Word|WORD|word|PDF|pdf|WPS|wps|附件)|附件")
-_CONTENT_XPATH = (
-    "//*[@id='zoom' or @id='content' or @id='vsb_content' or contains(@class,'TRS_Editor')"
-    " or contains(@class,'article') or contains(@class,'v_news_content') or @id='UCAP-CONTENT']"
-)
 _SKIP_HREF = ("javascript:", "#", "mailto:", "tel:")
 _WS = re.compile(r"\s+")
 
@@ -110,12 +106,11 @@ def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
 
 
 def attachment_links(sel: Selector, base_url: str) -> list[tuple[str, str]]:
-    """DOC/DOCX/WPS/PDF links of a report page (in its content area when it has one):
-    by file extension in the path or query (`downfile.jsp?filename=…docx`), or by their text
-    (【下载Word】, 附件：…) when the target is not another HTML page."""
-    scope = sel.xpath(_CONTENT_XPATH) or [sel]
+    """DOC/DOCX/WPS/PDF links of a report page: by file extension in the path, the query
+    (`downfile.jsp?filename=…docx`) or the link text (VSB's `download.jsp?wbfileid=…` shows the file
+    name), or by their text (【下载Word】, 附件：…) when the target is not another HTML page."""
     seen: dict[str, str] = {}
-    for root in scope:
+    for root in [sel]:
         for a in root.xpath(".//a[@href]"):
             href = (a.attrib.get("href") or "").strip()
             if not href or href.startswith(_SKIP_HREF):
@@ -123,7 +118,7 @@ def attachment_links(sel: Selector, base_url: str) -> list[tuple[str, str]]:
             label = clean(" ".join(a.xpath(".//text()").getall())) or clean(a.attrib.get("title"))
             url = urljoin(base_url, href)
             path_q = urlsplit(url).path + "?" + urlsplit(url).query
-            by_ext = bool(_ATT_EXT.search(path_q))
+            by_ext = bool(_ATT_EXT.search(path_q)) or bool(_ATT_EXT.search(label))
             by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", urlsplit(url).path)
             if (by_ext or by_text) and url not in seen:
                 seen[url] = label

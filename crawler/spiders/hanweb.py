@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from parsel import Selector
 from scrapy.http import FormRequest, Request, Response, TextResponse
@@ -100,6 +100,11 @@ class HanwebSpider(PortalSpider):
                                  meta={"hanweb_proxy": True, "hanweb": jp, "hanweb_end": end})
 
 
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def _first_int(rx: re.Pattern[str], text: str, default: int) -> int:
     m = rx.search(text)
     return int(m.group(1)) if m else default
@@ -111,26 +116,37 @@ class HanwebAnnualSpider(PortalSpider):
     MODULE = "/module/xxgk/xxgkAnnualReport.jsp"
 
     def portal_requests(self, portal: dict[str, Any]) -> Iterable[Request]:
+        """Start URLs that already name a body and a year are fetched as they are (the years
+        asked for only); otherwise one URL per area (org code) and year."""
         opts = self.options(portal)
-        areas = opts.get("areas") or {}
+        starts = list(portal.get("start_urls", []))
+        if not starts:
+            return
+        root = starts[0]
+        self.roots.setdefault(root, "empty")
+        areas = opts.get("areas") or ({opts["area"]: portal.get("body")} if opts.get("area") else {})
         pairs = list(areas.items()) if isinstance(areas, dict) else [tuple(a) for a in areas]
         years = sorted(self.years or set(opts.get("years") or self.default_years()))
-        for start in portal.get("start_urls", []):
-            parts = urlsplit(start)
-            module = parts.path if parts.path.endswith(".jsp") else self.MODULE
-            base = f"{parts.scheme}://{parts.netloc}{module}"
-            self.roots.setdefault(start, "empty")
+        targets: dict[str, tuple[str | None, int]] = {}
+        for start in starts:
+            q = parse_qs(urlsplit(start).query)
+            if "fbtime" in q and "area" in q and not self.years:
+                year = int(q["fbtime"][0]) if q["fbtime"][0].isdigit() else 0
+                targets[start] = (dict(pairs).get(q["area"][0], portal.get("body")), year)
+        if not targets:
+            parts = urlsplit(root)
+            module = str(opts.get("module") or (parts.path if parts.path.endswith(".jsp") else self.MODULE))
             for code, body in pairs:
                 for year in years:
-                    url = f"{base}?{urlencode({'area': code, 'fbtime': year})}"
-                    known = self.known.get(url)
-                    item = ListItem(url, f"{body}{year}年政府信息公开工作年度报告")
-                    info = TitleInfo(True, year, str(body))
-                    validators = (known[0], known[1]) if known is not None else None
-                    req = self.detail_request(item, info, portal={**portal, "body": body}, root=start,
-                                              validators=validators)
-                    req.meta["annual"] = True
-                    yield req
+                    url = f"{parts.scheme}://{parts.netloc}{module}?{urlencode({'area': code, 'fbtime': year})}"
+                    targets[url] = (body, year)
+        for url, (body, year) in targets.items():
+            known = self.known.get(url)
+            item = ListItem(url, f"{body or ''}{year}年政府信息公开工作年度报告")
+            validators = (known[0], known[1]) if known is not None else self.state.validators(url)
+            p = {**portal, "body": body} if body else portal
+            yield self.detail_request(item, TitleInfo(True, year, body), portal=p, root=root,
+                                      validators=validators)
 
     def default_years(self) -> list[int]:
         this_year = datetime.now(SHANGHAI).year
@@ -141,22 +157,34 @@ class HanwebAnnualSpider(PortalSpider):
         root = response.meta["root"]
         stats.inc_value("nianbao/list_pages")
         if response.status == 304:
+            if response.url not in self.known:  # a 暂无 page, unchanged
+                self.roots[root] = "links" if self.roots.get(root) == "links" else "answered"
+                yield SeenLinks([response.url], reason="not_modified")
+                return
             self.roots[root] = "links"
             stats.inc_value("nianbao/report_links")
             yield from super().parse_detail(response)
             return
-        assert isinstance(response, TextResponse)
+        if not isinstance(response, TextResponse):
+            yield from super().parse_detail(response)
+            return
         facts = self.read_page(response)
-        title = facts.title or ""
-        info = classify_title(title)
-        if not info.is_report:
-            # the module answers for every (body, year); no report there yet is not a document
+        info = classify_title(facts.title or "")
+        if _NO_DATA.search(response.text) or not info.is_report or info.year is None:
+            # the module answers for every (body, year): no report there (yet) is an answer,
+            # not a broken list, and not a document
+            if _NO_DATA.search(response.text) and self.roots.get(root) == "empty":
+                self.roots[root] = "answered"
+            self.state.remember_list(response.url, root=root, etag=_header(response, b"ETag"),
+                                     last_modified=_header(response, b"Last-Modified"), links=[])
             yield SeenLinks([response.url], reason="list")
             return
         stats.inc_value("nianbao/report_links")
         self.roots[root] = "links"
-        item: ListItem = response.meta["item"]
-        response.meta["item"] = ListItem(item.url, title)
-        response.meta["info"] = TitleInfo(True, info.year or response.meta["info"].year,
-                                          response.meta["info"].body)
+        asked: TitleInfo = response.meta["info"]
+        response.meta["item"] = ListItem(response.meta["item"].url, facts.title or "")
+        response.meta["info"] = TitleInfo(True, info.year, asked.body or info.body)
         yield from super().parse_detail(response)
+
+
+_NO_DATA = re.compile(r"暂无(?:信息|数据|记录|内容)|class=[\"']nodata")
