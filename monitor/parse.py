@@ -374,12 +374,12 @@ def _looks_like_report(text: str, report: ParsedReport) -> bool:
 def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None:
     section_at = sorted((s.position, s.key) for s in sections)
     pending: list[str] = []
-    for line in lines:
+    for i, line in enumerate(lines):
         current = _section_for(line.block, section_at)
         if line.is_paragraph and (not line.values) and _is_prose(line):
             pending = []
             continue
-        if line.values and all(v.raw == "" for v in line.values) and not _blank_row_is_data(line, st):
+        if line.values and all(v.raw == "" for v in line.values) and not _blank_row_is_data(lines, i, st):
             line = Line(line.label, [], line.raw, line.block, line.is_paragraph)
         if not line.values:
             pending.append(line.label)
@@ -394,15 +394,30 @@ def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None
     _finish_requests(st)
 
 
-def _blank_row_is_data(line: Line, st: _State) -> bool:
+def _blank_row_is_data(lines: list[Line], i: int, st: _State) -> bool:
     """A row whose number cells are all empty is data (to be reported by STRUCT-007) only when its
-    own label names a row; otherwise it is header padding."""
+    own label names a row and the next line does not carry the numbers of that same row (PDF rows
+    whose numbers sit in the middle of a label wrapped over two or three lines)."""
+    line = lines[i]
     if not line.label:
         return False
-    if st.req_started and not st.req_done and _match_request_row(line.label, st):
+    decl: RowDecl | None = None
+    if st.req_started and not st.req_done:
+        req = _match_request_row(line.label, st)
+        if req and req[0] not in st.template.request_subtotals:
+            decl = req[0]
+    if decl is None:
+        act = _match_active_row(line.label, st)
+        if act is None or act[1] != len(line.label):
+            return False
+        decl = act[0]
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if not (nxt and nxt.values and any(v.raw for v in nxt.values)):
         return True
-    act = _match_active_row(line.label, st)
-    return act is not None and act[1] == len(line.label)
+    if not nxt.label:
+        return False
+    own = _match_request_row(nxt.label, st) if st.req_started else _match_active_row(nxt.label, st)
+    return own is not None and own[0] is not decl
 
 
 def _section_for(block: int, section_at: list[tuple[int, str]]) -> str | None:
