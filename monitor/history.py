@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from monitor.report import Finding, ParsedReport
@@ -254,36 +255,40 @@ def _names(report: ParsedReport, extra: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(sorted({n for n in (report.entity, *extra) if n}))
 
 
-def _section_spans(report: ParsedReport, text: str) -> list[tuple[str, tuple[int, int] | str]]:
+def _section_spans(report: ParsedReport, text: str) -> tuple[tuple[str, tuple[int, int] | str], ...]:
     """Each section's range in `text` (the prose joined with "\n"), or its own text when it cannot be
     found there. From `report.sections` when they carry text (the parser's), else from the headings
     in the prose (a report loaded with `ParsedReport.from_dict` keeps section titles only)."""
+    return _spans(text, tuple(report.prose), tuple((s.key, s.text) for s in report.sections if s.text.strip()))
+
+
+@lru_cache(maxsize=256)
+def _spans(text: str, prose: tuple[str, ...],
+           sections: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[int, int] | str], ...]:
     out: list[tuple[str, tuple[int, int] | str]] = []
     cursor = 0
-    for s in report.sections:
-        if not s.text.strip():
-            continue
-        at = text.find(s.text, cursor)
+    for key, section_text in sections:
+        at = text.find(section_text, cursor)
         if at < 0:
-            at = text.find(s.text)
+            at = text.find(section_text)
         if at < 0:
-            out.append((s.key, s.text))
+            out.append((key, section_text))
         else:
-            out.append((s.key, (at, at + len(s.text))))
-            cursor = at + len(s.text)
+            out.append((key, (at, at + len(section_text))))
+            cursor = at + len(section_text)
     if out:
-        return out
-    offset, key, start = 0, None, 0
-    for paragraph in report.prose:
+        return tuple(out)
+    offset, current, start = 0, None, 0
+    for paragraph in prose:
         heading = _heading_key(paragraph)
         if heading is not None:
-            if key is not None:
-                out.append((key, (start, offset)))
-            key, start = heading, offset + len(paragraph) + 1
+            if current is not None:
+                out.append((current, (start, offset)))
+            current, start = heading, offset + len(paragraph) + 1
         offset += len(paragraph) + 1
-    if key is not None:
-        out.append((key, (start, offset)))
-    return out
+    if current is not None:
+        out.append((current, (start, offset)))
+    return tuple(out)
 
 
 def _heading_key(paragraph: str) -> str | None:
@@ -325,12 +330,14 @@ class SameAsLastYear(HistRule):
               threshold: float = DEFAULT_THRESHOLD) -> Iterable[Finding]:
         if previous.template is None or previous is report:
             return
+        if report.year is not None and previous.year is not None and previous.year >= report.year:
+            return
         sim = similarity(report, previous)
         if sim.score < threshold:
             return
         year = f"{previous.year}年" if previous.year else "上一年度"
         yield self.finding(
-            f"与本机关{year}报告内容雷同：{_where(sim)}有{_pct(sim.score)}%的文字与上年相同"
+            f"本报告与本机关{year}报告内容雷同：{_where(sim)}有{_pct(sim.score)}%的文字相同"
             "（不计模板固定用语），请按本年度实际情况撰写。",
             subject=f"previous:{previous.year}",
             previous_year=previous.year, similarity=round(sim.score, 3), percent=_pct(sim.score),
@@ -417,11 +424,19 @@ class ChangedOnPortal(HistRule):
         if prose:
             parts.append(prose["summary"])
         parts.extend(f"{FIELDS[f['field']]}由“{_fmt(f['old'])}”改为“{_fmt(f['new'])}”" for f in fields)
-        changes = {"fields": fields, "cells": cells, "prose": prose}
-        digest = hashlib.sha256(json.dumps(changes, ensure_ascii=False, sort_keys=True, default=str)
-                                .encode()).hexdigest()[:16]
-        return self.finding("报告发布后被修改。" + "。".join(parts) + "。", subject=f"change:{digest}",
-                            **changes)
+        return self.finding("报告发布后被修改。" + "。".join(parts) + "。",
+                            subject=f"change:{_digest(old, new, fields, cells, prose)}",
+                            fields=fields, cells=cells, prose=prose)
+
+
+def _digest(old: ParsedReport, new: ParsedReport, fields: list[dict[str, Any]],
+            cells: list[dict[str, Any]], prose: dict[str, Any] | None) -> str:
+    """The change itself (raw values, not our wording of it), so re-parsing gives the same subject."""
+    raw = [[(f["field"], f["old"], f["new"]) for f in fields],
+           [(c["table"], c["row"], c["column"], c["old"], c["new"]) for c in cells],
+           [[_canon(p) for p in old.prose], [_canon(p) for p in new.prose]] if prose else None]
+    data = json.dumps(raw, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _flatten(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:

@@ -302,8 +302,11 @@ def compare(a: Prose, b: Prose, *, min_tile: int = MIN_TILE) -> Overlap:
         if i < end:  # inside the passage just counted
             continue
         best, best_j = 0, 0
+        head = sa[i + SHINGLE : i + min_tile]
         for j in b_index[sa[i : i + SHINGLE]][:MAX_CANDIDATES]:
-            n = _extend(sa, i, sb, j, SHINGLE)
+            if sb[j + SHINGLE : j + min_tile] != head:  # a stock phrase, not a passage
+                continue
+            n = _extend(sa, i, sb, j, min_tile)
             if n > best:
                 best, best_j = n, j
         if best >= min_tile:

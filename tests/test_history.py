@@ -210,7 +210,7 @@ def test_same_as_last_year_at_the_threshold(shared: int, threshold: float, fires
         assert f.details["percent"] == round(shared / 10)
         assert f.details["previous_year"] == 2019
         assert f.severity == "warning"
-        assert "2019年报告内容雷同" in f.message
+        assert f.message.startswith("本报告与本机关2019年报告内容雷同：正文有")
 
 
 def test_same_as_last_year_subject_does_not_move_with_the_percentage() -> None:
@@ -526,3 +526,13 @@ def test_both_directions_from_one_comparison_match_two_comparisons() -> None:
     assert backward.sections.keys() == direct.sections.keys()
     for key, share in direct.sections.items():
         assert backward.sections[key] == pytest.approx(share, abs=0.02)
+
+
+def test_same_as_last_year_needs_an_earlier_report() -> None:
+    current, previous = _pair(900)
+    later = dataclasses.replace(previous, year=2021)
+    assert rules(check_history(current, later, []), "YOY-003") == []
+    older = dataclasses.replace(previous, year=2017)  # the last one stored, years ago: still named
+    (f,) = rules(check_history(current, older, []), "YOY-003")
+    assert (f.subject, f.details["previous_year"]) == ("previous:2017", 2017)
+    assert f.message.startswith("本报告与本机关2017年报告内容雷同")
