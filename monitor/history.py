@@ -7,6 +7,13 @@ the same body and this year's reports of the other bodies of the county and call
 - `describe_change(old, new)` → YOY-004 (or None when nothing meaningful changed)
 - `disappeared(entity, year, url, last_seen)` → YOY-005
 
+The prose measure (YOY-003, TEXT-003) is the containment of monitor/similarity.py: the share of a
+report's normalised prose lying in passages also found in the other report. A report is alike when
+that share reaches the threshold for its whole prose *or for one of its sections* with enough text
+(a copied 存在的主要问题及改进情况 is 内容雷同 even when the rest is new). YOY-003 asks how much of
+this year's prose comes from the earlier report; TEXT-003 asks it both ways, because between two
+bodies of the same year nobody knows who copied whom, so both reports get the finding.
+
 Each finding's `subject` names what it is about in a way that survives re-parsing: the cell and
 both numbers for YOY-001/002 (a review is void when a number changes), the previous year for
 YOY-003, the other body for TEXT-003 — never a similarity percentage, which moves with every edit.

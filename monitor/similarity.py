@@ -253,7 +253,7 @@ def prepare(paragraphs: list[str] | tuple[str, ...] | str, names: tuple[str, ...
     return _prepare(tuple(paragraphs), tuple(names))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=128)  # a county's reports (~45) under two sets of names; an index is ~1 MB per 5k chars
 def _prepare(paragraphs: tuple[str, ...], names: tuple[str, ...]) -> Prose:
     text = "\n".join(paragraphs)
     work = text.translate(_HALF_WIDTH)
