@@ -29,10 +29,10 @@ def voice_for(entity: str, short: str, kind: str, year: int) -> Voice:
         unit = "乡" if short.endswith("乡") else "镇"
         return Voice(short, f"我{unit}", unit, "县委、县政府", year)
     if kind == "street":
-        return Voice(short, "本街道", "街道", "区委、区政府", year)
+        return Voice(short, "我街道", "街道", "区委、区政府", year)
     if kind == "county_gov":
         unit = short[-1] if short[-1] in "县区市旗" else "县"
-        return Voice(short, f"本{unit}", unit, "市委、市政府", year)
+        return Voice(short, f"我{unit}", unit, "市委、市政府", year)
     unit = entity[-1] if entity[-1] in "局委办院" else "单位"
     return Voice(short, f"我{unit}", unit, "县委、县政府", year)
 
@@ -119,14 +119,19 @@ def overview(rng: random.Random, v: Voice, *, repeated_item: bool = False) -> li
         head, pool = OVERVIEW_PARTS[p]
         paras.append(SUBNUM[3 * i: 3 * i + 3] + head)
         paras.append(fill(rng.choice(pool), v))
+    paras.append(systems(rng, v, repeated_item=repeated_item))
+    return paras
+
+
+def systems(rng: random.Random, v: Voice, *, repeated_item: bool = False) -> str:
+    """The sentence listing the body's rules (with one item doubled when asked: TEXT-004)."""
     names = pick(rng, ["政府信息公开工作制度", "信息发布保密审查制度", "依申请公开办理制度",
                        "政务公开考核评议制度", "政策解读工作制度"], 3)
     items = [f"“{v.short}{n}”" for n in names]
-    if repeated_item:  # the same list item twice in a row (TEXT-004)
+    if repeated_item:
         items.insert(2, items[1])
-    paras.append(fill("在制度建设方面，{me}修订完善了", v) + "、".join(items) + "等工作制度，"
-                 "进一步明确了各环节的责任人和办理时限。")
-    return paras
+    return (fill("在制度建设方面，{me}修订完善了", v) + "、".join(items) + "等工作制度，"
+            "进一步明确了各环节的责任人和办理时限。")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,10 +263,12 @@ OLD_OTHER = ["无需要说明的事项。", "本年度无其他需要说明的�
 
 
 def old_parts(rng: random.Random, v: Voice, active_count: int, requests_new: int,
-              *, plans_year: int | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
+              *, plans_year: int | None = None,
+              repeated_item: bool = False) -> tuple[dict[str, list[str]], dict[str, int]]:
     sections = {
         "overview": [fill(rng.choice(OVERVIEW_INTRO), v), fill(rng.choice(OLD_ORG), v)]
-        + [fill(rng.choice(OVERVIEW_PARTS[i][1]), v) for i in pick(rng, [0, 2, 3, 4, 5], 2)],
+        + [fill(rng.choice(OVERVIEW_PARTS[i][1]), v) for i in pick(rng, [0, 2, 3, 4, 5], 2)]
+        + [systems(rng, v, repeated_item=repeated_item)],
         "active": [fill(rng.choice(OLD_ACTIVE), v, n=active_count)],
         "requests": [fill(rng.choice(OLD_REQUESTS) if requests_new else OLD_REQUESTS_NONE, v, n=requests_new)],
         "fees": [fill(rng.choice(OLD_FEES), v)],

@@ -137,7 +137,7 @@ def render_html(spec: ReportSpec, *, gbk: bool = False) -> bytes:
     rng = render_rng(spec, "html")
     doc = blocks(spec)
     num = rng.randint(1000000000, 3799999999)
-    site = f"{spec.entity_short}人民政府" if spec.entity_kind != "department" else spec.entity
+    site = f"{spec.entity_short}人民政府" if spec.entity_kind in ("township", "county_gov") else spec.entity
     page = PAGE.format(
         charset="gbk" if gbk else "utf-8",
         title=escape(spec.title),
