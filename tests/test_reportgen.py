@@ -218,3 +218,91 @@ def test_unknown_or_misplaced_variant_is_refused():
         spec_for(1, 2017, variants=["blank_cells"])
     with pytest.raises(ValueError):
         spec_for(1, variants=["missing_section:nope"])
+
+
+SIMPLE_FINDINGS = {
+    "no_period": {"STRUCT-005"}, "label_typos": {"TEXT-001"}, "blank_cells": {"STRUCT-007"},
+    "yuan_amount": {"PLAUS-003"}, "arabic_section_numbers": {"STRUCT-003"}, "early_date": {"TIME-002"},
+    "missing_section:requests": {"STRUCT-001"}, "missing_table:review_litigation": {"STRUCT-002"},
+    "no_headings": {"STRUCT-001"}, "wrong_year_plans": {"TEXT-002"}, "repeated_phrase": {"TEXT-004"},
+    "table_image": {"STRUCT-002"}, "subtotal_column": set(), "subtotal_rows": set(), "thousands": set(),
+    "fullwidth_digits": set(), "unit_suffix": set(),
+}
+
+
+@pytest.mark.parametrize("variant,findings", sorted(SIMPLE_FINDINGS.items()))
+@pytest.mark.parametrize("year", [2019, 2021])
+def test_variant_declares_the_findings_it_causes(variant, findings, year):
+    for seed in range(5):
+        spec = spec_for(seed, year, variants=[variant])
+        assert spec.meta["expected_findings"] == findings
+        assert render(spec, "html") == render(spec_for(seed, year, variants=[variant]), "html")
+
+
+@pytest.mark.parametrize("rule", ["ARITH-001", "ARITH-002", "ARITH-003", "ARITH-004"])
+@pytest.mark.parametrize("kind", ["township", "county_gov"])
+def test_broken_arith_breaks_that_relation_only(rule, kind):
+    for seed in range(20):
+        spec = spec_for(seed, 2021, kind, variants=[f"broken_arith:{rule}"])
+        assert set(arith_breaks(spec.tables, "2021")) == {rule} == spec.meta["expected_findings"]
+        assert spec.meta["perturbed_cells"]
+        assert all(v >= 0 for row in spec.tables["requests"].values() for v in row)
+
+
+def test_template_year_mismatch_expects_struct_004():
+    spec = make_spec(1, entity="刘楼镇人民政府", year=2022, template="2019")
+    assert spec.meta["expected_findings"] == {"STRUCT-004"}
+
+
+def test_blank_cells_are_null_in_truth_and_marked_in_the_report():
+    spec = spec_for(3, 2019, variants=["blank_cells"])
+    assert spec.meta["blank_cells"]
+    for path in spec.meta["blank_cells"]:
+        table, key, col = path.split(".")
+        assert expected(spec)["tables"][table][key][int(col)] is None
+        assert spec.meta["cell_text"][path] in ("", "/", "-", "—")
+
+
+@pytest.mark.parametrize("year,money", [(2019, "procurement"), (2021, "fees")])
+def test_yuan_amount_is_written_in_yuan_and_true_in_wanyuan(year, money):
+    spec = spec_for(4, year, variants=["yuan_amount"])
+    amount = expected(spec)["tables"]["active"][money]["amount"]
+    assert amount > 0
+    assert f"{round(amount * 10000)}元" in render(spec, "txt-tabs").decode()
+
+
+def test_subtotal_column_and_rows_add_up_and_are_drawn():
+    spec = spec_for(1, 2021, "county_gov", variants=["subtotal_column", "subtotal_rows"])
+    t = expected(spec)["tables"]
+    req = t["requests"]
+    assert all(len(row) == 7 for row in req.values())
+    assert t["requests_org_subtotal"]["new"] == sum(req["new"][1:6])
+    assert t["requests_subtotals"]["unable"] == [sum(req[k][c] for k in req if k.startswith("unable_"))
+                                                 for c in range(7)]
+    assert set(t["requests_subtotals"]) == {"refused", "unable", "rejected", "other"}
+    text = render(spec, "txt-tabs").decode()
+    row = next(ln for ln in text.splitlines() if ln.startswith("一、本年新收政府信息公开申请数量"))
+    assert len(row.split("\t")) == 11 and "\t小计\t" in text
+    assert arith_breaks(t, "2021") == {}
+
+
+def test_table_image_replaces_table_three():
+    spec = spec_for(2, 2019, variants=["table_image"])
+    html = render(spec, "html").decode()
+    assert "<img" in html and "（一）予以公开" not in html
+    assert "requests" not in expected(spec)["tables"]
+
+
+def test_missing_section_drops_heading_and_its_figures():
+    spec = spec_for(2, 2019, variants=["missing_section:active"])
+    e = expected(spec)
+    assert "active" not in e["sections"] and "active_count" not in e["narrative"]
+    assert "二、主动公开政府信息情况" not in render(spec, "txt-cells").decode()
+    assert "active" in e["tables"]
+
+
+def test_text_variants_apply_to_2008_reports():
+    spec = spec_for(1, 2017, variants=["repeated_phrase", "wrong_year_plans", "no_period", "early_date"])
+    assert spec.meta["expected_findings"] == {"TEXT-004", "TEXT-002", "STRUCT-005", "TIME-002"}
+    text = render(spec, "txt-cells").decode()
+    assert "统计期限" not in text and "2017年，我镇将" in text
