@@ -60,6 +60,7 @@ class _State:
     req_ncols: int = 7
     req_started: bool = False
     req_done: bool = False
+    last_request_key: str = ""
     review_values: list[Cell] = field(default_factory=list)
     review_rows: dict[str, list[Cell]] = field(default_factory=dict)
 
@@ -72,6 +73,7 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
         report.notes["unusable"] = doc.meta.get("unusable") or "文档为空"
         return report
 
+    doc = _lift_paragraphs(doc)
     lines = _linearise(doc)
     paragraphs = [(i, b.text) for i, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
     report.prose = [squash(t) for _, t in paragraphs if t.strip()]
@@ -104,6 +106,33 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
 
 
 # ---- linearisation -------------------------------------------------------------------------------
+
+def _lift_paragraphs(doc: Document) -> Document:
+    """Headings and sentences that an extractor left inside a table (PDF lines grouped with the
+    table below them, layout tables around the body) become paragraphs again."""
+    if not any(isinstance(b, Table) for b in doc.blocks):
+        return doc
+    blocks: list[Paragraph | Table] = []
+    for b in doc.blocks:
+        if not isinstance(b, Table):
+            blocks.append(b)
+            continue
+        rows: list[list[str]] = []
+        for row in b.rows:
+            texts = [c for c in row if c.strip()]
+            lone = texts[0] if len(set(texts)) == 1 else None
+            if lone is not None and row[0] == lone and (
+                    _heading(lone, 0) is not None or ("。" in lone and len(lone) > 20)):
+                if rows:
+                    blocks.append(Table(rows, b.origin))
+                    rows = []
+                blocks.append(Paragraph(lone))
+            else:
+                rows.append(row)
+        if rows:
+            blocks.append(Table(rows, b.origin))
+    return Document(blocks=blocks, format=doc.format, meta=doc.meta)
+
 
 def _linearise(doc: Document) -> list[Line]:
     lines: list[Line] = []
@@ -470,6 +499,9 @@ def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
         return None
     tpl = st.template
     best: tuple[RowDecl, int] | None = None
+    if st.req_started and _SUBTOTAL_WORD.search(label):
+        decl = _subtotal_group(label, st)
+        return (decl, len(label) + 1) if decl else None
     for decl in tpl.request_subtotals:
         if decl.key in st.tables.get("requests_subtotals", {}):
             continue
@@ -481,6 +513,20 @@ def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
         if end > 0 and (best is None or end > best[1]):
             best = (decl, end)
     return best
+
+
+_SUBTOTAL_WORD = re.compile(r"(?:小计|合计)$")
+
+
+def _subtotal_group(label: str, st: _State) -> RowDecl | None:
+    """A "小计" row: the group named in its label, else the group of the row read just before."""
+    done = st.tables.get("requests_subtotals", {})
+    open_groups = [d for d in st.template.request_subtotals if d.key not in done]
+    named = [d for d in open_groups if _last_match_end(tuple(p.rstrip("$") for p in d.patterns), label) > 0]
+    if named:
+        return named[-1]
+    prefix = st.last_request_key.split("_")[0]
+    return next((d for d in open_groups if d.key.startswith(prefix)), None)
 
 
 def _match_active_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
@@ -590,6 +636,7 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
         st.tables.setdefault("requests_subtotals", {})[decl.key] = values
         return
     st.tables.setdefault("requests", {})[decl.key] = values
+    st.last_request_key = decl.key
     _record_variants(decl, label, "requests", st)
     st.req_pos = st.template.requests.index(decl) + 1
     if decl.key == "carried_forward":

@@ -60,7 +60,7 @@ def test_legacy_doc_parses_to_ground_truth() -> None:
     _compare(spec, _parsed(spec, "doc"))
 
 
-SIMPLE_VARIANTS = [v for v in VARIANTS if ":" not in v]
+SIMPLE_VARIANTS = [v for v in VARIANTS if v not in ("missing_section", "missing_table", "broken_arith")]
 
 
 @pytest.mark.parametrize("fmt", ["txt-cells", "html", "docx", "pdf"])
