@@ -1,0 +1,142 @@
+"""The store commands through the real `nianbao` entry point (init, ingest, status, findings,
+revalidate, export) and the configuration they read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.sim.reportgen import make_spec, render
+from monitor.config import load_config
+from monitor.errors import ConfigError
+
+ROOT = Path(__file__).parents[1]
+PROFILE = """\
+[county]
+code = "370830"
+name = "汶上县"
+province = "山东省"
+city = "济宁市"
+
+[[bodies]]
+name = "刘楼镇人民政府"
+kind = "township"
+aliases = ["刘楼镇"]
+
+[[bodies]]
+name = "汶上县人民政府"
+kind = "county_gov"
+"""
+
+
+def nianbao(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from monitor.cli import main; main()", *args],
+                          env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    (tmp_path / "counties").mkdir()
+    (tmp_path / "counties" / "wenshang.toml").write_text(PROFILE, encoding="utf-8")
+    e = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    e.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
+             NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT), COLUMNS="200")
+    return e
+
+
+def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
+    r = nianbao(env, "status", cwd=tmp_path)
+    assert r.returncode == 2 and "nianbao init" in r.stderr and "Traceback" not in r.stderr
+
+    r = nianbao(env, "init", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "1 个县、2 个主体" in r.stdout
+
+    spec = make_spec(5, entity="刘楼镇人民政府", year=2021, variants=["no_period"])
+    report = tmp_path / "liulou-2021.txt"
+    report.write_bytes(render(spec, "txt-cells"))
+    r = nianbao(env, "ingest", str(report), "--county", "370830", "--published-at", "2022-01-20", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "刘楼镇人民政府 2021年度 新版本" in r.stdout and "STRUCT-005" in r.stdout
+    assert list((tmp_path / "data" / "blobs").rglob("*"))
+
+    r = nianbao(env, "status", "370830", "--year", "2021", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    liulou = next(line for line in r.stdout.splitlines() if "刘楼镇人民政府" in line)
+    assert "按时" in liulou
+
+    r = nianbao(env, "findings", "--open", "--severity", "warning", "--json", cwd=tmp_path)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert "STRUCT-005" in {x["rule"] for x in rows}
+    assert all(x["severity"] in ("warning", "error") and x["resolved_at"] is None for x in rows)
+
+    r = nianbao(env, "revalidate", cwd=tmp_path)
+    assert r.returncode == 0 and "1 份报告" in r.stdout
+
+    out = tmp_path / "export.json"
+    assert nianbao(env, "export", "--format", "json", "--out", str(out), cwd=tmp_path).returncode == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    cell = next(x for x in data["reports"] if x["entity"] == "刘楼镇人民政府" and x["year"] == 2021)
+    assert (cell["state"], cell["published"], cell["published_source"]) == ("on_time", "2022-01-20", "manual")
+    assert any(f["rule"] == "STRUCT-005" for f in data["findings"])
+
+    r = nianbao(env, "export", "--format", "csv", "--what", "findings", cwd=tmp_path)
+    assert "STRUCT-005" in {row["rule"] for row in csv.DictReader(io.StringIO(r.stdout))}
+
+    xlsx = tmp_path / "export.xlsx"
+    assert nianbao(env, "export", "--format", "xlsx", "--out", str(xlsx), cwd=tmp_path).returncode == 0
+    from openpyxl import load_workbook
+
+    assert load_workbook(xlsx).sheetnames == ["报告", "问题"]
+
+
+ERRORS = [
+    ("status", "999999"),
+    ("ingest", "nope.txt", "--county", "370830"),
+    ("ingest", "x", "--county", "370830", "--published-at", "20.1.2022"),
+    ("export", "--format", "pdf"),
+]
+
+
+def test_errors_are_one_clear_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+    for args in ERRORS:
+        r = nianbao(env, *args, cwd=tmp_path)
+        assert r.returncode == 2, args
+        assert r.stderr.startswith("错误: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_config_file_and_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text('data_dir = "d"\nadmin_chat_ids = [1, 2]\nreminder_days = 7\n[schedule]\nsweep = "07:00"\n',
+                   encoding="utf-8")
+    s = load_config(cfg, env={})
+    assert s.data_dir == tmp_path / "d" and s.admin_chat_ids == (1, 2) and s.reminder_days == 7
+    assert s.database_url == f"sqlite+pysqlite:///{tmp_path / 'd' / 'nianbao.db'}"
+    assert s.schedule == {"sweep": "07:00"}
+    token = tmp_path / "token"
+    token.write_text("123:SECRET\n")
+    s = load_config(cfg, env={"NIANBAO_ADMIN_CHAT_IDS": "5,6", "NIANBAO_DATABASE_URL": "postgresql://x/y",
+                              "NIANBAO_BOT_TOKEN_FILE": str(token)})
+    assert s.admin_chat_ids == (5, 6) and s.database_url == "postgresql://x/y"
+    assert s.bot_token == "123:SECRET" and "SECRET" not in repr(s)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('bot_token = "1:x"\n', "must not be in the configuration file"),
+    ('reminder_day = 3\n', "unknown setting"),
+    ('reminder_days = "soon"\n', "must be an integer"),
+    ('data_dir = \n', "invalid TOML"),
+])
+def test_bad_configuration_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(cfg, env={})
