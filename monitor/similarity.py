@@ -26,8 +26,10 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 __all__ = [
     "FIXED_WORDING",
@@ -155,33 +157,56 @@ class Prose:
     """A text ready to be compared: the original, its normalised form and (built on first use) a
     shingle index."""
 
-    __slots__ = ("text", "norm", "pos", "_index", "_keys")
+    __slots__ = ("text", "norm", "pos", "_shingles", "_first", "_repeats", "_keys")
 
     def __init__(self, text: str, norm: str, pos: array[int]) -> None:
         self.text = text  # the original prose, paragraphs joined with "\n" (quotations come from here)
         self.norm = norm  # normalised characters
         self.pos = pos  # pos[k] = index in `text` of norm[k]
-        self._index: dict[str, list[int]] | None = None
-        self._keys: frozenset[str] | None = None
+        self._shingles: list[str] = []
+        self._first: dict[str, int] | None = None
+        self._repeats: dict[str, list[int]] = {}
+        self._keys: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return len(self.norm)
 
+    def _build(self) -> dict[str, int]:
+        # Built with C-level operations (dict/zip/frozenset); only repeated shingles need a loop.
+        norm, n = self.norm, len(self.norm) - SHINGLE + 1
+        shingles = [norm[k : k + SHINGLE] for k in range(max(0, n))]
+        first = dict(zip(reversed(shingles), range(len(shingles) - 1, -1, -1), strict=True))
+        if len(first) < len(shingles):
+            twice = {x for x, count in Counter(shingles).items() if count > 1}
+            for k, x in enumerate(shingles):
+                if x in twice:
+                    self._repeats.setdefault(x, []).append(k)
+        self._keys = frozenset(first)
+        self._shingles = shingles
+        self._first = first
+        return first
+
     @property
-    def index(self) -> dict[str, list[int]]:
-        """Shingle → every position where it starts in `norm`."""
-        if self._index is None:
-            norm, index = self.norm, {}
-            for k in range(len(norm) - SHINGLE + 1):
-                index.setdefault(norm[k : k + SHINGLE], []).append(k)
-            self._index = index
-        return self._index
+    def first(self) -> dict[str, int]:
+        """Shingle → the first position where it starts in `norm`."""
+        return self._first if self._first is not None else self._build()
 
     @property
     def keys(self) -> frozenset[str]:
-        if self._keys is None:
-            self._keys = frozenset(self.index)
+        if self._first is None:
+            self._build()
         return self._keys
+
+    @property
+    def shingles(self) -> list[str]:
+        """The shingle starting at each position of `norm`."""
+        if self._first is None:
+            self._build()
+        return self._shingles
+
+    def positions(self, shingle: str) -> list[int]:
+        """Every position where `shingle` starts (ascending)."""
+        return self._repeats.get(shingle) or [self.first[shingle]]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The normalised range [ns, ne) of the original text's range [start, end)."""
@@ -292,18 +317,27 @@ def compare(a: Prose, b: Prose, *, min_tile: int = MIN_TILE) -> Overlap:
     """How much of `a` is found in `b` (containment of a in b; not symmetric).
 
     Greedy tiling, visiting only the positions of `a` whose shingle occurs in `b` (a set
-    intersection, so two unrelated reports cost little more than that intersection).
+    intersection, so two unrelated reports cost little more than that intersection), and jumping
+    over each passage once it is counted.
     """
-    sa, sb, a_index, b_index = a.norm, b.norm, a.index, b.index
-    starts = sorted(k for shingle in a.keys & b.keys for k in a_index[shingle])
+    sa, sb = a.norm, b.norm
+    common = a.keys & b.keys
+    if len(common) * 8 < len(a.shingles):  # few: look their positions up
+        starts = list(map(a.first.__getitem__, common))
+        if a._repeats:
+            for shingle in common.intersection(a._repeats):
+                starts.extend(a._repeats[shingle][1:])
+        starts.sort()
+    else:  # many (a copied text): one pass over a's shingles is cheaper
+        starts = list(compress(range(len(a.shingles)), map(common.__contains__, a.shingles)))
     passages: list[Passage] = []
-    shared = end = 0
-    for i in starts:
-        if i < end:  # inside the passage just counted
-            continue
+    shared = k = 0
+    last = len(sa) - min_tile
+    while k < len(starts) and starts[k] <= last:
+        i = starts[k]
         best, best_j = 0, 0
         head = sa[i + SHINGLE : i + min_tile]
-        for j in b_index[sa[i : i + SHINGLE]][:MAX_CANDIDATES]:
+        for j in b.positions(sa[i : i + SHINGLE])[:MAX_CANDIDATES]:
             if sb[j + SHINGLE : j + min_tile] != head:  # a stock phrase, not a passage
                 continue
             n = _extend(sa, i, sb, j, min_tile)
@@ -312,5 +346,7 @@ def compare(a: Prose, b: Prose, *, min_tile: int = MIN_TILE) -> Overlap:
         if best >= min_tile:
             passages.append(Passage(i, best_j, best))
             shared += best
-            end = i + best
+            k = bisect_left(starts, i + best, k + 1)  # resume after the passage
+        else:
+            k += 1
     return Overlap(shared, len(sa), tuple(passages))

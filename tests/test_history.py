@@ -536,3 +536,48 @@ def test_same_as_last_year_needs_an_earlier_report() -> None:
     (f,) = rules(check_history(current, older, []), "YOY-003")
     assert (f.subject, f.details["previous_year"]) == ("previous:2017", 2017)
     assert f.message.startswith("本报告与本机关2017年报告内容雷同")
+
+
+def _reference_tiling(a: str, b: str) -> list[tuple[int, int, int]]:
+    """The greedy tiling written the slow, obvious way: walk every position of a."""
+    from monitor.similarity import MAX_CANDIDATES, MIN_TILE, SHINGLE
+
+    index: dict[str, list[int]] = {}
+    for j in range(len(b) - SHINGLE + 1):
+        index.setdefault(b[j : j + SHINGLE], []).append(j)
+    out, i = [], 0
+    while i <= len(a) - MIN_TILE:
+        best, best_j = 0, 0
+        for j in index.get(a[i : i + SHINGLE], [])[:MAX_CANDIDATES]:
+            n = 0
+            while i + n < len(a) and j + n < len(b) and a[i + n] == b[j + n]:
+                n += 1
+            if n > best:
+                best, best_j = n, j
+        if best >= MIN_TILE:
+            out.append((i, best_j, best))
+            i += best
+        else:
+            i += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("alphabet", "gap"), [("甲乙丙", 60), ("甲乙丙丁戊己庚辛", 60), (None, 60), (None, 900)],
+                         ids=["3", "8", "large", "large-sparse"])
+def test_tiling_matches_the_obvious_algorithm(seed: int, alphabet: str | None, gap: int) -> None:
+    # Small alphabets make many repeated shingles and candidates; "large-sparse" shares little, so
+    # compare() looks positions up instead of scanning.
+    rng = random.Random(seed)
+    chars = list(alphabet) if alphabet else POOLS["u"]
+
+    def text(n: int) -> str:
+        return "".join(rng.choice(chars) for _ in range(n))
+
+    copied = [cjk(rng.randrange(5, 80), "s", seed * 10 + k) for k in range(6)]
+    a = "".join(text(rng.randrange(0, gap)) + c for c in copied) + copied[0]  # a passage used twice
+    b = "".join(c + text(rng.randrange(0, 60)) for c in reversed(copied))
+    pa, pb = prepare(a), prepare(b)
+    assert pa.norm == a and pb.norm == b
+    got = [(p.a_start, p.b_start, p.length) for p in compare(pa, pb).passages]
+    assert got == _reference_tiling(a, b)
