@@ -11,8 +11,9 @@ in the other text. It is computed on a normalised form of the prose:
 4. every run of digits becomes "#" (dates, counts, years); punctuation and spaces are dropped.
 
 Shared passages are found by greedy tiling: the positions of A whose next `SHINGLE` characters
-also occur in B (found by intersecting the two shingle sets) are visited left to right; each match
-is extended as far as it goes and A resumes after it. Tiles shorter than `MIN_TILE` are common
+also occur in B (found by intersecting the two shingle sets, or by one scan of A's shingles when
+much is shared) are visited left to right; each match is extended as far as it goes and A resumes
+after it. Tiles shorter than `MIN_TILE` are common
 phrases (政府信息公开工作…) rather than copied text and are not counted. A text is normalised and
 indexed once (cached), so comparing one report with forty peers costs forty set intersections
 and tilings, not forty index builds.
@@ -35,6 +36,9 @@ __all__ = [
     "FIXED_WORDING",
     "SHINGLE",
     "MIN_TILE",
+    "MIN_CHARS",
+    "MAX_CANDIDATES",
+    "QUOTE_CHARS",
     "Prose",
     "Passage",
     "Overlap",
