@@ -429,7 +429,10 @@ class ChangedOnPortal(HistRule):
             more = f"等{len(cells)}处" if len(cells) > MAX_LISTED else ""
             parts.append(f"表格数据改动：{listed}{more}")
         if prose:
-            parts.append(prose["summary"])
+            first = prose["examples"][0] if prose["examples"] else None
+            example = (f"（如“{first['old']}”改为“{first['new']}”）"
+                       if first and first["old"] and first["new"] else "")
+            parts.append(prose["summary"] + example)
         parts.extend(f"{FIELDS[f['field']]}由“{_fmt(f['old'])}”改为“{_fmt(f['new'])}”" for f in fields)
         return self.finding("报告发布后被修改。" + "。".join(parts) + "。",
                             subject=f"change:{_digest(old, new, fields, cells, prose)}",

@@ -479,7 +479,7 @@ def test_describe_change_summarises_prose_and_fields() -> None:
     assert f.details["prose"]["changed"] == 1 and f.details["prose"]["added"] == 1
     assert f.details["prose"]["removed"] == 0
     assert {x["field"] for x in f.details["fields"]} == {"title", "published_at"}
-    assert "正文修改1段，新增1段" in f.message
+    assert "正文修改1段，新增1段（如“…主动公开政府信息115条。”改为“…主动公开政府信息118条。”）" in f.message
     assert "成文日期由“2021-01-20”改为“2021-02-01”" in f.message
 
 
