@@ -1,4 +1,8 @@
-"""The simulator's HTTP server: aiohttp on its own thread and loop, one 127.0.0.1 port per county.
+"""The simulator's HTTP server: its own thread and asyncio loop, one 127.0.0.1 port per county.
+
+Two transports: "raw" (crawler/sim/rawhttp.py, asyncio.Protocol, the default: fast enough that a
+benchmark measures the client) and "aiohttp" (a reference implementation; NIANBAO_SIM_BACKEND or
+`backend=` picks one).
 
 Each county is its own host:port, like a real portal. The server does the HTTP part (faults'
 delays, validators and 304, gzip, the request log); the world decides what each URL answers.
@@ -7,11 +11,13 @@ delays, validators and 304, gzip, the request log); the world decides what each 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -20,11 +26,13 @@ from aiohttp import web
 
 from crawler.sim import faults
 from crawler.sim.pages import Page, SimRequest, not_found
+from crawler.sim.rawhttp import HttpProtocol
 from crawler.sim.world import SimWorld
 
 log = logging.getLogger(__name__)
 
 COMPRESSIBLE = ("text/", "application/json", "application/xml")
+BACKENDS = ("raw", "aiohttp")
 
 
 @dataclass(slots=True, frozen=True)
@@ -80,12 +88,12 @@ def _fault_page(fault: faults.Fault, code: str, req: SimRequest) -> Page | None:
     return None
 
 
-def _not_modified(request: web.Request, page: Page) -> bool:
-    inm = request.headers.get("If-None-Match")
+def _not_modified(req_headers: Mapping[str, str], page: Page) -> bool:
+    inm = req_headers.get("if-none-match")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in tags or page.etag in tags
-    ims = request.headers.get("If-Modified-Since")
+    ims = req_headers.get("if-modified-since")
     if ims and page.last_modified is not None:
         try:
             since = parsedate_to_datetime(ims)
@@ -97,6 +105,25 @@ def _not_modified(request: web.Request, page: Page) -> bool:
     return False
 
 
+def http_response(page: Page, req_headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for `page`: validators and 304, gzip when asked (Content-Length is the transport's)."""
+    headers = dict(page.headers)
+    if page.conditional:
+        headers["ETag"] = page.etag
+        lm = page.http_last_modified
+        if lm:
+            headers["Last-Modified"] = lm
+        if _not_modified(req_headers, page):
+            return 304, headers, b""
+    headers["Content-Type"] = page.content_type
+    body = page.body
+    if len(body) > 256 and page.content_type.startswith(COMPRESSIBLE) and "gzip" in req_headers.get("accept-encoding", ""):
+        body = page.gzipped()
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+    return page.status, headers, body
+
+
 class SimServer:
     """Serves every county of `world` on 127.0.0.1, one OS-chosen port each.
 
@@ -104,9 +131,13 @@ class SimServer:
     bound on first `base_url(code)` (or `bind_new()`).
     """
 
-    def __init__(self, world: SimWorld, *, log_requests: bool = True) -> None:
+    def __init__(self, world: SimWorld, *, log_requests: bool = True, backend: str | None = None) -> None:
         self.world = world
         self.log_requests = log_requests
+        self.backend = backend or os.environ.get("NIANBAO_SIM_BACKEND", "raw")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        self._servers: list[asyncio.AbstractServer] = []
         self.request_log: list[LogRecord] = []
         self._ports: dict[str, int] = {}
         self._codes: dict[int, str] = {}
@@ -194,13 +225,14 @@ class SimServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)  # type: ignore[arg-type]
 
     async def _setup(self) -> None:
+        if self.backend == "raw":
+            return
         app = web.Application(client_max_size=1 << 20)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
 
     async def _bind(self, codes: Iterable[str]) -> None:
-        assert self._runner is not None
         for code in codes:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -208,16 +240,40 @@ class SimServer:
             sock.listen(1024)
             sock.setblocking(False)
             port = sock.getsockname()[1]
-            await web.SockSite(self._runner, sock).start()
+            if self.backend == "raw":
+                loop = asyncio.get_running_loop()
+                responder = functools.partial(self._respond, code)
+                server = await loop.create_server(lambda r=responder, p=port: HttpProtocol(r, p), sock=sock)  # type: ignore[misc]
+                self._servers.append(server)
+            else:
+                assert self._runner is not None
+                await web.SockSite(self._runner, sock).start()
             self._ports[code] = port
             self._codes[port] = code
             self.world.base_urls[code] = f"http://127.0.0.1:{port}"
 
     async def _cleanup(self) -> None:
+        for server in self._servers:
+            server.close()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def _respond(self, code: str, req: SimRequest, req_headers: Mapping[str, str], target: str) -> tuple[int, dict[str, str], bytes, float]:
+        try:
+            page, delay = answer(self.world, code, req)
+        except Exception:
+            log.exception("simulator failed", extra={"county": code, "path": target})
+            page, delay = faults.server_error(500), 0.0
+        status, headers, body = http_response(page, req_headers)
+        if self.log_requests:
+            self.request_log.append(LogRecord(code, req.method, target, status, status == 304, time.monotonic()))
+        return status, headers, body, delay
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp backend's handler."""
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         code = self._codes.get(sockname[1]) if sockname else None
         if code is None:
@@ -229,37 +285,7 @@ class SimServer:
             method=request.method, path=request.path, query={k: v for k, v in request.query.items()},
             form=form, host=request.host, cookies=dict(request.cookies),
         )
-        try:
-            page, delay = answer(self.world, code, req)
-        except Exception:
-            log.exception("simulator failed", extra={"county": code, "path": request.path_qs})
-            page, delay = faults.server_error(500), 0.0
+        status, headers, body, delay = self._respond(code, req, request.headers, request.path_qs)
         if delay:
             await asyncio.sleep(delay)
-        response = self._response(request, page)
-        if self.log_requests:
-            self.request_log.append(
-                LogRecord(code, request.method, request.path_qs, response.status, response.status == 304, time.monotonic())
-            )
-        return response
-
-    def _response(self, request: web.Request, page: Page) -> web.Response:
-        headers = dict(page.headers)
-        if page.conditional:
-            headers["ETag"] = page.etag
-            lm = page.http_last_modified
-            if lm:
-                headers["Last-Modified"] = lm
-            if _not_modified(request, page):
-                return web.Response(status=304, headers=headers)
-        headers["Content-Type"] = page.content_type
-        body = page.body
-        if (
-            len(body) > 256
-            and page.content_type.startswith(COMPRESSIBLE)
-            and "gzip" in request.headers.get("Accept-Encoding", "")
-        ):
-            body = page.gzipped()
-            headers["Content-Encoding"] = "gzip"
-            headers["Vary"] = "Accept-Encoding"
-        return web.Response(status=page.status, body=body, headers=headers)
+        return web.Response(status=status, body=body or None, headers=headers)
