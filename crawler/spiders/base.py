@@ -258,7 +258,7 @@ class PortalSpider(scrapy.Spider):
         report_links: list[str] = []
         fetch: list[Request] = []
         seen: list[str] = [response.url]
-        all_known = True
+        all_known, considered = True, 0
         older_only = self.years is not None
         for item in page.items:
             info = self.classify(item, portal)
@@ -272,6 +272,7 @@ class PortalSpider(scrapy.Spider):
                     continue
             else:
                 older_only = False
+            considered += 1
             known = self.known.get(item.url)
             if known is not None and not self.full and self.listing_unchanged(item, known):
                 stats.inc_value("nianbao/documents/skipped_known")
@@ -288,7 +289,9 @@ class PortalSpider(scrapy.Spider):
         self.state.remember_list(response.url, root=root, etag=_header(response, b"ETag"),
                                  last_modified=_header(response, b"Last-Modified"), links=report_links)
         yield from fetch
-        stop = (not self.full and ((report_links and all_known) or (older_only and report_links)))
+        # Lists are newest first: a page whose reports are all known and unchanged (or, with a
+        # year filter, all older than the years asked) ends the paging.
+        stop = not self.full and bool(report_links) and ((considered and all_known) or older_only)
         if stop and page.next_urls:
             stats.inc_value("nianbao/pagination_stopped")
             seen.extend(self.state.links_under(root))
