@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 
-from .layout import Grid, build_active, build_requests, build_review
-from .spec import ReportSpec, _has
+from .layout import Fmt, Grid, build_active, build_requests, build_review
+from .spec import ReportSpec, variant_args
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -36,12 +35,12 @@ def plain_number(value: object) -> str:
     return str(value)
 
 
-def cell_format(spec: ReportSpec):  # -> Callable[[str, object], str]
+def cell_format(spec: ReportSpec) -> Fmt:
     """The function that writes a table value for `spec`, variants included."""
     overrides: dict[str, str] = spec.meta.get("cell_text", {})
-    thousands = bool(_has(spec.variants, "thousands"))
-    fullwidth = bool(_has(spec.variants, "fullwidth_digits"))
-    units = bool(_has(spec.variants, "unit_suffix"))
+    thousands = bool(variant_args(spec.variants, "thousands"))
+    fullwidth = bool(variant_args(spec.variants, "fullwidth_digits"))
+    units = bool(variant_args(spec.variants, "unit_suffix"))
 
     def fmt(path: str, value: object) -> str:
         if path in overrides:
@@ -111,4 +110,4 @@ def all_text(spec: ReportSpec) -> list[str]:
     return [b.text for b in blocks(spec) if b.kind != "table"]
 
 
-__all__ = ["Block", "blocks", "tables_for", "cell_format", "plain_number", "render_rng", "all_text", "Any"]
+__all__ = ["Block", "blocks", "tables_for", "cell_format", "plain_number", "render_rng", "all_text"]

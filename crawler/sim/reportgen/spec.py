@@ -140,7 +140,7 @@ def _check_variants(variants: Iterable[str], template: str) -> frozenset[str]:
     return out
 
 
-def _has(variants: frozenset[str], name: str) -> list[str]:
+def variant_args(variants: frozenset[str], name: str) -> list[str]:
     """The arguments of a variant (["" ] for a plain one, [] when absent)."""
     return [v.partition(":")[2] for v in variants if v.partition(":")[0] == name]
 
@@ -185,13 +185,13 @@ def _title(rng: random.Random, entity: str, short: str, year: int) -> str:
 def _dates(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
     y = spec.year
     day = dt.date(y + 1, 1, 5) + dt.timedelta(days=rng.randint(0, 24 if rng.random() < 0.8 else 75))
-    if _has(spec.variants, "early_date"):
+    if variant_args(spec.variants, "early_date"):
         day = dt.date(y, vrng.randint(1, 3), vrng.randint(1, 28))
     spec.published_at = day.isoformat()
     spec.meta["signature_date"] = f"{day.year}年{day.month}月{day.day}日"
     page = max(day, dt.date(y + 1, 1, 2)) + dt.timedelta(days=rng.randint(0, 4))
     spec.meta["page_published_at"] = f"{page.isoformat()} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}"
-    if not _has(spec.variants, "no_period"):
+    if not variant_args(spec.variants, "no_period"):
         spec.period = [f"{y}-01-01", f"{y}-12-31"]
 
 
@@ -211,11 +211,11 @@ def _tables(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
     cell_text: dict[str, str] = spec.meta["cell_text"]
     money = "procurement" if t == "2019" else "fees"
 
-    for rule in _has(vs, "broken_arith"):
+    for rule in variant_args(vs, "broken_arith"):
         spec.meta["perturbed_cells"] = _perturb(tables, t, rule, vrng)
-    if _has(vs, "thousands"):
+    if variant_args(vs, "thousands"):
         tables["active"]["licensing"]["decisions"] = vrng.randint(1000, 9999)
-    if _has(vs, "yuan_amount"):
+    if variant_args(vs, "yuan_amount"):
         block = tables["active"][money]
         if not block["amount"]:
             block["amount"] = round(vrng.uniform(1, 300), vrng.choice((1, 2)))
@@ -224,19 +224,19 @@ def _tables(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
         yuan = round(block["amount"] * 10000)
         block["amount"] = yuan / 10000
         cell_text[f"active.{money}.amount"] = f"{yuan}元"
-    if _has(vs, "subtotal_column"):
+    if variant_args(vs, "subtotal_column"):
         req = tables["requests"]
         tables["requests_org_subtotal"] = {k: sum(req[k][1:6]) for k in request_keys(t)}
-    if _has(vs, "subtotal_rows"):
+    if variant_args(vs, "subtotal_rows"):
         req = tables["requests"]
         subs = {}
         for g in subtotal_groups(t):
             members = [k for k in request_keys(t) if k.startswith(SUBTOTAL_GROUPS[g][1])]
             subs[g] = [sum(req[k][c] for k in members) for c in range(7)]
         tables["requests_subtotals"] = subs
-    if _has(vs, "blank_cells"):
+    if variant_args(vs, "blank_cells"):
         _blank(tables, cell_text, spec.meta["blank_cells"], vrng)
-    if _has(vs, "label_typos"):
+    if variant_args(vs, "label_typos"):
         spec.meta["labels"] = dict(LABEL_TYPOS)
     spec.tables = tables
 
@@ -293,7 +293,7 @@ def _prose(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
     req, rl = t["requests"], t["review_litigation"]
     vs = spec.variants
     stated: dict[str, dict[str, int]] = {}
-    spec.sections["overview"] = prose.overview(rng, voice, repeated_item=bool(_has(vs, "repeated_phrase")))
+    spec.sections["overview"] = prose.overview(rng, voice, repeated_item=bool(variant_args(vs, "repeated_phrase")))
     count = spec.narrative.pop("active_count")
     spec.sections["active"] = prose.active(rng, voice, count)
     stated["active"] = {"active_count": count}
@@ -301,7 +301,7 @@ def _prose(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
         rng, voice, _int(req["new"][6]), _int(req["carried_over"][6]), _int(req["carried_forward"][6]))
     spec.sections["review_litigation"], stated["review_litigation"] = prose.review(
         rng, voice, _int(rl["review"][4]), _int(rl["litigation_direct"][4]) + _int(rl["litigation_after_review"][4]))
-    plans_year = spec.year if _has(vs, "wrong_year_plans") else None
+    plans_year = spec.year if variant_args(vs, "wrong_year_plans") else None
     spec.sections["problems"] = prose.problems(rng, voice, plans_year=plans_year)
     spec.sections["other"], stated["other"] = prose.other(rng, voice, spec.template, spec.meta["fee_yuan"])
     spec.meta["stated"] = stated
@@ -318,7 +318,7 @@ def _preamble(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
     pre = [prose.fill(rng.choice(prose.PREAMBLE), voice)]
     if spec.period is not None:
         sentence = prose.fill(prose.PERIOD, voice)
-        if rng.random() < 0.5 or "overview" in _has(spec.variants, "missing_section"):
+        if rng.random() < 0.5 or "overview" in variant_args(spec.variants, "missing_section"):
             pre[0] += sentence
         else:
             spec.sections["overview"].insert(1, sentence)
@@ -330,9 +330,9 @@ def _preamble(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
 def _old_report(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
     count = numbers.active_count(rng, spec.entity_kind)
     new = numbers.gen_requests(rng, spec.entity_kind, "2019")["new"][6]
-    plans_year = spec.year if _has(spec.variants, "wrong_year_plans") else None
+    plans_year = spec.year if variant_args(spec.variants, "wrong_year_plans") else None
     spec.sections, _ = prose.old_parts(rng, voice, count, new, plans_year=plans_year,
-                                       repeated_item=bool(_has(spec.variants, "repeated_phrase")))
+                                       repeated_item=bool(variant_args(spec.variants, "repeated_phrase")))
     spec.meta["stated"] = {"active": {"active_count": count}, "requests": {"requests_new": new}}
     _preamble(spec, rng, voice)
     spec.meta["headings"] = {k: rng.choice(HEADINGS_2008[k]) for k in SECTION_KEYS_2008}
@@ -345,17 +345,17 @@ def _old_report(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> Non
 
 def _layout_variants(spec: ReportSpec, vrng: random.Random) -> None:
     vs = spec.variants
-    for key in _has(vs, "missing_section"):
+    for key in variant_args(vs, "missing_section"):
         spec.sections.pop(key, None)
         spec.meta["headings"].pop(key, None)
-    for key in _has(vs, "missing_table"):
+    for key in variant_args(vs, "missing_table"):
         _drop_table(spec, key)
-    if _has(vs, "table_image"):
+    if variant_args(vs, "table_image"):
         _drop_table(spec, "requests")
         spec.meta["table_image"] = "requests"
-    if _has(vs, "no_headings"):
+    if variant_args(vs, "no_headings"):
         spec.meta["headings"] = {}
-    if _has(vs, "arabic_section_numbers"):
+    if variant_args(vs, "arabic_section_numbers"):
         keys = list(spec.meta["numbers"])
         start = vrng.choice((3, 4))
         for i, k in enumerate(keys[start:], start):
@@ -385,7 +385,7 @@ def _expected_findings(spec: ReportSpec) -> set[str]:
               "missing_section": "STRUCT-001", "no_headings": "STRUCT-001", "missing_table": "STRUCT-002",
               "table_image": "STRUCT-002", "wrong_year_plans": "TEXT-002", "repeated_phrase": "TEXT-004"}
     for name, rule in simple.items():
-        if _has(vs, name):
+        if variant_args(vs, name):
             out.add(rule)
     if spec.template != "2008":
         out |= set(numbers.arith_breaks(spec.tables, spec.template))
