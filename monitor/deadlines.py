@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import SHANGHAI, Clock, today_shanghai
@@ -198,31 +198,55 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     return states
 
 
+def _as_date(v: Any) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+def _as_utc(v: Any) -> datetime:
+    if isinstance(v, str):  # SQLite: naive UTC text, parsed here at C speed
+        v = datetime.fromisoformat(v)
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
 def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | None = None,
                    ) -> list[tuple[Cell, dict[str, Any] | None]]:
-    """Every (expected or reporting) body of the year with its report, in one query."""
+    """Every (expected or reporting) body of the year with its report, in one query. Columns are
+    read raw (dates parsed here) because this runs over every body of the nation daily."""
+    codes = list(county_codes) if county_codes is not None else None
+    oq = select(County.code, County.deadlines).where(County.deadlines.is_not(None))
+    if codes is not None:
+        oq = oq.where(County.code.in_(codes))
+    overrides = {code: d for code, d in session.execute(oq) if d}
     earlier = aliased(Report)
     published_before = exists().where(earlier.entity_id == Entity.id, earlier.year < year)
-    q = (select(Entity.id, Entity.name, Entity.kind, Entity.county_code, County.deadlines,
-                Report.id, Report.published_at, Report.published_source, Report.first_seen_at)
-         .join(County, County.code == Entity.county_code)
+    q = (select(Entity.id, Entity.name, Entity.kind, Entity.county_code, Report.id,
+                type_coerce(Report.published_at, String), Report.published_source,
+                type_coerce(Report.first_seen_at, String))
          .outerjoin(Report, and_(Report.entity_id == Entity.id, Report.year == year))
          .where(or_(Report.id.is_not(None),
                     and_(or_(Entity.discovered.is_(False), published_before),
                          or_(Entity.first_year.is_(None), Entity.first_year <= year),
                          or_(Entity.retired_year.is_(None), Entity.retired_year > year)))))
-    if county_codes is not None:
-        q = q.where(Entity.county_code.in_(list(county_codes)))
+    if codes is not None:
+        q = q.where(Entity.county_code.in_(codes))
+    dues: dict[tuple[str, str | None], date] = {}
     out = []
-    for eid, name, kind, code, overrides, rid, pub, src, first_seen in session.execute(q):
-        cell = Cell(entity_id=eid, entity=name, kind=kind, county_code=code, year=year,
-                    due=due_date(kind, year, overrides), report_id=rid)
+    for eid, name, kind, code, rid, pub, src, first_seen in session.connection().execute(q):
+        key = (kind, code if code in overrides else None)
+        due = dues.get(key)
+        if due is None:
+            due = dues[key] = due_date(kind, year, overrides.get(code))
+        cell = Cell(entity_id=eid, entity=name, kind=kind, county_code=code, year=year, due=due,
+                    report_id=rid)
         if rid is not None:
             if pub is not None:
-                cell.published, cell.published_source = pub, src or "page"
+                cell.published, cell.published_source = _as_date(pub), src or "page"
             else:
-                cell.published, cell.published_source = shanghai_date(first_seen), "first_seen"
-        out.append((cell, overrides))
+                cell.published = shanghai_date(_as_utc(first_seen))
+                cell.published_source = "first_seen"
+        out.append((cell, overrides.get(code)))
     return out
 
 
