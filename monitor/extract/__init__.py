@@ -49,7 +49,7 @@ def extract(
             f" / file is {len(data)} bytes, over the {limit}-byte limit; not read — raise max_bytes to read it.",
             source=filename,
         )
-    if not data.strip():
+    if not data or data.isspace():
         raise ExtractError(
             "文件为空，无法读取；请检查下载是否完整。 / the file is empty; check that the download completed.",
             source=filename,

@@ -13,6 +13,7 @@ import logging
 import zipfile
 import zlib
 from collections.abc import Iterator
+from itertools import islice
 
 from lxml import etree
 
@@ -31,6 +32,8 @@ _T, _TAB, _PTAB, _BR, _CR = W + "t", W + "tab", W + "ptab", W + "br", W + "cr"
 _P, _TBL, _TR, _TC, _SDT, _SDTC = W + "p", W + "tbl", W + "tr", W + "tc", W + "sdt", W + "sdtContent"
 _TXBX, _FALLBACK, _PPR, _RPR = W + "txbxContent", _MC + "Fallback", W + "pPr", W + "rPr"
 _NOBREAK_HYPHEN = W + "noBreakHyphen"
+_TRPR, _TCPR, _VAL = W + "trPr", W + "tcPr", W + "val"
+_GRIDSPAN, _VMERGE, _HMERGE = W + "gridSpan", W + "vMerge", W + "hMerge"
 _CONTAINERS = {W + "customXml", W + "smartTag", W + "ins", W + "moveTo", W + "hyperlink", W + "fldSimple",
                _SDT, _SDTC, W + "r", _MC + "AlternateContent", _MC + "Choice"}
 _MAX_XML = 200 * 1024 * 1024  # uncompressed document.xml; beyond this it is a zip bomb, not a report
@@ -111,7 +114,7 @@ class _Walker:
         return text
 
     def _table(self, tbl: etree._Element, out: list[Block]) -> None:
-        if tbl.find(f"{_TR}/{_TC}/{_TBL}") is not None or tbl.find(f"{_TR}/{_TC}/{_SDT}//{_TBL}") is not None:
+        if next(islice(tbl.iter(_TBL), 1, None), None) is not None:
             # a layout table holding real tables: its cells are content, not a grid
             for tr in _rows(tbl):
                 for tc in _cells(tr):
@@ -177,22 +180,34 @@ def _owner_row(el: etree._Element) -> etree._Element | None:
     return parent
 
 
+def _child(el: etree._Element, tag: str) -> etree._Element | None:
+    """First child with this tag (a plain loop: much faster than lxml's path-based find)."""
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
+
+
 def _trpr_int(tr: etree._Element, name: str) -> int:
-    el = tr.find(f"{W}trPr/{W}{name}")
-    return _int(el.get(W + "val") if el is not None else None, 0)
+    pr = _child(tr, _TRPR)
+    el = _child(pr, W + name) if pr is not None else None
+    return _int(el.get(_VAL) if el is not None else None, 0)
 
 
 def _cell_props(tc: etree._Element) -> tuple[int, str | None, str | None]:
     """(gridSpan, vMerge state, hMerge state) of a cell; merge states are "restart"/"continue"/None."""
-    pr = tc.find(W + "tcPr")
+    pr = _child(tc, _TCPR)
+    span, vstate, hstate = 1, None, None
     if pr is None:
-        return 1, None, None
-    span_el = pr.find(W + "gridSpan")
-    span = max(1, min(_int(span_el.get(W + "val") if span_el is not None else None, 1), 64))
-    vm = pr.find(W + "vMerge")
-    hm = pr.find(W + "hMerge")
-    vstate = (vm.get(W + "val") or "continue") if vm is not None else None
-    hstate = (hm.get(W + "val") or "continue") if hm is not None else None
+        return span, vstate, hstate
+    for el in pr:
+        tag = el.tag
+        if tag == _GRIDSPAN:
+            span = max(1, min(_int(el.get(_VAL), 1), 64))
+        elif tag == _VMERGE:
+            vstate = el.get(_VAL) or "continue"
+        elif tag == _HMERGE:
+            hstate = el.get(_VAL) or "continue"
     return span, vstate, hstate
 
 

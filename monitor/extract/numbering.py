@@ -15,6 +15,7 @@ _TIANGAN = "甲乙丙丁戊己庚辛壬癸"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
           (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+_PPR, _NUMPR = W + "pPr", W + "numPr"
 _PLACEHOLDER = re.compile(r"%([1-9])")
 
 
@@ -111,7 +112,7 @@ class Numbering:
     def label(self, p: etree._Element) -> str:
         if not self._nums:
             return ""
-        numpr = p.find(f"{W}pPr/{W}numPr")
+        numpr = _child(_child(p, _PPR), _NUMPR)
         if numpr is None:
             return ""
         num_id = _val(numpr, "numId")
@@ -142,6 +143,15 @@ class Numbering:
             return (format_number(n, lv.fmt) if lv else None) or str(n)
 
         return _PLACEHOLDER.sub(sub, level.text)
+
+
+def _child(el: etree._Element | None, tag: str) -> etree._Element | None:
+    if el is None:
+        return None
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
 
 
 def _val(el: etree._Element, child: str) -> str | None:

@@ -42,6 +42,8 @@ _PAGE_MARKER = re.compile(
     r"page\s*\d+(?:\s*of\s*\d+)?)$",
     re.I,
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BLANKS = frozenset("\u00a0\u3000\ufffe\uffff\ufffd")
 _JUNK_TITLES = {"untitled", "anonymous", "title", "无标题", "1"}
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、．])")
 
@@ -126,23 +128,32 @@ def _chars(page: pdfium.PdfPage) -> list[_Char]:
     try:
         tp = textpage.raw
         n = raw.FPDFText_CountChars(tp)
+        text = _page_text(tp, n)
         rect = raw.FS_RECTF()
         box = ctypes.byref(rect)
         out: list[_Char] = []
         for i in range(n):
-            code = raw.FPDFText_GetUnicode(tp, i)
-            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF) or raw.FPDFText_IsGenerated(tp, i) == 1:
-                continue
-            # the loose box spans the font's ascent..descent: "，" sits on the same line as "政"
-            if not raw.FPDFText_GetLooseCharBox(tp, i, box):
+            ch = text[i] if text is not None else chr(raw.FPDFText_GetUnicode(tp, i))
+            # spaces, PDFium's generated line breaks and unmappable glyphs carry no text; the
+            # loose box spans the font's ascent..descent, so "，" sits on the same line as "政"
+            if ch <= " " or ch in _BLANKS or not raw.FPDFText_GetLooseCharBox(tp, i, box):
                 continue
             h = abs(rect.top - rect.bottom)
-            size = raw.FPDFText_GetFontSize(tp, i)
-            em = size if 0.5 * h <= size <= 2 * h else h
-            out.append(_Char(chr(code), rect.left, rect.right, (rect.top + rect.bottom) / 2, h, max(em, 1.0)))
+            out.append(_Char(ch, rect.left, rect.right, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0))
         return out
     finally:
         textpage.close()
+
+
+def _page_text(tp: raw.FPDF_TEXTPAGE, n: int) -> str | None:
+    """All characters in one call, index-aligned with the char boxes; None when a character
+    outside the BMP (a surrogate pair) would break the alignment."""
+    buf = ctypes.create_string_buffer(2 * (n + 1))
+    got = raw.FPDFText_GetText(tp, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+    text = buf.raw[: 2 * max(got - 1, 0)].decode("utf-16-le", errors="surrogatepass")
+    if len(text) != n or _SURROGATE.search(text):
+        return None
+    return text
 
 
 def _lines(chars: list[_Char], page: int) -> list[_Line]:
@@ -154,7 +165,7 @@ def _lines(chars: list[_Char], page: int) -> list[_Line]:
     for c in chars[1:]:
         last = groups[-1]
         ref = last[0]
-        if abs(ref.yc - c.yc) <= _LINE_TOL * max(ref.h, c.h, 1.0):
+        if abs(ref.yc - c.yc) <= _LINE_TOL * (ref.h if ref.h > c.h else c.h):
             last.append(c)
         else:
             groups.append([c])
@@ -166,7 +177,7 @@ def _cells(group: list[_Char], page: int) -> _Line:
     cells: list[list[str]] = [[group[0].ch]]
     for prev, c in zip(group, group[1:], strict=False):
         gap = c.x0 - prev.x1
-        em = max(prev.em, c.em)
+        em = prev.em if prev.em > c.em else c.em
         if gap > _CELL_GAP_EM * em:
             cells.append([c.ch])
             continue
