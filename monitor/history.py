@@ -33,6 +33,7 @@ from typing import Any
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, MODERN, Rule, register
 from monitor.similarity import MIN_CHARS, Prose, compare, prepare
+from monitor.templates import APPLICANT_COLUMNS, REVIEW_BLOCKS, REVIEW_COLUMNS, T2019, TEMPLATES
 
 __all__ = [
     "HistRule",
@@ -53,31 +54,28 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.5
 TOTAL = 6  # index of 总计 in a row of table 三
 
-# Labels for messages (domain/templates.md).
-APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
-REVIEW_COLUMNS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
 TABLE_NAMES = {"active": "表二", "requests": "表三", "review_litigation": "表四"}
-SECTION_NAMES = {
-    "overview": "一、总体情况",
-    "active": "二、主动公开政府信息情况",
-    "requests": "三、收到和处理政府信息公开申请情况",
-    "review_litigation": "四、政府信息公开行政复议、行政诉讼情况",
-    "problems": "五、存在的主要问题及改进情况",
-    "other": "六、其他需要报告的事项",
-}
-ROW_NAMES = {
-    "active": {"rules": "规章", "normative_docs": "规范性文件", "licensing": "行政许可",
-               "other_services": "其他对外管理服务事项", "penalty": "行政处罚", "enforcement": "行政强制",
-               "fees": "行政事业性收费", "procurement": "政府集中采购"},
-    "requests": {"new": "本年新收申请", "carried_over": "上年结转", "granted": "予以公开",
-                 "partial": "部分公开", "total": "总计", "carried_forward": "结转下年度继续办理"},
-    "review_litigation": {"review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
-                          "litigation_after_review": "行政诉讼（复议后起诉）"},
-}
-COLUMN_NAMES = {"made": "本年新制作数量", "published": "本年新公开数量", "total": "对外公开总数量",
-                "prev": "上一年项目数量", "change": "本年增/减", "decisions": "处理决定数量",
-                "count": "采购项目数量", "amount": "金额", "issued": "本年制发件数",
-                "repealed": "本年废止件数", "in_force": "现行有效件数"}
+_CN = "一二三四五六"
+
+
+@lru_cache(maxsize=4)
+def _labels(template: str | None) -> dict[str, Any]:
+    """Labels for messages, from the template declarations (monitor/templates): section titles,
+    row labels per table, column labels of table 二 rows."""
+    decl = TEMPLATES.get(template or "") or TEMPLATES["2021"]
+    rows: dict[str, dict[str, str]] = {
+        "requests": {r.key: r.label for r in (*decl.requests, *decl.request_subtotals)},
+        "active": {key: row.label for key, (_, row) in decl.active_rows.items()},
+        "review_litigation": dict(REVIEW_BLOCKS),
+    }
+    columns = {key: {c.key: c.label for c in group.columns} for key, (group, _) in decl.active_rows.items()}
+    sections = {d.key: f"{_CN[d.number - 1]}、{d.label}" for d in T2019.sections}  # same in 2021
+    return {"rows": rows, "columns": columns, "sections": sections}
+
+
+def _row_label(template: str | None, table: str, row: str) -> str:
+    return _labels(template)["rows"].get(table, {}).get(row, row)
+
 
 # Where a report's prose has no per-section text (a report loaded with `ParsedReport.from_dict`
 # keeps section titles only), the six headings are found in the prose itself.
@@ -170,7 +168,7 @@ class CarryingCounts(HistRule):
                 continue
             expected = base + issued - repealed
             if not _same(expected, actual):
-                label = ROW_NAMES["active"][row]
+                label = _row_label("2021", "active", row)
                 yield self.finding(
                     f"表二“{label}”现行有效件数为{_fmt(actual)}件，按上年现行有效{_fmt(base)}件"
                     f"＋本年制发{_fmt(issued)}件－本年废止{_fmt(repealed)}件，应为{_fmt(expected)}件。",
@@ -186,7 +184,7 @@ class CarryingCounts(HistRule):
                 continue
             expected = base + change
             if not _same(expected, actual):
-                label = ROW_NAMES["active"][row]
+                label = _row_label("2019", "active", row)
                 yield self.finding(
                     f"表二“{label}”上一年项目数量为{_fmt(actual)}，按{year or '上一'}年报告"
                     f"（上一年项目数量{_fmt(base)}，本年增/减{_fmt(change)}）应为{_fmt(expected)}。",
@@ -312,7 +310,7 @@ def _pct(x: float) -> int:
 def _where(sim: Similarity, *, other: bool = False) -> str:
     if sim.where is None:
         return "对方正文" if other else "正文"
-    section = "“" + SECTION_NAMES.get(sim.where, sim.where) + "”部分"
+    section = "“" + _labels(None)["sections"].get(sim.where, sim.where) + "”部分"
     return "对方" + section if other else section
 
 
@@ -419,7 +417,7 @@ class ChangedOnPortal(HistRule):
     def describe(self, old: ParsedReport, new: ParsedReport) -> Finding | None:
         fields = [{"field": k, "old": getattr(old, k), "new": getattr(new, k)}
                   for k in FIELDS if _canon(getattr(old, k)) != _canon(getattr(new, k))]
-        cells = _table_changes(old.tables, new.tables)
+        cells = _table_changes(old.tables, new.tables, new.template)
         prose = _prose_changes(old.prose, new.prose)
         if not (fields or cells or prose):
             return None
@@ -463,7 +461,7 @@ def _flatten(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], An
     return {path: value}
 
 
-def _table_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _table_changes(old: dict[str, Any], new: dict[str, Any], template: str | None) -> list[dict[str, Any]]:
     a, b = _flatten(old), _flatten(new)
     changes = []
     for path in sorted(a.keys() | b.keys(), key=lambda p: tuple(map(str, p))):
@@ -472,15 +470,15 @@ def _table_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
             continue
         table, row, column = (list(path) + [None, None, None])[:3]
         changes.append({"table": table, "row": row, "column": column, "old": before, "new": after,
-                        "label": _cell_label(path)})
+                        "label": _cell_label(template, path)})
     return changes
 
 
-def _cell_label(path: tuple[Any, ...]) -> str:
+def _cell_label(template: str | None, path: tuple[Any, ...]) -> str:
     table = path[0]
     parts = [TABLE_NAMES.get(table, str(table))]
     if len(path) > 1:
-        parts.append(ROW_NAMES.get(table, {}).get(path[1], str(path[1])))
+        parts.append(_row_label(template, table, path[1]))
     if len(path) > 2:
         col = path[2]
         if table == "requests" and isinstance(col, int) and col < len(APPLICANT_COLUMNS):
@@ -488,7 +486,7 @@ def _cell_label(path: tuple[Any, ...]) -> str:
         elif table == "review_litigation" and isinstance(col, int) and col < len(REVIEW_COLUMNS):
             parts.append(REVIEW_COLUMNS[col])
         else:
-            parts.append(COLUMN_NAMES.get(col, str(col)))
+            parts.append(_labels(template)["columns"].get(path[1], {}).get(col, str(col)))
     parts.extend(str(p) for p in path[3:])
     return "·".join(parts)
 

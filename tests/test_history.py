@@ -442,9 +442,9 @@ def test_describe_change_lists_exactly_the_changed_cell() -> None:
     assert f is not None
     assert (f.rule, f.severity) == ("YOY-004", "info")
     assert f.details["cells"] == [{"table": "requests", "row": "new", "column": 6, "old": 1, "new": 2,
-                                   "label": "表三·本年新收申请·总计"}]
+                                   "label": "表三·一、本年新收政府信息公开申请数量·总计"}]
     assert f.details["fields"] == [] and f.details["prose"] is None
-    assert f.message == "报告发布后被修改。表格数据改动：表三·本年新收申请·总计 1→2。"
+    assert f.message == "报告发布后被修改。表格数据改动：表三·一、本年新收政府信息公开申请数量·总计 1→2。"
 
 
 def test_describe_change_names_a_changed_dict_cell() -> None:
