@@ -363,14 +363,17 @@ class CopiedFromPeer(HistRule):
 
     def check(self, report: ParsedReport, peers: Sequence[tuple[str, ParsedReport]],
               threshold: float = DEFAULT_THRESHOLD) -> Iterable[Finding]:
+        best: dict[str, Finding] = {}  # one finding per other body (its name is the subject)
         for name, peer in peers:
             if peer is report or peer.template is None or _same_body(report, name, peer):
                 continue
             if report.year is not None and peer.year is not None and report.year != peer.year:
                 continue
             finding = self._pair(report, name, peer, threshold)
-            if finding is not None:
-                yield finding
+            if finding is not None and (name not in best or finding.details["similarity"]
+                                        > best[name].details["similarity"]):
+                best[name] = finding
+        yield from best.values()
 
     def _pair(self, report: ParsedReport, name: str, peer: ParsedReport,
               threshold: float) -> Finding | None:

@@ -581,3 +581,12 @@ def test_tiling_matches_the_obvious_algorithm(seed: int, alphabet: str | None, g
     assert pa.norm == a and pb.norm == b
     got = [(p.a_start, p.b_start, p.length) for p in compare(pa, pb).passages]
     assert got == _reference_tiling(a, b)
+
+
+def test_one_finding_per_other_body() -> None:
+    shared = cjk(600, "s")
+    mine = report([shared, cjk(400, "u")], entity="甲镇")
+    draft = report([shared, cjk(900, "v")], entity="乙镇")  # 60 % of mine
+    final = report([shared, cjk(100, "w"), cjk(200, "u")], entity="乙镇")  # 80 % of mine
+    (f,) = check_history(mine, None, [("乙镇", draft), ("乙镇", final)])
+    assert (f.subject, f.details["percent"]) == ("乙镇", 80)
