@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import stat
@@ -88,20 +87,33 @@ def test_conversion_timeout_is_an_extract_error(tmp_path: Path, monkeypatch: pyt
         legacy.read_legacy(b"\xd0\xcf\x11\xe0", source="slow.doc", timeout=0.5)
 
 
-def test_each_conversion_uses_its_own_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
+FAKE_SOFFICE = """#!{python}
+import shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(args[0] + "\\n")
+out = Path(args[args.index("--outdir") + 1])
+out.mkdir(parents=True, exist_ok=True)
+shutil.copy({docx!r}, out / (Path(args[-1]).stem + ".docx"))
+"""
 
-    def fake_run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        seen.append(cmd)
-        out = Path(cmd[cmd.index("--outdir") + 1])
-        out.mkdir(parents=True)
-        buf = io.BytesIO()
-        docx.Document().save(buf)
-        (out / "input.docx").write_bytes(buf.getvalue())
-        return subprocess.CompletedProcess(cmd, 0, b"", b"")
 
-    monkeypatch.setattr(legacy.subprocess, "run", fake_run)
-    for _ in range(2):
-        legacy.convert_to_docx(b"x", soffice="soffice")
-    profiles = [next(a for a in cmd if a.startswith("-env:UserInstallation=")) for cmd in seen]
-    assert len(set(profiles)) == 2
+def test_each_conversion_uses_its_own_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    template = tmp_path / "converted.docx"
+    d = docx.Document()
+    d.add_paragraph("转换结果")
+    d.save(template)
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "soffice"
+    fake.write_text(FAKE_SOFFICE.format(python=sys.executable, log=str(log), docx=str(template)))
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("NIANBAO_SOFFICE", str(fake))
+    docs = [extract(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), filename=f"{i}.doc") for i in range(2)]
+    assert [d.paragraphs for d in docs] == [["转换结果"], ["转换结果"]]
+    assert docs[0].meta["converted_by"] == "libreoffice"
+    profiles = log.read_text().split()
+    assert len(profiles) == 2 and len(set(profiles)) == 2
+    assert all(p.startswith("-env:UserInstallation=file://") for p in profiles)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -55,21 +56,37 @@ def convert_to_docx(data: bytes, *, soffice: str, suffix: str = ".doc", source: 
             soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
             "--nolockcheck", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out), str(src),
         ]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
-                                  env={**os.environ, "HOME": tmp})
-        except subprocess.TimeoutExpired as exc:
-            raise ExtractError(
-                f"LibreOffice 转换超时（{timeout:.0f} 秒），无法读取该 DOC/WPS 文件；请用 Word/WPS 另存为 DOCX 或 PDF 后重试。"
-                f" / LibreOffice conversion timed out after {timeout:.0f}s; re-save the file as DOCX or PDF.",
-                source=source,
-            ) from exc
+        returncode, stderr = _run(cmd, timeout=timeout, env={**os.environ, "HOME": tmp}, source=source)
         result = out / "input.docx"
-        if proc.returncode != 0 or not result.exists():
-            logger.info("soffice failed for %s: rc=%s %s", source, proc.returncode, proc.stderr[-500:])
+        if returncode != 0 or not result.exists():
+            logger.info("soffice failed for %s: rc=%s %s", source, returncode, stderr[-500:])
             raise ExtractError(
                 "DOC/WPS 文件无法转换（文件可能已损坏或加密），无法读取；请用 Word/WPS 打开后另存为 DOCX 或 PDF。"
                 " / LibreOffice could not convert the DOC/WPS file (corrupt or encrypted?); re-save it as DOCX or PDF.",
                 source=source,
             )
         return result.read_bytes()
+
+
+def _run(cmd: list[str], *, timeout: float, env: dict[str, str], source: str | None) -> tuple[int, bytes]:
+    """Run soffice in its own process group; on timeout the whole group is killed (soffice is a
+    launcher: killing only it would leave soffice.bin running)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc)
+        raise ExtractError(
+            f"LibreOffice 转换超时（{timeout:.0f} 秒），无法读取该 DOC/WPS 文件；请用 Word/WPS 另存为 DOCX 或 PDF 后重试。"
+            f" / LibreOffice conversion timed out after {timeout:.0f}s; re-save the file as DOCX or PDF.",
+            source=source,
+        ) from exc
+    return proc.returncode, stderr
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
