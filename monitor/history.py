@@ -116,7 +116,7 @@ class CarriedOver(HistRule):
             return
         columns = [{"column": i, "label": APPLICANT_COLUMNS[i], "expected": before[i], "actual": now[i],
                     "differs": not _same(before[i], now[i])}
-                   for i in range(7) if before[i] is not None and now[i] is not None]
+                   for i in range(7) if _numbers(before[i], now[i])]
         if not columns:
             return
         # 总计 decides; when it is blank on either side, the applicant columns known on both sides do.
@@ -164,7 +164,7 @@ class CarryingCounts(HistRule):
             cur, old = now.get(row) or {}, before.get(row) or {}
             base, issued, repealed = old.get("in_force"), cur.get("issued"), cur.get("repealed")
             actual = cur.get("in_force")
-            if None in (base, issued, repealed, actual):
+            if not _numbers(base, issued, repealed, actual):
                 continue
             expected = base + issued - repealed
             if not _same(expected, actual):
@@ -180,7 +180,7 @@ class CarryingCounts(HistRule):
         for row in CARRY_2019:
             cur, old = now.get(row) or {}, before.get(row) or {}
             base, change, actual = old.get("prev"), old.get("change"), cur.get("prev")
-            if None in (base, change, actual):
+            if not _numbers(base, change, actual):
                 continue
             expected = base + change
             if not _same(expected, actual):
@@ -620,6 +620,11 @@ def _row(table: Any, key: str) -> list[Any] | None:
     if not isinstance(row, list | tuple) or len(row) != 7:
         return None
     return list(row)
+
+
+def _numbers(*values: Any) -> bool:
+    """All are numbers (a blank cell is None and keeps the rule silent for that cell)."""
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -590,3 +590,13 @@ def test_one_finding_per_other_body() -> None:
     final = report([shared, cjk(100, "w"), cjk(200, "u")], entity="乙镇")  # 80 % of mine
     (f,) = check_history(mine, None, [("乙镇", draft), ("乙镇", final)])
     assert (f.subject, f.details["percent"]) == ("乙镇", 80)
+
+
+def test_odd_cell_values_keep_the_rules_silent() -> None:
+    previous = report(year=2021, template="2021", tables={
+        "requests": {"carried_forward": ["x"] * 7},
+        "active": {"normative_docs": {"issued": 0, "repealed": 0, "in_force": "5"}}})
+    current = report(year=2022, template="2021", tables={
+        "requests": {"carried_over": Z + [3]},
+        "active": {"normative_docs": {"issued": 1, "repealed": 0, "in_force": 9}}})
+    assert check_history(current, previous, []) == []
