@@ -123,6 +123,7 @@ class CrawlState:
     """What the crawl runs say about a county's portal."""
 
     last_ok: datetime | None = None  # the latest run that finished ok
+    first_ok: datetime | None = None  # the first one: since when the portal is watched
     last_status: str | None = None  # status of the latest finished run
     last_finished: datetime | None = None
 
@@ -140,7 +141,8 @@ class Cell:
     report_id: int | None = None
     published: date | None = None
     published_source: str | None = None
-    state: str = "not_due"  # on_time | late | missing | blocked | reminder | not_due | unknown
+    # on_time | late | published (date unknown) | missing | blocked | reminder | not_due | unknown
+    state: str = "not_due"
     finding: Finding | None = None
     frozen: bool = False  # the portal's state is unknown: keep the open TIME-004 as it is
 
@@ -148,7 +150,13 @@ class Cell:
 def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Cell:
     """Decide the cell's state and the sched finding it carries (pure: no database)."""
     if cell.report_id is not None:
-        if cell.published is not None and cell.published > cell.due:
+        if cell.published_source == "first_seen" and cell.published is not None \
+                and cell.published > cell.due \
+                and (crawl.first_ok is None or shanghai_date(crawl.first_ok) > cell.due):
+            # Only the date we first saw it, and we were not watching at the due date: it may
+            # well have been published on time (e.g. a county added to the monitor later).
+            cell.state = "published"
+        elif cell.published is not None and cell.published > cell.due:
             cell.state = "late"
             cell.finding = LatePublication().build(entity=cell.entity, year=cell.year, due=cell.due,
                                                    published=cell.published,
@@ -183,10 +191,11 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     finished = CrawlRun.finished_at.is_not(None)
     scope = CrawlRun.county_code.in_(codes) if codes is not None else finished
     states: dict[str, CrawlState] = {}
-    ok_q = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at))
+    ok_q = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at), func.min(CrawlRun.finished_at))
             .where(CrawlRun.status == "ok", finished, scope).group_by(CrawlRun.county_code))
-    for code, at in session.execute(ok_q):
-        states.setdefault(code, CrawlState()).last_ok = at
+    for code, last, first in session.execute(ok_q):
+        st = states.setdefault(code, CrawlState())
+        st.last_ok, st.first_ok = last, first
     latest = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at).label("at"))
               .where(finished, scope).group_by(CrawlRun.county_code).subquery())
     last_q = (select(CrawlRun.county_code, CrawlRun.finished_at, CrawlRun.status)

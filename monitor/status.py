@@ -4,6 +4,8 @@ the bot cannot disagree. Functions take a session (read-only) and a clock, retur
 A cell (body × year) is one of:
   on_time  按时    published by the due date
   late     逾期    published after it (TIME-003)
+  published 已公开 published, date unknown: only first seen after the due date, by a monitor
+                   that was not watching the portal at the due date (no TIME-003)
   errors   有错误  published, with open error findings (takes precedence over on_time/late)
   missing  缺失    due, crawled successfully since, not found (TIME-004)
   blocked  被拦截  due, but the portal's latest crawl was blocked (CRAWL-001)
@@ -39,7 +41,7 @@ from storage.models import Finding as FindingRow
 
 log = logging.getLogger(__name__)
 
-STATE_LABELS = {"on_time": "按时", "late": "逾期", "errors": "有错误", "missing": "缺失",
+STATE_LABELS = {"on_time": "按时", "late": "逾期", "published": "已公开", "errors": "有错误", "missing": "缺失",
                 "blocked": "被拦截", "not_due": "未到期", "reminder": "未到期", "unknown": "待检查",
                 "not_expected": "—"}
 DEFAULT_YEARS = 6

@@ -232,3 +232,19 @@ def test_expected_bodies_profile_or_earlier_report_not_retired(engine, blobs) ->
     with sf() as s:
         cells = {c.entity for c, _ in deadlines.cells_for_year(s, 2019)}
     assert cells == {"刘楼镇人民政府", "旧镇人民政府", out.entity}
+
+
+@pytest.mark.parametrize(("watched_since", "late"), [(at(2021, 1, 5), True), (at(2021, 3, 1), False)])
+def test_first_seen_date_counts_only_if_the_portal_was_watched_at_the_due_date(
+        engine, blobs, watched_since: datetime, late: bool) -> None:
+    sf = _setup(engine)
+    _run(sf, "370830", "ok", watched_since)
+    clock = FixedClock(at(2021, 3, 2))
+    spec = make_spec(6, entity="刘楼镇人民政府", year=2020)
+    ingest_bytes(sf, blobs, render(spec, "txt-cells"), county_code="370830", filename="r.txt", clock=clock)
+    r = sweep(sf, clock, 2020)
+    found = _open(sf, "TIME-003")
+    assert len(found) == (1 if late else 0)
+    if late:
+        assert found[0].details["source"] == "first_seen" and found[0].details["published_at"] == "2021-03-02"
+    assert r.states == ({"late": 1} if late else {"published": 1})

@@ -23,7 +23,7 @@ from monitor.errors import ConfigError, NianbaoError
 
 log = logging.getLogger(__name__)
 
-STATE_STYLES = {"on_time": "green", "late": "yellow", "errors": "red", "missing": "bold red",
+STATE_STYLES = {"on_time": "green", "published": "green", "late": "yellow", "errors": "red", "missing": "bold red",
                 "blocked": "magenta", "not_due": "dim", "reminder": "cyan", "unknown": "dim",
                 "not_expected": "dim"}
 
@@ -131,7 +131,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
             rows = overview(s, clock, year)
             t = Table(title=f"{rows[0]['year'] if rows else year or ''}年度 各县年报公开情况")
             t.add_column("县")
-            states = ["on_time", "late", "errors", "missing", "blocked", "not_due", "reminder", "unknown"]
+            states = ["on_time", "published", "late", "errors", "missing", "blocked", "not_due", "reminder", "unknown"]
             for st in states:
                 t.add_column(STATE_LABELS[st] + ("(临近)" if st == "reminder" else ""), justify="right")
             for r in rows:
