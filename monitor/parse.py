@@ -22,7 +22,7 @@ from monitor.report import ParsedReport, Section
 from monitor.templates import (TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template,
                                template_for_year)
 from monitor.templates.defs import MODERN_HEADINGS, SECTIONS
-from monitor.textnorm import Cell, cn_number, find_dates, norm, parse_cell, squash
+from monitor.textnorm import Cell, arabic_years, cn_number, find_dates, norm, parse_cell, squash
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ _MAX_LABEL = 160
 _HEADING = re.compile(
     r"^(?P<num>[一二三四五六七八九十]{1,2}\s*[、.,，．]|[0-9]{1,2}\s*[、，,．](?![0-9])|[0-9]{1,2}\.(?![0-9])"
     r"|第[一二三四五六七八九十]{1,2}部分[、:：．.]?)\s*(?P<title>\S.{0,48})$")
-_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年\s*度?")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*度?|(?=政府|政务|信息公开|年度))")
 _REPORT_WORDS = re.compile(
     r"(?:人民政府|政府)?(?:信息公开|政务公开)?(?:信息公开)?工?作?(?:年度)?(?:工作)?(?:报告|年报)(?:的?公告)?$")
 _REGION_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{1,7}?(?:省|自治区|市|自治州|地区|州|盟|区|县|旗)")
@@ -192,12 +192,18 @@ def _looks_like_title(text: str) -> bool:
 
 
 def _find_title(paragraphs: list[tuple[int, str]]) -> str | None:
-    head = [t.strip() for _, t in paragraphs[:4] if t.strip()]
-    for i, text in enumerate(head[:3]):
-        if _looks_like_title(text):
-            parts = [p for p in head[:i] if len(p) <= 40 and not _HEADING.match(p)
-                     and not re.search(r"[。，,；;]", p)] + [text]
-            return squash("".join(parts))
+    """The title: the first short line naming a report, joined with the short lines above it
+    (a body name, or "XX镇2025" when the year sits on its own line)."""
+    head = [t.strip() for _, t in paragraphs[:5] if t.strip()]
+    for i, text in enumerate(head[:4]):
+        if _HEADING.match(text):
+            break
+        if len(text) > 70 or re.search(r"[。，,；;]", text) or not re.search(r"报告|年报", text):
+            continue
+        above = [p for p in head[max(0, i - 2):i] if len(p) <= 40 and not re.search(r"[。，,；;]", p)]
+        title = squash("".join(above + [text]))
+        if re.search(r"(?:19|20)\d{2}\s*年?|[二〇○零一三四五六七八九]{4}\s*年", arabic_years(title)):
+            return title
     return None
 
 
@@ -213,26 +219,28 @@ def _clean_title(title: str | None) -> str | None:
 def _year_from(text: str | None) -> int | None:
     if not text:
         return None
-    m = _YEAR_IN_TITLE.search(text)
+    m = _YEAR_IN_TITLE.search(arabic_years(text))
     return int(m.group(1)) if m else None
 
 
 def _entity_from_title(title: str | None) -> str | None:
     if not title:
         return None
-    t = norm(title)
+    t = norm(arabic_years(title))
     t = re.sub(r"^关于(?:印发|公布|发布)?", "", t)
     t = _YEAR_IN_TITLE.sub("", t, count=1)
     t = re.sub(r"[(\[].*?[)\]]", "", t)
     t = _REPORT_WORDS.sub("", t)
+    t = re.sub(r"关于$", "", t)
     t = re.sub(r"(?:政府信息公开|政务公开|信息公开)$", "", t)
     return canonical_entity(t) if len(t) >= 2 else None
 
 
 def canonical_entity(name: str) -> str:
-    """The short name of a body: "沈阳市辽中区刘二堡镇人民政府" → "刘二堡镇"; departments and
-    county governments are kept as written."""
+    """The short name of a body: "沈阳市辽中区刘二堡镇人民政府" → "刘二堡镇", "云溪县人民政府" →
+    "云溪县"; departments ("云溪县人民政府办公室", "云溪县教育局") are kept as written."""
     name = norm(name).strip("的:：")
+    name = re.sub(r"(?<=[县区市旗州省])(?:人民政府|政府)$", "", name)
     if _TOWNSHIP.search(name):
         name = _TOWNSHIP.sub(r"\1", name)
         while True:
@@ -283,9 +291,9 @@ _PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,8}?(?P<y>(?:19|20)\d{2})年�
 def _find_period(prose: list[str]) -> list[str | None] | None:
     for text in prose:
         t = norm(text)
-        if "统计期限" not in t and "统计时限" not in t:
+        t = re.sub(r"统计(?:时限|周期|时间|区间)", "统计期限", t)
+        if "统计期限" not in t:
             continue
-        t = t.replace("统计时限", "统计期限")
         m = _PERIOD.search(t)
         if m:
             y1 = int(m["y1"])

@@ -68,7 +68,7 @@ def parse_cell(raw: str) -> Cell | None:
     return Cell(value, raw.strip(), m.group("unit"))
 
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}
 
 
@@ -88,7 +88,7 @@ def cn_number(text: str) -> int | None:
 CN_NUMERALS = "一二三四五六七八九十"
 
 _DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[年./-]\s*(?P<m>\d{1,2})\s*[月./-]\s*(?P<d>\d{1,2})\s*日?")
-_CN_DATE = re.compile(r"(?P<y>[二〇零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,2})月(?P<d>[一二三四五六七八九十]{1,3})日")
+_CN_DATE = re.compile(r"(?P<y>[二〇○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,2})月(?P<d>[一二三四五六七八九十]{1,3})日")
 
 
 def find_dates(text: str) -> list[tuple[date, int, int]]:
@@ -113,3 +113,14 @@ def _mkdate(y: int, m: int, d: int) -> date | None:
         return date(y, m, d)
     except ValueError:
         return None
+
+
+_CN_YEAR = re.compile(r"[二〇零○一三四五六七八九]{4}(?=\s*年)")
+
+
+def arabic_years(text: str) -> str:
+    """"二〇二五年" → "2025年" (years written in Chinese numerals in titles and signatures)."""
+    def conv(m: re.Match[str]) -> str:
+        digits = [CN_DIGITS.get(c, 0 if c == "○" else None) for c in m.group(0)]
+        return m.group(0) if None in digits else "".join(map(str, digits))
+    return _CN_YEAR.sub(conv, text)
