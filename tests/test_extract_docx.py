@@ -60,9 +60,11 @@ def test_python_docx_report_with_merged_cells() -> None:
     ]
 
 
-def _docx(body: str, numbering: str | None = None) -> bytes:
+def _docx(body: str, numbering: str | None = None, parts: dict[str, bytes] | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in (parts or {}).items():
+            zf.writestr(name, content)
         zf.writestr("[Content_Types].xml", "<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'/>")
         zf.writestr(
             "word/document.xml",
@@ -104,6 +106,31 @@ def test_automatic_numbering_is_rendered_for_headings() -> None:
     doc = extract(_docx(body, NUMBERING))
     assert doc.paragraphs == ["一、总体情况", "（一）主动公开", "（二）依申请公开", "1.细项",
                               "二、主动公开政府信息情况", "要点", "无编号"]
+
+
+def test_numbering_through_a_paragraph_style() -> None:
+    d = docx.Document()
+    for text in ("公开平台建设", "政策解读"):
+        d.add_paragraph(text, style="List Number")
+    d.add_paragraph("正文")
+    buf = io.BytesIO()
+    d.save(buf)
+    assert extract(buf.getvalue()).paragraphs == ["1.公开平台建设", "2.政策解读", "正文"]
+
+
+def test_alt_chunk_html_is_read_in_place() -> None:
+    rels = (
+        "<Relationships xmlns='http://schemas.openxmlformats.org/package/2006/relationships'>"
+        "<Relationship Id='rId9' Type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk'"
+        " Target='chunk.htm'/></Relationships>"
+    )
+    page = "<html><body><p>一、总体情况</p><table><tr><td>规章</td><td>3</td></tr></table></body></html>"
+    body = (_p("标题") + "<w:altChunk xmlns:r='http://schemas.openxmlformats.org/officeDocument/2006/relationships'"
+            " r:id='rId9'/>" + _p("结尾"))
+    doc = extract(_docx(body, parts={"word/_rels/document.xml.rels": rels.encode(),
+                                     "word/chunk.htm": page.encode("gb18030")}))
+    assert doc.blocks == [Paragraph("标题"), Paragraph("一、总体情况"),
+                          Table(rows=[["规章", "3"]], origin="html:table[1]"), Paragraph("结尾")]
 
 
 def test_vmerge_gridspan_gridbefore_and_tabs() -> None:

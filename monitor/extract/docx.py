@@ -32,6 +32,8 @@ _T, _TAB, _PTAB, _BR, _CR = W + "t", W + "tab", W + "ptab", W + "br", W + "cr"
 _P, _TBL, _TR, _TC, _SDT, _SDTC = W + "p", W + "tbl", W + "tr", W + "tc", W + "sdt", W + "sdtContent"
 _TXBX, _FALLBACK, _PPR, _RPR = W + "txbxContent", _MC + "Fallback", W + "pPr", W + "rPr"
 _NOBREAK_HYPHEN = W + "noBreakHyphen"
+_ALTCHUNK = W + "altChunk"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _TRPR, _TCPR, _VAL = W + "trPr", W + "tcPr", W + "val"
 _GRIDSPAN, _VMERGE, _HMERGE = W + "gridSpan", W + "vMerge", W + "hMerge"
 _CONTAINERS = {W + "customXml", W + "smartTag", W + "ins", W + "moveTo", W + "hyperlink", W + "fldSimple",
@@ -45,8 +47,10 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             root = _load_xml(zf, "word/document.xml", required=True)
-            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"))
+            assert root is not None
+            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), _load_xml(zf, "word/styles.xml"))
             core = _load_xml(zf, "docProps/core.xml")
+            chunks = _alt_chunk_parts(zf, root)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
             NotImplementedError, etree.XMLSyntaxError) as exc:
         raise ExtractError(
@@ -54,9 +58,9 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
             " / the DOCX file is corrupt or truncated; download it again or re-save it in Word/WPS.",
             source=source,
         ) from exc
-    assert root is not None
     body = root.find(W + "body")
-    walker = _Walker(numbering, has_textboxes=root.find(f".//{_TXBX}") is not None)
+    walker = _Walker(numbering, has_textboxes=next(root.iter(_TXBX), None) is not None)
+    walker.alt_chunks = {rid: _alt_chunk_blocks(name, part, source) for rid, (name, part) in chunks.items()}
     blocks: list[Block] = []
     if body is not None:
         walker.walk(body, blocks)
@@ -65,6 +69,49 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
     if title and title.strip():
         meta["title"] = title.strip()
     return Document(blocks=blocks, format=fmt, meta=meta)
+
+
+def _alt_chunk_parts(zf: zipfile.ZipFile, root: etree._Element) -> dict[str, tuple[str, bytes]]:
+    """Parts imported with w:altChunk (web systems often wrap an HTML/MHT page in a DOCX)."""
+    ids = [el.get(_R_ID) for el in root.iter(W + "altChunk")]
+    if not ids:
+        return {}
+    rels = _load_xml(zf, "word/_rels/document.xml.rels")
+    targets = {r.get("Id"): r.get("Target", "") for r in rels} if rels is not None else {}
+    parts: dict[str, tuple[str, bytes]] = {}
+    for rid in ids:
+        target = targets.get(rid)
+        if rid and target:
+            name = target.lstrip("/") if target.startswith("/") else f"word/{target}"
+            try:
+                parts[rid] = (name, zf.read(name))
+            except KeyError:
+                logger.info("altChunk part %s missing", name)
+    return parts
+
+
+def _alt_chunk_blocks(name: str, part: bytes, source: str | None) -> list[Block]:
+    lower = name.lower()
+    if lower.endswith((".mht", ".mhtml")):
+        part = _mht_html(part)
+    elif not lower.endswith((".htm", ".html", ".xhtml")):
+        logger.info("altChunk %s in %s not read (not HTML)", name, source)
+        return []
+    from .html import read_html
+
+    return read_html(part, source=source).blocks if part else []
+
+
+def _mht_html(data: bytes) -> bytes:
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(data, policy=policy.compat32)
+    for sub in msg.walk():
+        if sub.get_content_type() == "text/html":
+            payload = sub.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else b""
+    return b""
 
 
 def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
@@ -84,6 +131,7 @@ class _Walker:
         self.numbering = numbering
         self.has_textboxes = has_textboxes
         self.tables = 0
+        self.alt_chunks: dict[str, list[Block]] = {}
 
     def walk(self, container: etree._Element, out: list[Block]) -> None:
         """Paragraphs and tables of a body, cell, text box or content control, in order."""
@@ -93,8 +141,14 @@ class _Walker:
                 self._paragraph(el, out)
             elif tag == _TBL:
                 self._table(el, out)
-            elif tag in (_SDT, _SDTC, W + "customXml"):
-                self.walk(el.find(_SDTC) if tag == _SDT and el.find(_SDTC) is not None else el, out)
+            elif tag == _SDT:
+                content = _child(el, _SDTC)
+                if content is not None:
+                    self.walk(content, out)
+            elif tag in (_SDTC, W + "customXml"):
+                self.walk(el, out)
+            elif tag == _ALTCHUNK:
+                out.extend(self.alt_chunks.get(el.get(_R_ID, ""), []))
 
     def _paragraph(self, p: etree._Element, out: list[Block]) -> None:
         text = self.paragraph_text(p)

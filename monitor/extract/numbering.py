@@ -15,7 +15,7 @@ _TIANGAN = "甲乙丙丁戊己庚辛壬癸"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
           (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-_PPR, _NUMPR = W + "pPr", W + "numPr"
+_PPR, _NUMPR, _PSTYLE = W + "pPr", W + "numPr", W + "pStyle"
 _PLACEHOLDER = re.compile(r"%([1-9])")
 
 
@@ -83,13 +83,15 @@ class _Level:
 class Numbering:
     """Counters of one document; call `label(p)` for paragraphs in document order."""
 
-    def __init__(self, levels: dict[str, dict[int, _Level]], nums: dict[str, tuple[str, dict[int, int]]]) -> None:
+    def __init__(self, levels: dict[str, dict[int, _Level]], nums: dict[str, tuple[str, dict[int, int]]],
+                 styles: dict[str, tuple[str, int]] | None = None) -> None:
         self._levels = levels  # abstractNumId -> ilvl -> level
         self._nums = nums  # numId -> (abstractNumId, start overrides)
+        self._styles = styles or {}  # paragraph styleId -> (numId, ilvl), e.g. a numbered "Heading 1"
         self._counters: dict[str, dict[int, int]] = {}
 
     @classmethod
-    def from_xml(cls, root: etree._Element | None) -> Numbering:
+    def from_xml(cls, root: etree._Element | None, styles: etree._Element | None = None) -> Numbering:
         if root is None:
             return cls({}, {})
         levels: dict[str, dict[int, _Level]] = {}
@@ -107,16 +109,18 @@ class Numbering:
                 for o in num.iter(W + "lvlOverride") if o.find(W + "startOverride") is not None
             }
             nums[num.get(W + "numId", "")] = (_val(num, "abstractNumId") or "", overrides)
-        return cls(levels, nums)
+        return cls(levels, nums, _style_numbering(styles))
 
     def label(self, p: etree._Element) -> str:
         if not self._nums:
             return ""
-        numpr = _child(_child(p, _PPR), _NUMPR)
-        if numpr is None:
-            return ""
-        num_id = _val(numpr, "numId")
-        ilvl = _int(_val(numpr, "ilvl"), 0)
+        ppr = _child(p, _PPR)
+        numpr = _child(ppr, _NUMPR)
+        if numpr is not None:
+            num_id, ilvl = _val(numpr, "numId"), _int(_val(numpr, "ilvl"), 0)
+        else:
+            style = _child(ppr, _PSTYLE)
+            num_id, ilvl = self._styles.get(style.get(W + "val", "") if style is not None else "", (None, 0))
         if not num_id or num_id == "0" or num_id not in self._nums:
             return ""
         abs_id, overrides = self._nums[num_id]
@@ -143,6 +147,30 @@ class Numbering:
             return (format_number(n, lv.fmt) if lv else None) or str(n)
 
         return _PLACEHOLDER.sub(sub, level.text)
+
+
+def _style_numbering(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
+    """styleId -> (numId, ilvl) for paragraph styles numbered directly or through basedOn."""
+    if styles is None:
+        return {}
+    own: dict[str, tuple[str, int] | None] = {}
+    based: dict[str, str] = {}
+    for st in styles.iter(W + "style"):
+        sid = st.get(W + "styleId", "")
+        numpr = _child(_child(st, _PPR), _NUMPR)
+        own[sid] = (_val(numpr, "numId") or "", _int(_val(numpr, "ilvl"), 0)) if numpr is not None else None
+        parent = _val(st, "basedOn")
+        if parent:
+            based[sid] = parent
+    out: dict[str, tuple[str, int]] = {}
+    for sid in own:
+        cur, hops = sid, 0
+        while cur and own.get(cur) is None and hops < 10:
+            cur, hops = based.get(cur, ""), hops + 1
+        found = own.get(cur) if cur else None
+        if found and found[0] not in ("", "0"):
+            out[sid] = found
+    return out
 
 
 def _child(el: etree._Element | None, tag: str) -> etree._Element | None:
