@@ -108,3 +108,10 @@ def test_tab_rows_pad_short_rows_and_drop_trailing_empty_columns() -> None:
 def test_text_is_sniffed_without_a_name() -> None:
     assert sniff_format("报告\n一、总体情况".encode("gb18030")) == "text"
     assert sniff_format(b"plain ascii text\n") == "text"
+
+
+def test_tab_indented_paragraphs_are_not_a_table() -> None:
+    text = "\t一、总体情况\n\n\t本年度我镇主动公开信息120条。\n\n\t二、主动公开政府信息情况\n"
+    doc = extract(text.encode())
+    assert doc.tables == []
+    assert doc.paragraphs == ["一、总体情况", "本年度我镇主动公开信息120条。", "二、主动公开政府信息情况"]

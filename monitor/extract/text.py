@@ -39,7 +39,10 @@ class _State:
     def flush_cells(self) -> None:
         if self.cell_rows:
             rows = [[join_lines(lines) for lines in row] for row in self.cell_rows]
-            self._add_table(rows)
+            if max(len(r) for r in rows) > 1:
+                self._add_table(rows)
+            else:  # TAB-indented paragraphs, not a table
+                self.blocks.extend(Paragraph(r[0]) for r in rows if r and r[0])
             self.cell_rows = []
         self.open_row = False
 
