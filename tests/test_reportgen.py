@@ -306,3 +306,17 @@ def test_text_variants_apply_to_2008_reports():
     assert spec.meta["expected_findings"] == {"TEXT-004", "TEXT-002", "STRUCT-005", "TIME-002"}
     text = render(spec, "txt-cells").decode()
     assert "统计期限" not in text and "2017年，我镇将" in text
+
+
+@pytest.mark.parametrize("variants,findings", [
+    (["label_typos", "missing_table:requests"], {"STRUCT-002"}),
+    (["blank_cells", "table_image"], {"STRUCT-002"}),
+    (["wrong_year_plans", "missing_section:problems"], {"STRUCT-001"}),
+    (["repeated_phrase", "missing_section:overview"], {"STRUCT-001"}),
+    (["arabic_section_numbers", "no_headings"], {"STRUCT-001"}),
+    (["yuan_amount", "missing_table:active"], {"STRUCT-002"}),
+    (["broken_arith:ARITH-001", "missing_table:requests"], {"STRUCT-002"}),
+])
+def test_combined_variants_count_only_what_the_report_still_contains(variants, findings):
+    for seed in range(4):
+        assert spec_for(seed, 2021, variants=variants).meta["expected_findings"] == findings

@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .document import blocks, render_rng
 from .layout import Grid
@@ -106,8 +106,11 @@ def render_pdf(spec: ReportSpec) -> bytes:
     rng = render_rng(spec, "pdf")
     repeat_header = rng.random() < 0.5
     story: list[object] = []
+    signature: list[object] = []
     for b in blocks(spec):
-        if b.kind == "table":
+        if b.kind == "sign":  # the body and the date stay on one page
+            signature.append(Paragraph(escape(b.text), st["sign"]))
+        elif b.kind == "table":
             assert b.grid is not None
             story.append(_table(b.grid, repeat_header))
             story.append(Spacer(1, 6))
@@ -115,6 +118,7 @@ def render_pdf(spec: ReportSpec) -> bytes:
             story.append(_picture())
         else:
             story.append(Paragraph(escape(b.text), st[b.kind]))
+    story.append(KeepTogether(signature))
     buf = io.BytesIO()
     doc = _Doc(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN, title=spec.title, author=spec.entity, invariant=1)
