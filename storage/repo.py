@@ -228,7 +228,7 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
     inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
                for fp in fresh if fp not in known]
     if inserts:
-        session.execute(insert(Finding), inserts)
+        session.execute(_insert_ignoring_duplicates(session, Finding, "fingerprint"), inserts)
     reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],
                "last_seen_at": now, "resolved_at": None} for fp in fresh if fp in known]
     if reopen:
@@ -250,6 +250,21 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
         resolve_ids = []
     session.flush()
     return len(fresh), len(resolve_ids)
+
+
+def _insert_ignoring_duplicates(session: Session, model: Any, key: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING: a row another process inserted meanwhile (the daemon's
+    sweep and a crawl's pipeline can meet on the same finding) is left to it instead of failing."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model).on_conflict_do_nothing(index_elements=[key])
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(model).on_conflict_do_nothing(index_elements=[key])
+    return insert(model)
 
 
 def finding_row(f: Any, *, scope: str, county_code: str | None, entity_id: int | None,
