@@ -168,3 +168,12 @@ def test_page_without_a_report_returns_a_document() -> None:
 def test_broken_html_never_crashes(html: bytes) -> None:
     doc = extract(html, filename="broken.html")
     assert doc.format == "html"
+
+
+def test_caption_becomes_a_paragraph_and_attachment_links_are_listed() -> None:
+    html = """<body><div id="zoom"><p>年度报告全文详见附件，以下为主要数据表。</p>
+    <table><caption>表一 主动公开</caption><tr><td>规章</td><td>1</td></tr></table>
+    <p>附件：<a href="/files/2023nb.pdf?v=2">某镇2023年年报.pdf</a> <a href="/next.html">下一篇</a></p></div></body>"""
+    doc = extract(html.encode("utf-8"))
+    assert doc.blocks[1:3] == [Paragraph("表一主动公开"), Table(rows=[["规章", "1"]], origin="html:table[1]")]
+    assert doc.meta["attachments"] == [{"href": "/files/2023nb.pdf?v=2", "text": "某镇2023年年报.pdf"}]

@@ -66,6 +66,7 @@ _DATE_TEXT = re.compile(
     r"(?:发布时间|发布日期|公开日期|发文日期)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
 _DATE_ANY = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_ATTACHMENT = re.compile(r"\.(?:pdf|docx?|wps|rtf|xlsx?|et|ofd|zip|rar)(?:$|[?#])", re.I)
 _REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
 
 
@@ -93,6 +94,9 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
     if headline:
         meta["title"] = headline
     meta["images"] = walker.images
+    attachments = _attachments(body)
+    if attachments:
+        meta["attachments"] = attachments
     meta["images_in_tables"] = walker.images_in_tables
     return Document(blocks=walker.blocks, format="html", meta=meta)
 
@@ -221,6 +225,16 @@ def _headline(root: _El, body: _El) -> str | None:
         if text:
             return text
     return None
+
+
+def _attachments(body: _El) -> list[dict[str, str]]:
+    """Links to report files in the body ("详见附件"): the crawler may follow them."""
+    out = []
+    for a in body.iter("a"):
+        href = (a.get("href") or "").strip()
+        if _ATTACHMENT.search(href):
+            out.append({"href": href, "text": _clean_text(_text(a))})
+    return out
 
 
 # --- body -----------------------------------------------------------------------------------
@@ -354,6 +368,10 @@ class _Walker:
 
     def table(self, tbl: _El) -> None:
         rows = _rows(tbl)
+        caption = _child(tbl, "caption")
+        if caption is not None:
+            self.line.append(_text(caption))
+            self.flush()
         if next(islice(tbl.iter("table"), 1, None), None) is not None:
             self._layout(rows)  # a table of tables: only the leaves are data
             return
@@ -383,6 +401,13 @@ def _rows(tbl: _El) -> list[_El]:
         elif child.tag in ("thead", "tbody", "tfoot"):
             rows.extend(c for c in child if c.tag == "tr")
     return rows
+
+
+def _child(el: _El, tag: str) -> _El | None:
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
 
 
 def _cells(tr: _El) -> list[_El]:
