@@ -139,3 +139,26 @@ def test_cells_split_on_wide_gaps_and_page_markers_dropped() -> None:
             origin="pdf:page 1",
         )
     ]
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_sideways_table_on_a_portrait_page_reads_in_its_own_direction(rotation: int) -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.setFont(FONT, 10.5)
+    c.drawString(72, 780, "三、收到和处理政府信息公开申请情况")
+    c.saveState()
+    c.translate(300, 300)
+    c.rotate(rotation)
+    for dy, label, values in ((0, "一、本年新收政府信息公开申请数量", "51"), (-20, "二、上年结转政府信息公开申请数量", "00")):
+        c.drawString(0, dy, label)
+        c.drawString(250, dy, values[0])
+        c.drawString(290, dy, values[1])
+    c.restoreState()
+    c.showPage()
+    c.save()
+    assert extract(buf.getvalue()).blocks == [
+        Paragraph("三、收到和处理政府信息公开申请情况"),
+        Table(rows=[["一、本年新收政府信息公开申请数量", "5", "1"], ["二、上年结转政府信息公开申请数量", "0", "0"]],
+              origin="pdf:page 1"),
+    ]

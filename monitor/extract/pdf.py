@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import re
 from dataclasses import dataclass
 
@@ -101,12 +102,14 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
     for index in range(len(pdf)):
         page = pdf[index]
         try:
-            page_chars = _chars(page)
+            groups = _chars(page)
             height = page.get_height()
         finally:
             page.close()
-        chars += len(page_chars)
-        lines.extend(_drop_page_markers(_lines(page_chars, index + 1), height))
+        for rotation in sorted(groups):
+            chars += len(groups[rotation])
+            page_lines = _lines(groups[rotation], index + 1)
+            lines.extend(_drop_page_markers(page_lines, height if rotation == 0 else None))
     if chars == 0:
         logger.info("PDF without text layer: %s", source)
         meta["unusable"] = UNUSABLE_SCANNED
@@ -123,26 +126,58 @@ def _title(pdf: pdfium.PdfDocument) -> str | None:
     return title if title and title.lower() not in _JUNK_TITLES else None
 
 
-def _chars(page: pdfium.PdfPage) -> list[_Char]:
+def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
+    """The page's visible characters grouped by text rotation (degrees clockwise, 0 first), each
+    group in its own reading frame."""
     textpage = page.get_textpage()
     try:
         tp = textpage.raw
         n = raw.FPDFText_CountChars(tp)
         text = _page_text(tp, n)
+        rotated = _has_rotated_text(tp, n)
         rect = raw.FS_RECTF()
         box = ctypes.byref(rect)
-        out: list[_Char] = []
+        groups: dict[int, list[_Char]] = {0: []}
+        upright = groups[0]
         for i in range(n):
             ch = text[i] if text is not None else chr(raw.FPDFText_GetUnicode(tp, i))
             # spaces, PDFium's generated line breaks and unmappable glyphs carry no text; the
             # loose box spans the font's ascent..descent, so "，" sits on the same line as "政"
             if ch <= " " or ch in _BLANKS or not raw.FPDFText_GetLooseCharBox(tp, i, box):
                 continue
+            rotation = _angle(tp, i) if rotated else 0
+            if rotation:
+                groups.setdefault(rotation, []).append(_rotated(ch, rect, rotation))
+                continue
             h = abs(rect.top - rect.bottom)
-            out.append(_Char(ch, rect.left, rect.right, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0))
-        return out
+            upright.append(_Char(ch, rect.left, rect.right, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0))
+        return groups
     finally:
         textpage.close()
+
+
+def _angle(tp: raw.FPDF_TEXTPAGE, i: int) -> int:
+    angle = raw.FPDFText_GetCharAngle(tp, i)
+    return 90 * (round(math.degrees(angle) / 90) % 4) if angle >= 0 else 0
+
+
+def _has_rotated_text(tp: raw.FPDF_TEXTPAGE, n: int) -> bool:
+    """A sample of characters says whether the page has sideways text (a landscape table
+    printed on a portrait page); only then is every character's angle read."""
+    return any(_angle(tp, i) for i in range(0, n, max(1, n // 64)))
+
+
+def _rotated(ch: str, r: raw.FS_RECTF, rotation: int) -> _Char:
+    """A character of rotated text in the text's own frame (x along the line, y up its page).
+    PDFium measures angles clockwise: 270 is text reading upwards."""
+    width = abs(r.right - r.left)
+    em = width if width > 1.0 else 1.0
+    if rotation == 270:
+        return _Char(ch, r.bottom, r.top, -(r.left + r.right) / 2, width, em)
+    if rotation == 90:
+        return _Char(ch, -r.top, -r.bottom, (r.left + r.right) / 2, width, em)
+    h = abs(r.top - r.bottom)
+    return _Char(ch, -r.right, -r.left, -(r.top + r.bottom) / 2, h, h if h > 1.0 else 1.0)
 
 
 def _page_text(tp: raw.FPDF_TEXTPAGE, n: int) -> str | None:
@@ -195,7 +230,7 @@ def _cells(group: list[_Char], page: int) -> _Line:
     )
 
 
-def _drop_page_markers(lines: list[_Line], height: float) -> list[_Line]:
+def _drop_page_markers(lines: list[_Line], height: float | None) -> list[_Line]:
     """Page numbers: "- 4 -", "第4页", "4/12" anywhere; a bare number only in the top or bottom
     tenth of the page as the first or last line."""
     out = []
@@ -203,7 +238,7 @@ def _drop_page_markers(lines: list[_Line], height: float) -> list[_Line]:
         text = "".join(line.cells).strip()
         if _PAGE_MARKER.match(text):
             continue
-        edge = i in (0, len(lines) - 1) and (line.yc < height * 0.1 or line.yc > height * 0.9)
+        edge = height is not None and i in (0, len(lines) - 1) and (line.yc < height * 0.1 or line.yc > height * 0.9)
         if edge and text.isdigit() and len(text) <= 4:
             continue
         out.append(line)
