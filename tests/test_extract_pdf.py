@@ -162,3 +162,35 @@ def test_sideways_table_on_a_portrait_page_reads_in_its_own_direction(rotation: 
         Table(rows=[["一、本年新收政府信息公开申请数量", "5", "1"], ["二、上年结转政府信息公开申请数量", "0", "0"]],
               origin="pdf:page 1"),
     ]
+
+
+def _pdf_with_tounicode_to_private_use(text: bytes) -> bytes:
+    """A hand-made PDF whose font maps A-Z to private-use code points (a broken ToUnicode map)."""
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def 1 begincodespacerange"
+            b" <00> <FF> endcodespacerange 1 beginbfrange <41> <5A> <E000> endbfrange endcmap CMapName currentdict"
+            b" /CMap defineresource pop end end")
+    content = b"BT /F1 12 Tf 72 700 Td (" + text + b") Tj ET"
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Contents 4 0 R>>",
+        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica/ToUnicode 6 0 R>>",
+        b"<</Length %d>>stream\n" % len(cmap) + cmap + b"\nendstream",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer <</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_text_layer_of_private_use_garbage_is_unusable() -> None:
+    from monitor.extract.pdf import UNUSABLE_GARBLED
+
+    doc = extract(_pdf_with_tounicode_to_private_use(b"ABCDEFGHIJKL"), filename="garbled.pdf")
+    assert doc.blocks == []
+    assert doc.meta["unusable"] == UNUSABLE_GARBLED

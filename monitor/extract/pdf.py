@@ -29,6 +29,7 @@ from ._util import is_cjk, join_lines, rectangular
 logger = logging.getLogger(__name__)
 
 UNUSABLE_SCANNED = "扫描件/图片PDF，无文字层，无法识别（需要OCR或向发布单位索取文字版）"
+UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少Unicode映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取Word版）"
 _CELL_GAP_EM = 1.0  # a gap wider than this (in font sizes) separates two cells
 _WORD_GAP_EM = 0.25  # a gap wider than this between non-CJK characters is a space
 _LINE_TOL = 0.5  # characters whose centres differ by less than this (in heights) share a line
@@ -44,7 +45,9 @@ _PAGE_MARKER = re.compile(
     re.I,
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_BLANKS = frozenset("\u00a0\u3000\ufffe\uffff\ufffd")
+_BLANKS = frozenset("\u00a0\u3000\ufffe\uffff")
+# Fonts without a Unicode map come out as private-use or replacement characters.
+_GARBLED = re.compile("[\ue000-\uf8ff\ufffd]")
 _JUNK_TITLES = {"untitled", "anonymous", "title", "无标题", "1"}
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、．])")
 
@@ -113,6 +116,11 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
     if chars == 0:
         logger.info("PDF without text layer: %s", source)
         meta["unusable"] = UNUSABLE_SCANNED
+        return Document(blocks=[], format="pdf", meta=meta)
+    garbled = sum(len(_GARBLED.findall(cell)) for line in lines for cell in line.cells)
+    if garbled > chars / 2:
+        logger.info("PDF text layer not decodable (%d of %d chars): %s", garbled, chars, source)
+        meta["unusable"] = UNUSABLE_GARBLED
         return Document(blocks=[], format="pdf", meta=meta)
     return Document(blocks=_blocks(lines), format="pdf", meta=meta)
 
