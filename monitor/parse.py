@@ -486,19 +486,23 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
         _store_review(line, label, st)
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
+# Row labels are short; a longer label is pending header text in front of the row's own label.
+_LABEL_TAIL = 90
+
+
+def _decl_end(decl: RowDecl, label: str) -> int:
+    """Where the last match of the row's patterns ends in the label (-1: none)."""
+    best = -1
+    for m in decl.regex.finditer(label[-_LABEL_TAIL:]):
+        best = m.end()
+    return best if best < 0 else best + max(0, len(label) - _LABEL_TAIL)
 
 
 def _last_match_end(patterns: tuple[str, ...], label: str) -> int:
-    """Where the last match of any pattern ends in the label (-1: none)."""
     best = -1
     for p in patterns:
-        rx = _COMPILED.get(p)
-        if rx is None:
-            rx = _COMPILED[p] = re.compile(p)
-        for m in rx.finditer(label):
-            if m.end() > best:
-                best = m.end()
+        for m in re.finditer(p, label):
+            best = max(best, m.end())
     return best
 
 
@@ -513,11 +517,13 @@ def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
     for decl in tpl.request_subtotals:
         if decl.key in st.tables.get("requests_subtotals", {}):
             continue
-        end = _last_match_end(decl.patterns, label)
+        end = _decl_end(decl, label)
         if end == len(label) and end > 0 and st.req_started:
             best = (decl, end + 1)  # a label ending on the subtotal wins ties
     for decl in tpl.requests[st.req_pos:]:
-        end = _last_match_end(decl.patterns, label)
+        end = _decl_end(decl, label)
+        if end == len(label) and (best is None or end >= best[1]):
+            return decl, end  # nothing can end later; earlier declarations win ties
         if end > 0 and (best is None or end > best[1]):
             best = (decl, end)
     return best
@@ -543,7 +549,7 @@ def _match_active_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
     for key, (_group, decl) in st.template.active_rows.items():
         if key in done:
             continue
-        end = _last_match_end(decl.patterns, label)
+        end = _decl_end(decl, label)
         if end > 0 and (best is None or end > best[1]):
             best = (decl, end)
     return best

@@ -8,6 +8,7 @@ else in the code knows what a template contains.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,13 +21,17 @@ class Variant:
     canonical: str  # what the label should say
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: the parser compares declarations, never contents
 class RowDecl:
     key: str
     label: str
     patterns: tuple[str, ...]
     variants: tuple[Variant, ...] = ()
     required: bool = True
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns))
 
 
 @dataclass(frozen=True)
