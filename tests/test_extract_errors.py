@@ -73,3 +73,46 @@ def test_name_promising_pdf_does_not_make_text_a_pdf() -> None:
 )
 def test_sniffing(data: bytes, filename: str | None, content_type: str | None, fmt: str) -> None:
     assert sniff_format(data, filename=filename, content_type=content_type) == fmt
+
+
+def _samples() -> dict[str, bytes]:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某镇2023年政府信息公开工作年度报告")
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).text, t.cell(1, 1).text = "规章", "3"
+    buf = io.BytesIO()
+    d.save(buf)
+    from reportlab.pdfgen import canvas
+
+    pdf = io.BytesIO()
+    c = canvas.Canvas(pdf)
+    c.drawString(72, 700, "Report 2023 table 1 2 3")
+    c.save()
+    html = "<html><head><meta charset=gbk></head><body><div id=zoom><table><tr><td rowspan=2>甲</td></tr></table></div></body></html>"
+    return {"r.docx": buf.getvalue(), "r.pdf": pdf.getvalue(), "r.html": html.encode("gbk"),
+            "r.txt": "一、总体情况\n\t信息内容\n\t本年新\n制作数量\n".encode("gb18030")}
+
+
+@pytest.mark.parametrize("name", ["r.docx", "r.pdf", "r.html", "r.txt"])
+def test_damaged_files_give_a_document_or_an_extract_error(name: str) -> None:
+    import random
+
+    from monitor.document import Document
+
+    rng = random.Random(name)
+    data = _samples()[name]
+    for k in range(40):
+        damaged = bytearray(data)
+        if k % 2:
+            damaged = damaged[: rng.randrange(1, len(damaged))]
+        else:
+            for _ in range(rng.randrange(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            assert isinstance(extract(bytes(damaged), filename=name), Document)
+        except ExtractError:
+            pass

@@ -23,6 +23,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from monitor.document import Block, Document, Paragraph, Table
+from monitor.errors import ExtractError
 
 from ._util import is_cjk, join_lines, rectangular
 
@@ -73,8 +74,6 @@ class _Line:
 
 
 def read_pdf(data: bytes, *, source: str | None = None) -> Document:
-    from monitor.errors import ExtractError
-
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -84,35 +83,45 @@ def read_pdf(data: bytes, *, source: str | None = None) -> Document:
                 " / the PDF is encrypted (password required); ask the publisher for an unencrypted copy.",
                 source=source,
             ) from exc
-        raise ExtractError(
-            f"PDF 文件已损坏或不完整（{exc}），无法读取；请重新下载。"
-            " / the PDF is corrupt or truncated; download it again.",
-            source=source,
-        ) from exc
+        raise _corrupt(source, str(exc)) from exc
     try:
         return _read(pdf, source)
     finally:
         pdf.close()
 
 
+def _corrupt(source: str | None, detail: str) -> ExtractError:
+    return ExtractError(
+        f"PDF 文件已损坏或不完整（{detail}），无法读取；请重新下载。"
+        " / the PDF is corrupt or truncated; download it again.",
+        source=source,
+    )
+
+
 def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
+    if len(pdf) == 0:
+        raise _corrupt(source, "没有页面")
     meta: dict[str, object] = {"pages": len(pdf)}
     title = _title(pdf)
     if title:
         meta["title"] = title
     lines: list[_Line] = []
-    chars = 0
+    chars = failed = 0
     for index in range(len(pdf)):
-        page = pdf[index]
         try:
-            groups = _chars(page)
-            height = page.get_height()
-        finally:
-            page.close()
+            groups, height = _page_chars(pdf, index)
+        except pdfium.PdfiumError as exc:
+            logger.info("page %d of %s unreadable: %s", index + 1, source, exc)
+            failed += 1
+            continue
         for rotation in sorted(groups):
             chars += len(groups[rotation])
             page_lines = _lines(groups[rotation], index + 1)
             lines.extend(_drop_page_markers(page_lines, height if rotation == 0 else None))
+    if failed:
+        meta["pages_failed"] = failed
+        if failed == len(pdf):
+            raise _corrupt(source, "没有一页能够打开")
     if chars == 0:
         logger.info("PDF without text layer: %s", source)
         meta["unusable"] = UNUSABLE_SCANNED
@@ -123,6 +132,14 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
         meta["unusable"] = UNUSABLE_GARBLED
         return Document(blocks=[], format="pdf", meta=meta)
     return Document(blocks=_blocks(lines), format="pdf", meta=meta)
+
+
+def _page_chars(pdf: pdfium.PdfDocument, index: int) -> tuple[dict[int, list[_Char]], float]:
+    page = pdf[index]
+    try:
+        return _chars(page), page.get_height()
+    finally:
+        page.close()
 
 
 def _title(pdf: pdfium.PdfDocument) -> str | None:
