@@ -194,3 +194,45 @@ def test_text_layer_of_private_use_garbage_is_unusable() -> None:
     doc = extract(_pdf_with_tounicode_to_private_use(b"ABCDEFGHIJKL"), filename="garbled.pdf")
     assert doc.blocks == []
     assert doc.meta["unusable"] == UNUSABLE_GARBLED
+
+
+@pytest.mark.libreoffice
+def test_word_table_exported_to_pdf_by_libreoffice(tmp_path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    import docx
+
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice (soffice) is required when CI=true")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    d = docx.Document()
+    d.add_paragraph("二、主动公开政府信息情况")
+    t = d.add_table(rows=3, cols=4)
+    t.style = "Table Grid"
+    for i, row in enumerate([HEADER, ["规章", "0", "0", "0"], ["行政规范性文件", "12", "3", "3,119"]]):
+        for j, v in enumerate(row):
+            t.cell(i, j).text = v
+    d.add_paragraph("三、收到和处理政府信息公开申请情况")
+    t = d.add_table(rows=2, cols=9)
+    t.style = "Table Grid"
+    for j, v in enumerate(["一、本年新收政府信息公开申请数量", "", "5", "1", "0", "0", "0", "0", "6"]):
+        t.cell(1, j).text = v
+    t.cell(0, 0).text = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+    t.cell(0, 0).merge(t.cell(0, 1))
+    t.cell(1, 0).merge(t.cell(1, 1))
+    d.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    d.save(tmp_path / "r.docx")
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "r.docx")],
+                   check=True, capture_output=True, timeout=120)
+    doc = extract((tmp_path / "r.pdf").read_bytes(), filename="r.pdf")
+    assert doc.paragraphs[0] == "二、主动公开政府信息情况"
+    assert "三、收到和处理政府信息公开申请情况" in doc.paragraphs
+    assert doc.paragraphs[-1] == "四、政府信息公开行政复议、行政诉讼情况"
+    first, second = doc.tables
+    assert first.rows == [HEADER, ["规章", "0", "0", "0"], ["行政规范性文件", "12", "3", "3,119"]]
+    numbers = [r for r in second.rows if r[-7:] == ["5", "1", "0", "0", "0", "0", "6"]]
+    assert len(numbers) == 1 and numbers[0][0].startswith("一、本年新收")
