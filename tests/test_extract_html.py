@@ -177,3 +177,11 @@ def test_caption_becomes_a_paragraph_and_attachment_links_are_listed() -> None:
     doc = extract(html.encode("utf-8"))
     assert doc.blocks[1:3] == [Paragraph("表一主动公开"), Table(rows=[["规章", "1"]], origin="html:table[1]")]
     assert doc.meta["attachments"] == [{"href": "/files/2023nb.pdf?v=2", "text": "某镇2023年年报.pdf"}]
+
+
+def test_declared_gbk_page_with_a_stray_bad_byte_keeps_its_charset() -> None:
+    html = "<html><head><meta charset=gbk></head><body><div id=zoom><p>一、总体情况，本镇本年度主动公开政府信息。</p>"
+    data = html.encode("gbk") + b"\x80\xff" + "<p>二、结束</p></div></body></html>".encode("gbk")
+    doc = extract(data)
+    assert doc.meta["encoding"] == "gb18030"
+    assert doc.paragraphs[0] == "一、总体情况，本镇本年度主动公开政府信息。"

@@ -115,3 +115,11 @@ def test_tab_indented_paragraphs_are_not_a_table() -> None:
     doc = extract(text.encode())
     assert doc.tables == []
     assert doc.paragraphs == ["一、总体情况", "本年度我镇主动公开信息120条。", "二、主动公开政府信息情况"]
+
+
+def test_utf8_with_a_stray_bad_byte_is_still_utf8_not_gb18030_garbage() -> None:
+    data = "一、总体情况\n本年度收到申请3件。\n".encode() * 20 + b"\xff" + "结束\n".encode()
+    doc = extract(data, filename="r.txt")
+    assert doc.meta["encoding"] == "utf-8"
+    assert doc.paragraphs[:2] == ["一、总体情况", "本年度收到申请3件。"]
+    assert doc.paragraphs[-1] == "\ufffd结束"

@@ -64,11 +64,21 @@ def decode_strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+def mostly_decodes(data: bytes, encoding: str) -> bool:
+    """True when at most a few bytes are invalid in `encoding` (a stray byte, a cut at the end)."""
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        return False
+    return text.count("\ufffd") <= max(2, len(text) // 2000)
+
+
 def detect(data: bytes) -> str:
-    """Best guess when nothing is declared: UTF-8, then GB18030, then charset-normalizer."""
-    if decode_strict(data, "utf-8") is not None:
+    """Best guess when nothing is declared: UTF-8 (allowing a stray bad byte: GB18030 would
+    "decode" any UTF-8 into garbage), then GB18030, then charset-normalizer."""
+    if decode_strict(data, "utf-8") is not None or mostly_decodes(data, "utf-8"):
         return "utf-8"
-    if decode_strict(data, "gb18030") is not None:
+    if decode_strict(data, "gb18030") is not None or mostly_decodes(data, "gb18030"):
         return "gb18030"
     from charset_normalizer import from_bytes  # imported lazily: only needed for odd pages
 

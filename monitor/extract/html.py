@@ -31,6 +31,7 @@ from .encoding import (
     charset_from_content_type,
     decode_strict,
     detect,
+    mostly_decodes,
     normalise_charset,
     strip_bom,
 )
@@ -104,19 +105,16 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
 # --- decoding -------------------------------------------------------------------------------
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:
-    candidates = [bom_encoding(data), charset_from_content_type(content_type), _meta_charset(data)]
+    """Declared charsets in order (BOM, HTTP header, <meta>): the first that decodes cleanly,
+    else the first that decodes with only a stray bad byte, else detection."""
+    declared = [e for e in (bom_encoding(data), charset_from_content_type(content_type), _meta_charset(data)) if e]
     raw = strip_bom(data)
-    for enc in candidates:
-        if enc:
-            text = decode_strict(raw, enc)
-            if text is not None:
-                return text, enc
-    enc = detect(raw)
-    fallback = next((c for c in candidates if c), enc)
-    text = decode_strict(raw, enc)
-    if text is not None:
-        return text, enc
-    return raw.decode(fallback, errors="replace"), fallback
+    for enc in declared:
+        text = decode_strict(raw, enc)
+        if text is not None:
+            return text, enc
+    enc = next((e for e in declared if mostly_decodes(raw, e)), None) or detect(raw)
+    return raw.decode(enc, errors="replace"), enc
 
 
 def _meta_charset(data: bytes) -> str | None:

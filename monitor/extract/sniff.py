@@ -6,7 +6,7 @@ import io
 import re
 import zipfile
 
-from .encoding import bom_encoding, decode_strict, strip_bom
+from .encoding import bom_encoding, mostly_decodes, strip_bom
 
 PDF, DOCX, DOC, WPS, RTF, HTML, TEXT = "pdf", "docx", "doc", "wps", "rtf", "html", "text"
 
@@ -82,22 +82,15 @@ def _looks_like_html(head: bytes) -> bool:
 
 
 def _looks_like_text(data: bytes) -> bool:
-    """Decodes (UTF-8/16 with BOM, UTF-8, GB18030) and holds almost no control characters."""
+    """Decodes (BOM, else UTF-8 or GB18030 save a stray byte) and holds almost no control characters."""
     sample = data[:65536]
     enc = bom_encoding(sample)
-    text = None
     if enc:
         text = strip_bom(sample).decode(enc, errors="replace")
     else:
-        for candidate in ("utf-8", "gb18030"):
-            # a sample may end inside a multi-byte character: allow a few bytes to be cut
-            for cut in range(4):
-                text = decode_strict(sample[: len(sample) - cut] if cut else sample, candidate)
-                if text is not None:
-                    break
-            if text is not None:
-                break
-    if text is None:
-        return False
+        candidate = next((c for c in ("utf-8", "gb18030") if mostly_decodes(sample, c)), None)
+        if candidate is None:
+            return False
+        text = sample.decode(candidate, errors="replace")
     controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f\v")
     return controls <= max(2, len(text) // 200)
