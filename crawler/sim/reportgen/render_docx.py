@@ -13,7 +13,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 from .document import blocks, render_rng
 from .layout import Grid
@@ -38,10 +38,12 @@ def _write(paragraph, text: str, *, bold: bool = False) -> None:
         run.add_text(line)
 
 
-def _table(doc, grid: Grid, width_twips: int = 9000) -> None:
+def _table(doc, grid: Grid, width_twips: int) -> None:
     """Append the grid as a <w:tbl>: horizontal merges as gridSpan, vertical ones as vMerge
     restart/continue — the XML `cell.merge` produces, written directly (20× faster)."""
-    colw = width_twips // grid.ncols
+    # a multiple of 72 twips (1.27 mm) converts exactly to LibreOffice's 1/100 mm, so a .doc
+    # conversion keeps the grid (other widths round differently per row and add 1-twip columns)
+    colw = width_twips // grid.ncols // 72 * 72
     owners = grid.owner_map()
     rows = []
     for r, row in enumerate(grid.word_rows()):
@@ -90,6 +92,11 @@ def _picture() -> io.BytesIO:
 def render_docx(spec: ReportSpec) -> bytes:
     rng = render_rng(spec, "docx")
     doc = Document()
+    section = doc.sections[0]  # A4 with the 公文 margins; tables exactly as wide as the text
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(28)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    text_width = (section.page_width - section.left_margin - section.right_margin) // 635  # EMU → twips
     normal = doc.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(rng.choice((12, 14, 16)))
@@ -103,7 +110,8 @@ def render_docx(spec: ReportSpec) -> bytes:
     for b in blocks(spec):
         if b.kind == "table":
             assert b.grid is not None
-            _table(doc, b.grid)
+            _table(doc, b.grid, text_width)
+            doc.add_paragraph()  # Word joins tables that touch; reports keep an empty line
             continue
         if b.kind == "image":
             doc.add_picture(_picture())
