@@ -7,6 +7,8 @@ import os
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.sim.reportgen import FORMATS, VARIANTS, expected, make_spec, render, render_many
 from crawler.sim.reportgen.layout import request_keys, result_keys
@@ -320,3 +322,32 @@ def test_text_variants_apply_to_2008_reports():
 def test_combined_variants_count_only_what_the_report_still_contains(variants, findings):
     for seed in range(4):
         assert spec_for(seed, 2021, variants=variants).meta["expected_findings"] == findings
+
+
+SAFE_VARIANTS = ["subtotal_column", "subtotal_rows", "blank_cells", "thousands", "fullwidth_digits",
+                 "unit_suffix", "label_typos", "no_period", "early_date", "repeated_phrase"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10**6), year=st.sampled_from([2019, 2020, 2021, 2023]),
+       kind=st.sampled_from(KINDS), variants=st.sets(st.sampled_from(SAFE_VARIANTS), max_size=4))
+def test_property_variants_never_break_the_arithmetic(seed, year, kind, variants):
+    spec = spec_for(seed, year, kind, variants=sorted(variants))
+    assert arith_breaks(spec.tables, spec.template) == {}
+    assert not any(r.startswith("ARITH") for r in spec.meta["expected_findings"])
+    base = spec_for(seed, year, kind)
+    assert spec.narrative.get("requests_new") == base.narrative.get("requests_new")
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10**6), kind=st.sampled_from(KINDS),
+       rule=st.sampled_from(["ARITH-001", "ARITH-002", "ARITH-003", "ARITH-004"]))
+def test_property_perturbed_cells_are_exactly_the_changed_ones(seed, kind, rule):
+    base = spec_for(seed, 2020, kind)
+    spec = spec_for(seed, 2020, kind, variants=[f"broken_arith:{rule}"])
+    changed = {f"{table}.{key}.{c}"
+               for table in ("requests", "review_litigation")
+               for key, row in base.tables[table].items()
+               for c, v in enumerate(row) if spec.tables[table][key][c] != v}
+    assert changed == set(spec.meta["perturbed_cells"])
+    assert set(arith_breaks(spec.tables, "2019")) == {rule}
