@@ -213,3 +213,14 @@ def test_zip_that_is_not_a_word_file_is_unknown_format() -> None:
         zf.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(ExtractError, match="无法识别的文件格式"):
         extract(buf.getvalue(), filename="book.xlsx")
+
+
+def test_strict_open_xml_namespace_is_read() -> None:
+    strict = "http://purl.oclc.org/ooxml/wordprocessingml/main"
+    body = _p("严格格式的段落")
+    data = _docx(body)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name).replace(W_NS.encode(), strict.encode()))
+    assert extract(buf.getvalue()).paragraphs == ["严格格式的段落"]

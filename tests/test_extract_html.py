@@ -185,3 +185,19 @@ def test_declared_gbk_page_with_a_stray_bad_byte_keeps_its_charset() -> None:
     doc = extract(data)
     assert doc.meta["encoding"] == "gb18030"
     assert doc.paragraphs[0] == "一、总体情况，本镇本年度主动公开政府信息。"
+
+
+def test_mht_archive_is_read_as_its_html_part() -> None:
+    from email.mime.image import MIMEImage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    msg = MIMEMultipart("related")
+    page = "<html><body><div class=TRS_Editor><p>一、总体情况</p><table><tr><td>规章</td><td>2</td></tr></table></div></body></html>"
+    msg.attach(MIMEText(page, "html", "gb2312"))
+    msg.attach(MIMEImage(b"GIF89a", "gif"))
+    data = msg.as_bytes()
+    assert data.startswith(b"Content-Type: multipart/related") or b"MIME-Version" in data[:200]
+    doc = extract(data, filename="report.mht")
+    assert doc.format == "html"
+    assert doc.blocks == [Paragraph("一、总体情况"), Table(rows=[["规章", "2"]], origin="html:table[1]")]

@@ -30,7 +30,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 def sniff_format(data: bytes, *, filename: str | None = None, content_type: str | None = None) -> str | None:
     """The format name the bytes will be read as ("pdf", "docx", "doc", "wps", "rtf", "html",
-    "text"), or None when they are not a format we read."""
+    "mht", "text"), or None when they are not a format we read."""
     return _sniff.sniff(data, filename, content_type)
 
 
@@ -84,9 +84,11 @@ def _read(fmt: str, data: bytes, *, source: str | None, content_type: str | None
         from .legacy import read_legacy
 
         return read_legacy(data, source=source, fmt=fmt)
-    if fmt == _sniff.HTML:
-        from .html import read_html
+    if fmt in (_sniff.HTML, _sniff.MHT):
+        from .html import mht_html, read_html
 
+        if fmt == _sniff.MHT:
+            return read_html(mht_html(data), source=source)
         return read_html(data, source=source, content_type=content_type)
     from .text import read_text
 

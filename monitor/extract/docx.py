@@ -40,6 +40,8 @@ _CONTAINERS = {W + "customXml", W + "smartTag", W + "ins", W + "moveTo", W + "hy
                _SDT, _SDTC, W + "r", _MC + "AlternateContent", _MC + "Choice"}
 _MAX_XML = 200 * 1024 * 1024  # uncompressed document.xml; beyond this it is a zip bomb, not a report
 
+_STRICT_W = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+_TRANSITIONAL_W = W[1:-1].encode()
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
 
 
@@ -93,25 +95,15 @@ def _alt_chunk_parts(zf: zipfile.ZipFile, root: etree._Element) -> dict[str, tup
 def _alt_chunk_blocks(name: str, part: bytes, source: str | None) -> list[Block]:
     lower = name.lower()
     if lower.endswith((".mht", ".mhtml")):
-        part = _mht_html(part)
+        from .html import mht_html
+
+        part = mht_html(part)
     elif not lower.endswith((".htm", ".html", ".xhtml")):
         logger.info("altChunk %s in %s not read (not HTML)", name, source)
         return []
     from .html import read_html
 
     return read_html(part, source=source).blocks if part else []
-
-
-def _mht_html(data: bytes) -> bytes:
-    import email
-    from email import policy
-
-    msg = email.message_from_bytes(data, policy=policy.compat32)
-    for sub in msg.walk():
-        if sub.get_content_type() == "text/html":
-            payload = sub.get_payload(decode=True)
-            return payload if isinstance(payload, bytes) else b""
-    return b""
 
 
 def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
@@ -123,7 +115,10 @@ def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etre
         return None
     if info.file_size > _MAX_XML:
         raise ValueError(f"{name} expands to {info.file_size} bytes")
-    return etree.fromstring(zf.read(info), _PARSER)
+    xml = zf.read(info)
+    if _STRICT_W in xml:  # "Strict Open XML" saves: same vocabulary, other namespace
+        xml = xml.replace(_STRICT_W, _TRANSITIONAL_W)
+    return etree.fromstring(xml, _PARSER)
 
 
 class _Walker:

@@ -102,6 +102,29 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
     return Document(blocks=walker.blocks, format="html", meta=meta)
 
 
+def mht_html(data: bytes) -> bytes:
+    """The HTML part of an MHT (MIME HTML) archive, as Word and IE save pages; b"" if none."""
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(data, policy=policy.compat32)
+    for part in msg.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                charset = part.get_content_charset()
+                return _with_charset(payload, charset) if charset else payload
+    return b""
+
+
+def _with_charset(html: bytes, charset: str) -> bytes:
+    """Carry the MIME part's charset into the HTML so the decoder sees it."""
+    enc = normalise_charset(charset)
+    if not enc or _META_CHARSET.search(html[:8192]):
+        return html
+    return f'<meta charset="{enc}">'.encode("ascii") + html
+
+
 # --- decoding -------------------------------------------------------------------------------
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:

@@ -8,15 +8,17 @@ import zipfile
 
 from .encoding import bom_encoding, mostly_decodes, strip_bom
 
-PDF, DOCX, DOC, WPS, RTF, HTML, TEXT = "pdf", "docx", "doc", "wps", "rtf", "html", "text"
+PDF, DOCX, DOC, WPS, RTF, HTML, TEXT, MHT = "pdf", "docx", "doc", "wps", "rtf", "html", "text", "mht"
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_MARKERS = re.compile(
     rb"<(?:!doctype\s+html|html|head|body|meta|title|div|table|p|span|br|style|script|!--)[\s>/]", re.I
 )
+_MIME_VERSION = re.compile(rb"^MIME-Version:", re.I | re.M)
+_MULTIPART_RELATED = re.compile(rb"^Content-Type:\s*multipart/related", re.I | re.M)
 _EXTENSIONS = {
     ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": WPS, ".rtf": RTF,
-    ".html": HTML, ".htm": HTML, ".shtml": HTML, ".xhtml": HTML, ".jsp": HTML, ".txt": TEXT,
+    ".mht": MHT, ".mhtml": MHT, ".html": HTML, ".htm": HTML, ".shtml": HTML, ".xhtml": HTML, ".jsp": HTML, ".txt": TEXT,
 }
 _CONTENT_TYPES = {
     "application/pdf": PDF,
@@ -43,6 +45,8 @@ def sniff(data: bytes, filename: str | None = None, content_type: str | None = N
         return WPS if _hint(filename, content_type) == WPS else DOC
     if head.startswith(b"{\\rtf"):
         return RTF
+    if _MIME_VERSION.search(head) and _MULTIPART_RELATED.search(head):
+        return MHT
     hint = _hint(filename, content_type)
     if _looks_like_html(head):
         return HTML
