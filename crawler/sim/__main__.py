@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bodies", type=int, default=12, help="bodies per county")
     parser.add_argument("--years", default="2023,2024,2025", help="report years, comma-separated")
     parser.add_argument("--flavours", default=",".join(FLAVOURS), help=f"comma-separated, from {','.join(FLAVOURS)}")
+    parser.add_argument("--attachments", default="", help="file types every fourth county serves reports as (docx,pdf,doc)")
+    parser.add_argument("--variety", type=int, default=4, help="distinct report renders per (kind, year); 0 renders each report")
+    parser.add_argument("--cache-mb", type=int, default=256, help="rendered-bytes cache size")
+    parser.add_argument("--warm", action="store_true", help="render every report page before serving")
     parser.add_argument("--profiles", type=Path, help="write one county profile TOML per county into this directory")
     args = parser.parse_args(argv)
 
@@ -26,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(flavours) - set(FLAVOURS)
     if unknown:
         parser.error(f"unknown flavours: {', '.join(sorted(unknown))}")
-    world = SimWorld.nation(args.counties, args.bodies, years, args.seed, flavours=flavours)
+    world = SimWorld.nation(
+        args.counties, args.bodies, years, args.seed, flavours=flavours,
+        attachments=[a for a in args.attachments.split(",") if a], variety=args.variety or None,
+        cache_bytes=args.cache_mb << 20,
+    )
+    if args.warm:
+        world.warm()
     with SimServer(world, log_requests=False) as server:
         for code, county in world.counties.items():
             profile = world.profile(code)

@@ -23,6 +23,13 @@ ATTACHMENT_TYPES = {
     "doc": "application/msword",
 }
 ATTACHMENT_LABELS = {"pdf": "【下载PDF】", "docx": "【下载Word】", "doc": "【下载Word】"}
+# pooled reports are rendered for these names (one per reportgen entity kind), then renamed
+PLACEHOLDERS = {
+    "township": "甲乙镇人民政府",
+    "street": "甲乙街道办事处",
+    "department": "甲乙县丙丁局",
+    "county_gov": "甲乙县人民政府办公室",
+}
 
 
 def stable_rng(*parts: object) -> random.Random:
@@ -122,6 +129,69 @@ def report_file(spec: Any | None, fmt: str, *, entity: str, year: int, seed: int
     if fmt == "pdf":
         return b"%PDF-1.4\n% stand-in\n" + text.encode("utf-8") + b"%%EOF\n"
     return text.encode("utf-8")
+
+
+def short_of(entity: str) -> str:
+    gen = _reportgen()
+    if gen is not None:
+        try:
+            from crawler.sim.reportgen.spec import short_name
+
+            return short_name(entity)
+        except Exception:  # noqa: BLE001
+            pass
+    for suffix in ("人民政府", "办事处"):
+        if entity.endswith(suffix) and len(entity) > len(suffix):
+            return entity[: -len(suffix)]
+    return entity
+
+
+def swap_names(text: str, old: str, new: str) -> str:
+    """Rename a placeholder body (full and short names) in rendered text."""
+    text = text.replace(old, new)
+    old_short, new_short = short_of(old), short_of(new)
+    if old_short != old:
+        text = text.replace(old_short, new_short)
+    return text
+
+
+def swap_names_bytes(data: bytes, old: str, new: str, encoding: str) -> bytes:
+    """`swap_names` on encoded HTML (the placeholder's characters are all multi-byte, so matches align)."""
+    from crawler.sim.pages import encode_html
+
+    data = data.replace(encode_html(old, encoding), encode_html(new, encoding))
+    old_short, new_short = short_of(old), short_of(new)
+    if old_short != old:
+        data = data.replace(encode_html(old_short, encoding), encode_html(new_short, encoding))
+    return data
+
+
+def swap_docx(data: bytes, old: str, new: str) -> bytes:
+    """The DOCX with the placeholder body renamed in its XML parts (runs holding the whole name)."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename.endswith(".xml"):
+                part = swap_names(part.decode("utf-8"), old, new).encode("utf-8")
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def respec(spec: Any, entity: str) -> Any:
+    """A copy of a pooled spec naming `entity` instead of its placeholder."""
+    import copy
+
+    new = copy.copy(spec)
+    old = spec.entity
+    new.entity = entity
+    new.entity_short = short_of(entity)
+    new.title = swap_names(spec.title, old, entity)
+    return new
 
 
 class ByteLRU:

@@ -25,10 +25,11 @@ from crawler.sim.world import SimWorld
 
 
 @contextmanager
-def child_server(counties: int, seed: int, bodies: int) -> Iterator[list[tuple[str, str, str]]]:
+def child_server(counties: int, seed: int, bodies: int, warm: bool) -> Iterator[list[tuple[str, str, str]]]:
     """(code, flavour, start url) of each county served by `python -m crawler.sim` in a child process."""
+    extra = ["--warm", "--cache-mb", "4096"] if warm else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sim", "--counties", str(counties), "--seed", str(seed), "--bodies", str(bodies)],
+        [sys.executable, "-m", "crawler.sim", "--counties", str(counties), "--seed", str(seed), "--bodies", str(bodies), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -44,17 +45,23 @@ def child_server(counties: int, seed: int, bodies: int) -> Iterator[list[tuple[s
 
 
 @contextmanager
-def thread_server(counties: int, seed: int, bodies: int) -> Iterator[list[tuple[str, str, str]]]:
-    world = SimWorld.nation(counties, bodies, (2023, 2024, 2025), seed)
+def thread_server(counties: int, seed: int, bodies: int, warm: bool) -> Iterator[list[tuple[str, str, str]]]:
+    world = SimWorld.nation(counties, bodies, (2023, 2024, 2025), seed, cache_bytes=4096 << 20 if warm else 256 << 20)
+    if warm:
+        world.warm()
     with SimServer(world, log_requests=False):
         yield [(c, world.counties[c].flavour, world.profile(c)["portals"][0]["start_urls"][0]) for c in world.counties]
 
 
-def urls_for(rows: list[tuple[str, str, str]], page: str) -> list[str]:
+def urls_for(rows: list[tuple[str, str, str]], page: str, counties: int, bodies: int, seed: int) -> list[str]:
     if page == "list":
         return [start for _, _, start in rows]
-    base = [start.split("/", 3)[:3] for _, _, start in rows]
-    return ["/".join(b) + "/robots.txt" for b in base]
+    bases = {code: "/".join(start.split("/", 3)[:3]) for code, _, start in rows}
+    if page == "robots":
+        return [b + "/robots.txt" for b in bases.values()]
+    # the same seed builds the same world here: its report paths are the server's
+    world = SimWorld.nation(counties, bodies, (2023, 2024, 2025), seed)
+    return [bases[code] + r["url"] for code in world.counties for r in world.expected_reports(code, base_url="")]
 
 
 async def hammer(urls: list[str], total: int, concurrency: int) -> tuple[float, int, int]:
@@ -119,19 +126,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--page", choices=("list", "robots"), default="list", help="first list page, or a tiny robots.txt")
+    parser.add_argument("--page", choices=("list", "robots", "detail"), default="list",
+                        help="first list pages, a tiny robots.txt, or every report's detail page (rendered before timing)")
     parser.add_argument("--client", choices=("aiohttp", "raw"), default="aiohttp", help="aiohttp client or raw asyncio streams")
     parser.add_argument("--in-process", action="store_true", help="serve from a thread of this process")
     args = parser.parse_args(argv)
     serve = thread_server if args.in_process else child_server
     t0 = time.perf_counter()
-    with serve(args.counties, args.seed, args.bodies) as rows:
+    with serve(args.counties, args.seed, args.bodies, args.page == "detail") as rows:
         startup = time.perf_counter() - t0
-        urls = urls_for(rows, args.page)
+        urls = urls_for(rows, args.page, args.counties, args.bodies, args.seed)
         run = hammer if args.client == "aiohttp" else hammer_raw
         seconds, ok, nbytes = asyncio.run(run(urls, args.requests, args.concurrency))
     print(
-        f"{args.requests} requests ({args.page} pages of {args.counties} counties, concurrency {args.concurrency}, "
+        f"{args.requests} requests ({args.page} pages of {args.counties} counties, {len(urls)} URLs, concurrency {args.concurrency}, "
         f"{'in-process' if args.in_process else 'child-process'} server, {args.client} client): {args.requests / seconds:.0f} req/s, "
         f"{nbytes / seconds / 1e6:.1f} MB/s, {ok} ok; start-up {startup:.1f}s"
     )

@@ -48,7 +48,7 @@ class Page:
 
     def gzipped(self) -> bytes:
         if self._gz is None:
-            self._gz = gzip.compress(self.body, compresslevel=5, mtime=0)
+            self._gz = gzip.compress(self.body, compresslevel=1, mtime=0)
         return self._gz
 
     @property
@@ -87,3 +87,16 @@ def not_found(encoding: str = "utf-8") -> Page:
         "</head><body><h1>404</h1><p>对不起，您访问的页面不存在或已被删除。</p></body></html>"
     )
     return Page(404, encode_html(body, encoding), html_content_type(encoding), kind="error")
+
+
+def tiny_png(width: int = 8, height: int = 8) -> bytes:
+    """A valid grey PNG (stands in for the scanned-table images Word exports link)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\xc0" * width for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")

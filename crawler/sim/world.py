@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.sim import content
 from crawler.sim.content import stable_int, stable_rng
 from crawler.sim.faults import FAULT_MODES, Fault
+from crawler.sim.pages import encode_html
 from monitor.clock import SHANGHAI, FixedClock
 
 if TYPE_CHECKING:
@@ -212,8 +213,11 @@ def realistic_published_at(seed: int, code: str, body: str, kind: str, year: int
 class SimWorld:
     """Counties served by a `SimServer`. All public methods are safe to call while it serves."""
 
-    def __init__(self, seed: int = 0, clock: FixedClock | None = None, *, cache_bytes: int = 256 << 20) -> None:
+    def __init__(
+        self, seed: int = 0, clock: FixedClock | None = None, *, cache_bytes: int = 256 << 20, variety: int | None = None
+    ) -> None:
         self.seed = seed
+        self.variety = variety
         self.clock = clock if clock is not None else FixedClock(DEFAULT_NOW)
         self.counties: dict[str, SimCounty] = {}
         self.lock = threading.RLock()
@@ -485,31 +489,112 @@ class SimWorld:
     def spec_seed(self, entry: SimReport, version: int) -> int:
         return stable_int(self.seed, entry.county, entry.body, entry.year, version) % (2**31)
 
-    def report_html(self, entry: SimReport, now: datetime) -> str:
+    def _spec_args(self, entry: SimReport, now: datetime) -> tuple[int, str, str, tuple[str, ...]]:
+        """(seed, entity rendered, reportgen kind, variants) for the entry's current version.
+
+        With `variety`, reports come from a pool of `variety` renders per (kind, year) made for a
+        placeholder body, whose name is then swapped for the real one (HTML, DOCX; PDF and DOC keep
+        the placeholder): a nation of thousands of reports renders in seconds.
+        """
         version = entry.version(now)
-        key = ("html", entry.county, entry.id, version)
+        kind = entry.body_kind if entry.body_kind in content.PLACEHOLDERS else "department"
+        variants = entry.variants_at(now)
+        if not self.variety:
+            return self.spec_seed(entry, version), entry.body or "", kind, variants
+        slot = stable_int(self.seed, entry.county, entry.body, entry.year, version) % self.variety
+        return stable_int(self.seed, "pool", kind, entry.year, slot) % (2**31), content.PLACEHOLDERS[kind], kind, variants
+
+    def _spec(self, seed: int, entity: str, kind: str, year: int, variants: tuple[str, ...]) -> Any | None:
+        return self.cache.get_or_make(
+            ("spec", seed, entity, kind, year, variants),
+            lambda: content.make_spec(seed, entity=entity, year=year, entity_kind=kind, variants=variants),
+            lambda _: 20_000,
+        )
+
+    def report_spec(self, code: str, body: str, year: int) -> Any | None:
+        """The reportgen `ReportSpec` behind a published report as it is now (None without reportgen).
+
+        `reportgen.expected(world.report_spec(...))` is the ground truth of what the page/file says.
+        """
+        with self.lock:
+            entry = self._require(code, body, year)
+            seed, entity, kind, variants = self._spec_args(entry, self.now())
+            spec = self._spec(seed, entity, kind, year, variants)
+            if spec is None or entity == entry.body:
+                return spec
+            return content.respec(spec, entry.body or "")
+
+    def report_html(self, entry: SimReport, now: datetime) -> str:
+        _seed, entity, _kind, _variants = self._spec_args(entry, now)
+        html = self._pool_html(entry, now)
+        if entity != entry.body:
+            html = content.swap_names(html, entity, entry.body or "")
+        return html
+
+    def report_html_bytes(self, entry: SimReport, now: datetime, encoding: str) -> bytes:
+        """`report_html` encoded for a page in `encoding` (pooled renders are renamed as bytes)."""
+        seed, entity, kind, variants = self._spec_args(entry, now)
+        key = ("html-bytes", seed, entity, kind, entry.year, variants, encoding)
+        data = self.cache.get_or_make(
+            key, lambda: encode_html(self.report_html(entry, now) if entity == entry.body else self._pool_html(entry, now), encoding), len
+        )
+        if entity != entry.body:
+            data = content.swap_names_bytes(data, entity, entry.body or "", encoding)
+        return data
+
+    def _pool_html(self, entry: SimReport, now: datetime) -> str:
+        seed, entity, kind, variants = self._spec_args(entry, now)
 
         def make() -> str:
-            seed = self.spec_seed(entry, version)
-            spec = content.make_spec(
-                seed, entity=entry.body or "", year=entry.year, entity_kind=entry.body_kind, variants=entry.variants_at(now)
-            )
-            return content.report_body_html(spec, entity=entry.body or "", year=entry.year, seed=seed)
+            spec = self._spec(seed, entity, kind, entry.year, variants)
+            return content.report_body_html(spec, entity=entity, year=entry.year, seed=seed)
 
-        return self.cache.get_or_make(key, make, lambda s: len(s) * 2)
+        return self.cache.get_or_make(("html", seed, entity, kind, entry.year, variants), make, lambda t: len(t) * 2)
 
     def report_file(self, entry: SimReport, now: datetime) -> bytes:
-        version = entry.version(now)
-        key = ("file", entry.county, entry.id, version, entry.fmt)
+        seed, entity, kind, variants = self._spec_args(entry, now)
+        fmt = entry.fmt
 
         def make() -> bytes:
-            seed = self.spec_seed(entry, version)
-            spec = content.make_spec(
-                seed, entity=entry.body or "", year=entry.year, entity_kind=entry.body_kind, variants=entry.variants_at(now)
-            )
-            return content.report_file(spec, entry.fmt, entity=entry.body or "", year=entry.year, seed=seed)
+            spec = self._spec(seed, entity, kind, entry.year, variants)
+            return content.report_file(spec, fmt, entity=entity, year=entry.year, seed=seed)
 
-        return self.cache.get_or_make(key, make, len)
+        data = self.cache.get_or_make(("file", seed, entity, kind, entry.year, variants, fmt), make, len)
+        if entity != entry.body and fmt == "docx":
+            data = self.cache.get_or_make(
+                ("swapped", seed, entity, entry.body, entry.year, variants), lambda: content.swap_docx(data, entity, entry.body or ""), len
+            )
+        return data
+
+    def warm(self, codes: Iterable[str] | None = None, *, pages: bool = True) -> int:
+        """Render every visible report of `codes` (default: all) now, so later requests are cache hits.
+
+        With `pages`, whole detail pages too (as served). Returns how many reports it went through.
+        For benchmarks: rendering is the simulator's slow part and should not be timed as the
+        crawler's; give the world a `cache_bytes` that holds them all.
+        """
+        from urllib.parse import parse_qsl
+
+        from crawler.sim.pages import SimRequest
+
+        n = 0
+        with self.lock:
+            now = self.now()
+            for code in codes if codes is not None else list(self.counties):
+                county = self.county(code)
+                for e in county.entries:
+                    if e.kind != "report" or not e.visible(now):
+                        continue
+                    if e.fmt == "html":
+                        self.report_html_bytes(e, now, county.encoding)
+                    else:
+                        self.report_file(e, now)
+                    if pages:
+                        path, _, query = county.site.detail_path(e).partition("?")
+                        page = county.site.handle(SimRequest("GET", path, dict(parse_qsl(query)), {}, "127.0.0.1"), now)
+                        page.gzipped()  # crawlers ask for gzip
+                    n += 1
+        return n
 
     # ---------------------------------------------------------------- helpers
     def _require(self, code: str, body: str, year: int) -> SimReport:
@@ -533,9 +618,17 @@ class SimWorld:
         *,
         flavours: Iterable[str] = FLAVOURS,
         clock: FixedClock | None = None,
+        attachments: Iterable[str] = (),
+        variety: int | None = 4,
+        cache_bytes: int = 256 << 20,
     ) -> SimWorld:
-        """`n_counties` populated counties cycling through `flavours` (a size knob for benchmarks)."""
-        world = cls(seed, clock)
+        """`n_counties` populated counties cycling through `flavours` (a size knob for benchmarks).
+
+        Every third county is GBK; every fourth one (from the second) serves its reports as
+        `attachments` files when given. `variety` pools report renders (see `_spec_args`).
+        """
+        world = cls(seed, clock, variety=variety, cache_bytes=cache_bytes)
+        atts = tuple(attachments)
         years = sorted(set(years))
         flav = tuple(flavours)
         for i in range(n_counties):
@@ -546,7 +639,7 @@ class SimWorld:
             world.add_county(
                 code, name, flav[i % len(flav)], bodies, years,
                 encoding="gbk" if i % 3 == 2 else "utf-8",
-                attachments=("docx", "pdf") if i % 4 == 1 else (),
+                attachments=atts if i % 4 == 1 else (),
             )
             world.populate(code, years)
         return world

@@ -20,13 +20,16 @@ from crawler.sim.pages import (
     meta_charset,
     not_found,
     redirect,
+    tiny_png,
 )
 
 if TYPE_CHECKING:
     from crawler.sim.world import Column, SimCounty, SimReport, SimWorld
 
 CACHED_KINDS = ("list", "api", "robots")
+REPORT_MARK = "<!--nianbao-sim-report-body-->"
 HOME_PATHS = ("/", "/index.html", "/index.htm", "/index.shtml")
+IMAGE_RE = re.compile(r"/picture/0/[0-9a-f]{16}\.png")  # images of tables in reportgen's Word exports
 DATE_STYLES: dict[str, Callable[[datetime], str]] = {
     "iso": lambda d: d.strftime("%Y-%m-%d"),
     "bracket": lambda d: d.strftime("[%Y-%m-%d]"),
@@ -82,6 +85,8 @@ class Site:
         page = self.county.page_cache.get(key)
         if page is None:
             page = self.route(req, now)
+            if page is None and IMAGE_RE.fullmatch(req.path):
+                page = Page(200, tiny_png(), "image/png", kind="attachment", last_modified=datetime(2020, 1, 1, tzinfo=now.tzinfo))
             if page is None and req.path in HOME_PATHS:
                 page = self.home(now)
             if page is None:
@@ -161,7 +166,7 @@ class Site:
             ]
             return "".join(f'<p class="MsoNormal">{esc(p)}</p>' for p in paras)
         if e.fmt == "html":
-            return self.world.report_html(e, now)
+            return REPORT_MARK  # spliced in as bytes by detail_page (cheap for big reports)
         label = content.ATTACHMENT_LABELS[e.fmt]
         updated = ""
         if e.version(now):  # the file was replaced: portals say so under the note
@@ -174,11 +179,15 @@ class Site:
 
     def detail_page(self, e: SimReport, now: datetime, render: Callable[[], str]) -> Page:
         key = ("page", self.county.code, e.id, e.version(now), self.county.layout)
-        page: Page = self.world.cache.get_or_make(
-            key,
-            lambda: self.html(render(), kind="detail", last_modified=e.modified_at(now)),
-            lambda p: len(p.body),
-        )
+        def make() -> Page:
+            page = self.html(render(), kind="detail", last_modified=e.modified_at(now))
+            mark = REPORT_MARK.encode("ascii")
+            if mark in page.body:
+                head, _, tail = page.body.partition(mark)
+                page.body = head + self.world.report_html_bytes(e, now, self.enc) + tail
+            return page
+
+        page: Page = self.world.cache.get_or_make(key, make, lambda p: len(p.body))
         return page
 
     def attachment_response(self, e: SimReport, now: datetime) -> Page:
