@@ -224,3 +224,10 @@ def test_strict_open_xml_namespace_is_read() -> None:
         for name in src.namelist():
             dst.writestr(name, src.read(name).replace(W_NS.encode(), strict.encode()))
     assert extract(buf.getvalue()).paragraphs == ["严格格式的段落"]
+
+
+def test_one_cell_frame_around_the_report_is_read_as_paragraphs() -> None:
+    frame = f"<w:tbl><w:tr><w:tc>{_p('一、总体情况')}{_p('本年度，我镇主动公开政府信息。')}</w:tc></w:tr></w:tbl>"
+    doc = extract(_docx(frame))
+    assert doc.tables == []
+    assert doc.paragraphs == ["一、总体情况", "本年度，我镇主动公开政府信息。"]

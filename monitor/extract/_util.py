@@ -61,3 +61,16 @@ def add_paragraph(blocks: list[Block], text: str) -> None:
     text = text.strip()
     if text:
         blocks.append(Paragraph(text))
+
+
+LAYOUT_CELL_CHARS = 200
+
+
+def is_layout_grid(grid: list[list[str]]) -> bool:
+    """A table that is page layout rather than data: one column (a frame around text), or prose
+    in a cell (report tables hold labels and numbers, never paragraphs)."""
+    if not grid:
+        return False
+    if len(grid[0]) == 1:
+        return True
+    return any(len(cell) > LAYOUT_CELL_CHARS for row in grid for cell in row)

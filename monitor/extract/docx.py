@@ -20,7 +20,7 @@ from lxml import etree
 from monitor.document import Block, Document, Paragraph, Table
 from monitor.errors import ExtractError
 
-from ._util import join_lines, rectangular
+from ._util import is_layout_grid, join_lines, rectangular
 from .numbering import Numbering
 
 logger = logging.getLogger(__name__)
@@ -156,21 +156,18 @@ class _Walker:
     def paragraph_text(self, p: etree._Element) -> str:
         lines = _lines(p, slow=self.has_textboxes)
         text = join_lines(lines)
-        if text:
-            label = self.numbering.label(p)
-            if label:
-                text = label + text
-        return text
+        label = self.numbering.label(p)  # counted even when empty: Word numbers empty items too
+        return label + text if text and label else text
 
     def _table(self, tbl: etree._Element, out: list[Block]) -> None:
-        if next(islice(tbl.iter(_TBL), 1, None), None) is not None:
-            # a layout table holding real tables: its cells are content, not a grid
+        # a layout table (holding tables, or a frame around prose): its cells are content
+        rows = None if next(islice(tbl.iter(_TBL), 1, None), None) is not None else self.grid(tbl)
+        if rows is None or is_layout_grid(rows):
             for tr in _rows(tbl):
                 for tc in _cells(tr):
                     self.walk(tc, out)
             return
-        rows = self.grid(tbl)
-        if rows and any(any(c for c in r) for r in rows):
+        if any(any(c for c in r) for r in rows):
             self.tables += 1
             out.append(Table(rows=rows, origin=f"docx:table[{self.tables}]"))
 

@@ -25,7 +25,7 @@ from lxml import etree
 
 from monitor.document import Block, Document, Paragraph, Table
 
-from ._util import drop_cjk_padding, join_lines
+from ._util import drop_cjk_padding, is_layout_grid, join_lines
 from .encoding import (
     bom_encoding,
     charset_from_content_type,
@@ -61,7 +61,6 @@ _KNOWN_CONTAINERS = (
 )
 _KNOWN_KEYS = frozenset(_KNOWN_CONTAINERS)
 _MIN_BODY_CHARS = 40
-_LAYOUT_CELL_CHARS = 200
 _DATE_META_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "published_time", "article:published_time")
 _DATE_TEXT = re.compile(
     r"(?:发布时间|发布日期|公开日期|发文日期)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
@@ -397,7 +396,7 @@ class _Walker:
             self._layout(rows)  # a table of tables: only the leaves are data
             return
         grid, images = _grid(rows)
-        if _is_layout(grid):
+        if is_layout_grid(grid):
             self._layout(rows)
             return
         self.images += images
@@ -498,12 +497,3 @@ def _cell_text(cell: _El) -> tuple[str, int]:
 
     visit(cell)
     return join_lines([_clean_text(line) for line in lines]), images
-
-
-def _is_layout(grid: list[list[str]]) -> bool:
-    """A leaf table that is page layout rather than data: a single column, or prose in a cell."""
-    if not grid:
-        return False
-    if len(grid[0]) == 1:
-        return True
-    return any(len(cell) > _LAYOUT_CELL_CHARS for row in grid for cell in row)
