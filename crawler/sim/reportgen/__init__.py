@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .render_text import render_cells, render_tabs
-from .spec import VARIANT_DOCS, VARIANTS, ReportSpec, default_template, expected, make_spec
+from .spec import (
+    PARAM_VARIANTS,
+    VARIANT_DOCS,
+    VARIANTS,
+    ReportSpec,
+    concrete_variants,
+    default_template,
+    expected,
+    make_spec,
+)
 
 FORMATS = ("txt-cells", "txt-tabs", "html", "html-gbk", "docx", "pdf", "doc")
 EXTENSIONS = {"txt-cells": "txt", "txt-tabs": "txt", "html": "html", "html-gbk": "html",
@@ -65,4 +74,4 @@ def render_many(specs: Iterable[ReportSpec], fmt: str) -> list[bytes]:
 
 
 __all__ = ["FORMATS", "EXTENSIONS", "CONTENT_TYPES", "VARIANTS", "VARIANT_DOCS", "ReportSpec", "make_spec",
-           "render", "render_many", "expected", "default_template"]
+           "render", "render_many", "expected", "default_template", "PARAM_VARIANTS", "concrete_variants"]

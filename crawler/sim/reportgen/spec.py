@@ -82,6 +82,18 @@ PARAM_VARIANTS = {
     "missing_table": TABLE_KEYS,
     "broken_arith": ("ARITH-001", "ARITH-002", "ARITH-003", "ARITH-004"),
 }
+
+
+def concrete_variants(template: str = "2021") -> list[str]:
+    """Every variant string `make_spec` accepts for `template`, parameters spelled out."""
+    out = []
+    for name in VARIANTS:
+        if template == "2008" and (name in TABLE_VARIANTS or name in NOT_2008):
+            continue
+        out += [f"{name}:{arg}" for arg in PARAM_VARIANTS[name]] if name in PARAM_VARIANTS else [name]
+    return out
+
+
 TABLE_VARIANTS = {"subtotal_column", "subtotal_rows", "blank_cells", "yuan_amount", "thousands",
                   "fullwidth_digits", "unit_suffix", "label_typos", "missing_table", "broken_arith",
                   "table_image"}
