@@ -165,3 +165,32 @@ def test_added_county_is_bound_on_demand(world: SimWorld, server: SimServer) -> 
     world.add_county("990104", "新县", "vsb", BODIES, [2024])
     world.populate("990104")
     assert fetch(server.base_url("990104") + "/xxgk/gknb.htm").status == 200
+
+
+@pytest.mark.parametrize("flavour", ["hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic"])
+def test_change_layout_breaks_the_known_markup_in_every_flavour(flavour: str) -> None:
+    import json
+    import re
+
+    w = SimWorld(seed=5, clock=FixedClock(NOW))
+    w.add_county("990110", "模拟县", flavour, BODIES, [2024], page_size=50)
+    w.populate("990110")
+    with SimServer(w) as s:
+        base = s.base_url("990110")
+        portal = w.profile("990110")["portals"][0]
+
+        def known_markup() -> bool:
+            if flavour == "gkmlpt":
+                opts = portal["options"]
+                data = json.loads(fetch(f"{base}/gkmlpt/api/all/{opts['cat_id']}?page=1&sid={opts['sid']}").body)
+                return bool(data.get("articles"))
+            html = fetch(portal["start_urls"][-1]).text()
+            if flavour == "hanweb_annual":
+                return "发布时间：" in html
+            paths = {r["url"][len(base):] for r in w.expected_reports("990110")}
+            hrefs = set(re.findall(r'<a href="([^"]+)"', html))
+            return any(h.endswith(p.rsplit("/", 1)[-1]) for h in hrefs for p in paths)
+
+        assert known_markup()
+        w.change_layout("990110")
+        assert not known_markup()

@@ -60,9 +60,21 @@ class HanwebAnnualSite(Site):
         body = next((b for b, code in self.county.org_codes.items() if code == area), None)
         year = int(fbtime) if fbtime.isdigit() else None
         e = self.county.report(body, year) if body is not None and year is not None else None
+        if self.county.layout:
+            return self.scripted(body, fbtime, now)
         if e is not None and e.visible(now):
             return self.detail(e, now)
         return self.empty(body, fbtime, now)
+
+    def scripted(self, body: str | None, fbtime: str, now: datetime) -> Page:
+        """After `change_layout`: the module page is a shell that fetches the report by script."""
+        text = (
+            self.head(f"{body or ''}政府信息公开年度报告")
+            + f'<body><div class="xxgk_nb">{self.year_select(fbtime)}<div id="nbContent"></div></div>'
+            '<script src="/module/xxgk/js/annualReport.js"></script>'
+            f"<script>loadAnnualReport('{esc(fbtime)}','#nbContent');</script></body></html>"
+        )
+        return self.html(text, kind="list", last_modified=datetime(2020, 1, 1, tzinfo=now.tzinfo))
 
     def year_select(self, current: str) -> str:
         years = range(2019, self.world.now().year + 1)
