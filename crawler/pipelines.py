@@ -2,7 +2,7 @@
 
 `StoragePipeline` writes `FetchedDocument` through `storage.repo.record_document` and `SeenLinks`
 through `storage.repo.mark_seen`, in batches of NIANBAO_STORE_BATCH items per transaction (one
-`BEGIN IMMEDIATE` per batch rather than per item), and counts what storage says:
+`BEGIN IMMEDIATE` per batch rather than per item) on a worker thread, and counts what storage says:
 
     nianbao/documents/new | changed | unchanged   (record_document's verdict)
     nianbao/reports/new | changed | unchanged     (the same, for report pages and the files they link)
@@ -13,10 +13,12 @@ nothing else there) so `nianbao crawl` can draw its progress bar.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class StoragePipeline:
+    """Batches go to one worker thread (blob writes fsync, SQLite takes a write lock): the reactor
+    keeps downloading meanwhile. Batches are written in order, one at a time; the spider closes
+    only when every batch is written. Counts reach the stats from the reactor thread."""
+
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.db_url = settings.get("NIANBAO_DB_URL")
@@ -42,6 +48,8 @@ class StoragePipeline:
         self.batch_size = max(1, settings.getint("NIANBAO_STORE_BATCH", 25))
         self.stats = crawler.stats
         self.buffer: list[FetchedDocument | SeenLinks] = []
+        self.pending: set[asyncio.Future[dict[str, int]]] = set()
+        self.executor: ThreadPoolExecutor | None = None
         self.session_factory: Any = None
         self.blobs: Any = None
 
@@ -56,24 +64,49 @@ class StoragePipeline:
         self.engine = make_engine(self.db_url)
         self.session_factory = session_factory(self.engine)
         self.blobs = BlobStore(self.data_dir)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-store")
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, FetchedDocument | SeenLinks):
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
-                self.flush()
+                self.submit()
         return item
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        self.flush()
-        self.engine.dispose()
-
-    def flush(self) -> None:
+    def submit(self) -> None:
         if not self.buffer:
             return
+        batch, self.buffer = self.buffer, []
+        assert self.executor is not None
+        future = asyncio.get_event_loop().run_in_executor(self.executor, self.write, batch)
+        self.pending.add(future)
+        future.add_done_callback(self.written)
+
+    def written(self, future: asyncio.Future[dict[str, int]]) -> None:
+        self.pending.discard(future)
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.stats.inc_value("nianbao/store_errors")
+            log.error("storing a batch failed", exc_info=exc, extra={"run_id": self.run_id})
+            return
+        for key, n in future.result().items():
+            self.stats.inc_value(key, n)
+
+    async def close_spider(self, spider: Spider | None = None) -> None:
+        self.submit()
+        while self.pending:
+            await asyncio.gather(*list(self.pending), return_exceptions=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        self.engine.dispose()
+
+    def write(self, batch: list[FetchedDocument | SeenLinks]) -> dict[str, int]:
+        """One transaction for the batch (worker thread). Returns the counts for the stats."""
         from storage.repo import mark_seen, record_document
 
-        batch, self.buffer = self.buffer, []
+        counts: dict[str, int] = {}
         seen: list[str] = []
         with self.session_factory() as session, session.begin():
             for item in batch:
@@ -86,12 +119,14 @@ class StoragePipeline:
                     listing_date=item.listing_date, page_published_at=item.page_published_at,
                     published_source=item.published_source, etag=item.etag,
                     last_modified=item.last_modified, body_name=item.body_name)
-                self.stats.inc_value(f"nianbao/documents/{status}")
-                if item.kind == "page" or item.parent_url is None:
-                    self.stats.inc_value(f"nianbao/reports/{status}")
+                for key in (f"nianbao/documents/{status}",
+                            *((f"nianbao/reports/{status}",) if item.kind == "page" or item.parent_url is None
+                              else ())):
+                    counts[key] = counts.get(key, 0) + 1
             if seen:
                 mark_seen(session, self.run_id, seen)
         log.debug("stored batch", extra={"run_id": self.run_id, "items": len(batch)})
+        return counts
 
 
 class ProgressExtension:

@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockDetectionMiddleware": 560,
+    "crawler.middlewares.CompressedAsBinaryMiddleware": 595,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StoragePipeline": 300,
@@ -70,6 +71,9 @@ HTTPCACHE_ENABLED = False  # conditional requests come from the database, not a 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# A callback yields a handful of requests and items: Scrapy's default (100) starts 100 asyncio
+# workers for every callback's output, which costs more than the crawl itself on small pages.
+CONCURRENT_ITEMS = 16
 # Items are written in batches of this many (or when the spider closes).
 NIANBAO_STORE_BATCH = 25
 

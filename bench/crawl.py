@@ -1,0 +1,207 @@
+"""Crawl benchmark: simulated counties, politeness off, against a bare asyncio HTTP client.
+
+    .venv/bin/python bench/crawl.py [--counties 100] [--small 10] [--bodies 10] [--parallel 8]
+
+Everything talks to crawler.sim on 127.0.0.1 only. Steps, for `--counties` N (and `--small` n for
+the memory comparison):
+
+1. a first crawl of the N counties (cold simulator: it renders every report once) — its request log
+   is the URL list;
+2. the bare client (aiohttp in its own process, same concurrency) fetches that URL list: the limit;
+3. a second full crawl into a fresh database (warm simulator), timed: pages/s and reports/s;
+4. a no-change recrawl on that database: requests per list page;
+5. the same full crawl for n counties: peak memory of the crawl child at n and at N.
+
+Targets (issue 5): ≥ 50 % of the bare client's rate; peak memory(N) ≤ 1.2 × peak memory(n);
+no-change recrawl ≤ 1.1 × the number of list pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+IMPOLITE_CONCURRENCY = 64
+PER_HOST = 8
+
+
+def build_world(n: int, bodies: int, seed: int = 0) -> Any:
+    from crawler.sim.world import SimWorld
+
+    return SimWorld.nation(n, bodies_per_county=bodies, years=(2023, 2024, 2025), seed=seed)
+
+
+def make_runs(db_url: str, world: Any) -> list[Any]:
+    from crawler.runner import CountyJob
+    from storage.db import make_engine, session_factory, upgrade
+    from storage.repo import create_crawl_run, ensure_county
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    jobs = []
+    with session_factory(engine)() as s, s.begin():
+        for code in world.counties:
+            profile = world.profile(code)
+            ensure_county(s, code, profile["county"]["name"])
+            jobs.append(CountyJob(profile, create_crawl_run(s, code, "cli").id))
+    engine.dispose()
+    return jobs
+
+
+def crawl(world: Any, db_url: str, data_dir: Path, parallel: int) -> dict[str, Any]:
+    from crawler.runner import run_crawls
+
+    jobs = make_runs(db_url, world)
+    info: dict[str, Any] = {}
+    started = time.perf_counter()
+    results = run_crawls(jobs, db_url=db_url, data_dir=data_dir, polite=False, max_parallel=parallel,
+                         settings={"LOG_LEVEL": "WARNING"}, info=info, timeout=1800)
+    wall = time.perf_counter() - started
+    total: dict[str, int] = {}
+    for r in results:
+        for key in ("requests", "pages", "list_pages", "fetched", "not_modified", "blocked", "failed"):
+            total[key] = total.get(key, 0) + int(r.stats.get(key, 0) or 0)
+        total["reports"] = total.get("reports", 0) + int((r.stats.get("reports") or {}).get("new", 0)) \
+            + int((r.stats.get("reports") or {}).get("changed", 0)) \
+            + int((r.stats.get("reports") or {}).get("unchanged", 0))
+    statuses = sorted({r.status for r in results})
+    return {"wall": wall, "child_seconds": info.get("seconds"), "peak_rss_kb": info.get("peak_rss_kb"),
+            "statuses": statuses, **total}
+
+
+def url_list(server: Any, world: Any) -> list[dict[str, Any]]:
+    """What the crawl asked, as (method, url, form) — the hanweb proxy is POSTed with its form."""
+    forms: dict[str, dict[str, str]] = {}
+    for code in world.counties:
+        for portal in world.profile(code)["portals"]:
+            opts = portal.get("options") or {}
+            if "proxy" in opts:
+                keys = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid",
+                        "webname", "permissiontype")
+                forms[code] = {k: str(opts[k]) for k in keys if k in opts}
+    out = []
+    for rec in server.request_log:
+        if rec.path == "/robots.txt":
+            continue
+        item: dict[str, Any] = {"method": rec.method, "url": server.base_url(rec.county) + rec.path}
+        if rec.method == "POST":
+            item["form"] = forms.get(rec.county, {})
+        out.append(item)
+    return out
+
+
+async def _bare(urls: list[dict[str, Any]]) -> tuple[int, int, float]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=IMPOLITE_CONCURRENCY, limit_per_host=PER_HOST)
+    ok = nbytes = 0
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(connector=connector) as session:
+        sem = asyncio.Semaphore(IMPOLITE_CONCURRENCY)
+
+        async def one(u: dict[str, Any]) -> None:
+            nonlocal ok, nbytes
+            async with sem:
+                if u["method"] == "POST":
+                    resp_cm = session.post(u["url"], data=u.get("form") or {})
+                else:
+                    resp_cm = session.get(u["url"])
+                async with resp_cm as resp:
+                    body = await resp.read()
+                    nbytes += len(body)
+                    ok += resp.status == 200
+
+        await asyncio.gather(*(one(u) for u in urls))
+    return ok, nbytes, time.perf_counter() - started
+
+
+def bare_child(path: str) -> None:
+    urls = json.loads(Path(path).read_text("utf-8"))
+    ok, nbytes, seconds = asyncio.run(_bare(urls))
+    print(json.dumps({"ok": ok, "bytes": nbytes, "seconds": seconds, "urls": len(urls)}))
+
+
+def bare(urls: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
+    path = tmp / "urls.json"
+    path.write_text(json.dumps(urls), "utf-8")
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--bare-child", str(path)], capture_output=True,
+                         text=True, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["wall"] = time.perf_counter() - started
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--counties", type=int, default=100)
+    ap.add_argument("--small", type=int, default=10)
+    ap.add_argument("--bodies", type=int, default=10, help="bodies per county (× 3 years of reports)")
+    ap.add_argument("--parallel", type=int, default=8, help="county crawlers running at once in the child")
+    ap.add_argument("--bare-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.bare_child:
+        bare_child(args.bare_child)
+        return
+
+    from crawler.sim.server import SimServer
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        world = build_world(args.counties, args.bodies)
+        with SimServer(world) as server:
+            print(f"{args.counties} simulated counties, {args.bodies} bodies × 3 years each; politeness off "
+                  f"({IMPOLITE_CONCURRENCY} concurrent, {PER_HOST} per portal, {args.parallel} county crawlers at once)")
+            cold = crawl(world, f"sqlite+pysqlite:///{tmp / 'cold.db'}", tmp / "cold", args.parallel)
+            urls = url_list(server, world)
+            print(f"cold crawl: {cold['requests']} requests, {cold['pages']} pages in {cold['wall']:.1f}s "
+                  f"(statuses {cold['statuses']})")
+            limit = bare(urls, tmp)
+            server.reset_log()
+            warm = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel)
+            full_requests = server.count()
+            server.reset_log()
+            again = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel)
+            recrawl_requests = server.count()
+            configured_lists = sum(len(p["start_urls"]) for c in world.counties
+                                   for p in world.profile(c)["portals"])
+        small_world = build_world(args.small, args.bodies, seed=1)
+        with SimServer(small_world):
+            small = crawl(small_world, f"sqlite+pysqlite:///{tmp / 'small.db'}", tmp / "small", args.parallel)
+
+    secs = warm["child_seconds"] or warm["wall"]
+    pages_s = warm["pages"] / secs
+    reports_s = warm["reports"] / secs
+    bare_pages_s = limit["ok"] / limit["seconds"]
+    bare_reports_s = bare_pages_s * (warm["reports"] / max(1, warm["pages"]))
+    print()
+    print(f"{'':28}{'scrapy (nianbao)':>18}{'bare aiohttp':>16}")
+    print(f"{'pages/s':28}{pages_s:18.1f}{bare_pages_s:16.1f}")
+    print(f"{'reports/s':28}{reports_s:18.1f}{bare_reports_s:16.1f}")
+    print(f"{'seconds':28}{secs:18.1f}{limit['seconds']:16.1f}")
+    print(f"ratio (pages/s): {pages_s / bare_pages_s:.0%}  (target ≥ 50 %; crawl child incl. start-up and "
+          f"storage writes, wall {warm['wall']:.1f}s)")
+    print(f"full crawl: {full_requests} requests, {warm['pages']} pages, {warm['reports']} report documents, "
+          f"{warm['list_pages']} list pages; statuses {warm['statuses']}")
+    small_mb = (small["peak_rss_kb"] or 0) / 1024
+    big_mb = (warm["peak_rss_kb"] or 0) / 1024
+    print(f"peak memory of the crawl child: {small_mb:.0f} MB at {args.small} counties, {big_mb:.0f} MB at "
+          f"{args.counties} counties: ×{big_mb / max(small_mb, 1):.2f} (target ≤ 1.2)")
+    per_list = recrawl_requests / max(1, warm["list_pages"])
+    print(f"no-change recrawl: {recrawl_requests} requests for {warm['list_pages']} list pages "
+          f"({configured_lists} configured lists): {per_list:.2f} per list page (target ≤ 1.1); "
+          f"statuses {again['statuses']}")
+
+
+if __name__ == "__main__":
+    main()
