@@ -80,6 +80,15 @@ class Grid:
             out[c.row][c.col] = c.text
         return out
 
+    def col_fractions(self) -> list[float]:
+        """Relative column widths as report templates draw them (wide label columns)."""
+        if self.key == "requests":
+            label = [0.09, 0.13, 0.24]
+            return label + [(1 - sum(label)) / (self.ncols - 3)] * (self.ncols - 3)
+        if self.key == "active":
+            return [0.31] + [0.23] * (self.ncols - 1)
+        return [1 / self.ncols] * self.ncols
+
     def html_rows(self) -> list[list[Cell]]:
         rows: list[list[Cell]] = [[] for _ in range(self.nrows)]
         for c in sorted(self.cells, key=lambda c: (c.row, c.col)):

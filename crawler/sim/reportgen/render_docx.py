@@ -41,9 +41,9 @@ def _write(paragraph, text: str, *, bold: bool = False) -> None:
 def _table(doc, grid: Grid, width_twips: int) -> None:
     """Append the grid as a <w:tbl>: horizontal merges as gridSpan, vertical ones as vMerge
     restart/continue — the XML `cell.merge` produces, written directly (20× faster)."""
-    # a multiple of 72 twips (1.27 mm) converts exactly to LibreOffice's 1/100 mm, so a .doc
+    # multiples of 72 twips (1.27 mm) convert exactly to LibreOffice's 1/100 mm, so a .doc
     # conversion keeps the grid (other widths round differently per row and add 1-twip columns)
-    colw = width_twips // grid.ncols // 72 * 72
+    widths = [int(width_twips * f) // 72 * 72 for f in grid.col_fractions()]
     owners = grid.owner_map()
     rows = []
     for r, row in enumerate(grid.word_rows()):
@@ -51,7 +51,7 @@ def _table(doc, grid: Grid, width_twips: int) -> None:
         k = 0
         for cell, span in row:
             owner = owners[r][k]
-            props = f'<w:tcW w:w="{colw * span}" w:type="dxa"/>'
+            props = f'<w:tcW w:w="{sum(widths[k:k + span])}" w:type="dxa"/>'
             if span > 1:
                 props += f'<w:gridSpan w:val="{span}"/>'
             if owner is not None and owner.rowspan > 1:
@@ -61,9 +61,9 @@ def _table(doc, grid: Grid, width_twips: int) -> None:
             tcs.append(f"<w:tc><w:tcPr>{props}</w:tcPr>{_cell_p(cell.text if cell else '', center)}</w:tc>")
             k += span
         rows.append("<w:tr>" + "".join(tcs) + "</w:tr>")
-    grid_cols = "".join(f'<w:gridCol w:w="{colw}"/>' for _ in range(grid.ncols))
+    grid_cols = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     xml = (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:jc w:val=\"center\"/>"
-           f'<w:tblW w:w="{colw * grid.ncols}" w:type="dxa"/><w:tblLayout w:type="fixed"/></w:tblPr>'
+           f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/></w:tblPr>'
            f"<w:tblGrid>{grid_cols}</w:tblGrid>{''.join(rows)}</w:tbl>")
     body = doc.element.body
     body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
@@ -72,7 +72,7 @@ def _table(doc, grid: Grid, width_twips: int) -> None:
 def _cell_p(text: str, center: bool) -> str:
     jc = '<w:pPr><w:jc w:val="center"/></w:pPr>' if center else ""
     runs = "<w:br/>".join(f"<w:t xml:space=\"preserve\">{escape(line)}</w:t>" for line in text.split("\n"))
-    return f"<w:p>{jc}<w:r>{runs}</w:r></w:p>"
+    return f'<w:p>{jc}<w:r><w:rPr><w:sz w:val="21"/></w:rPr>{runs}</w:r></w:p>'  # 五号 (10.5 pt)
 
 
 def _picture() -> io.BytesIO:

@@ -50,17 +50,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _col_widths(grid: Grid) -> list[float]:
-    if grid.key == "requests":
-        data = grid.ncols - 3
-        label = [0.09 * WIDTH, 0.13 * WIDTH, 0.24 * WIDTH]
-        rest = (WIDTH - sum(label)) / data
-        return label + [rest] * data
-    if grid.key == "active":
-        return [0.31 * WIDTH] + [0.23 * WIDTH] * 3
-    return [WIDTH / grid.ncols] * grid.ncols
-
-
 def _table(grid: Grid, repeat_header: bool) -> Table:
     st = _styles()
     data: list[list[object]] = [["" for _ in range(grid.ncols)] for _ in range(grid.nrows)]
@@ -75,7 +64,7 @@ def _table(grid: Grid, repeat_header: bool) -> Table:
         data[c.row][c.col] = Paragraph(escape(c.text).replace("\n", "<br/>"), style)
         if c.rowspan > 1 or c.colspan > 1:
             commands.append(("SPAN", (c.col, c.row), (c.col + c.colspan - 1, c.row + c.rowspan - 1)))
-    return Table(data, colWidths=_col_widths(grid), style=TableStyle(commands),
+    return Table(data, colWidths=[f * WIDTH for f in grid.col_fractions()], style=TableStyle(commands),
                  repeatRows=grid.header_rows if repeat_header else 0, splitByRow=1)
 
 
