@@ -50,7 +50,7 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             root = _load_xml(zf, "word/document.xml", required=True)
             assert root is not None
-            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), _load_xml(zf, "word/styles.xml"))
+            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), _read_part(zf, "word/styles.xml"))
             core = _load_xml(zf, "docProps/core.xml")
             chunks = _alt_chunk_parts(zf, root)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
@@ -106,7 +106,7 @@ def _alt_chunk_blocks(name: str, part: bytes, source: str | None) -> list[Block]
     return read_html(part, source=source).blocks if part else []
 
 
-def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
+def _read_part(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> bytes | None:
     try:
         info = zf.getinfo(name)
     except KeyError:
@@ -115,7 +115,13 @@ def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etre
         return None
     if info.file_size > _MAX_XML:
         raise ValueError(f"{name} expands to {info.file_size} bytes")
-    xml = zf.read(info)
+    return zf.read(info)
+
+
+def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
+    xml = _read_part(zf, name, required=required)
+    if xml is None:
+        return None
     if _STRICT_W in xml:  # "Strict Open XML" saves: same vocabulary, other namespace
         xml = xml.replace(_STRICT_W, _TRANSITIONAL_W)
     return etree.fromstring(xml, _PARSER)

@@ -16,6 +16,9 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
           (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
 _PPR, _NUMPR, _PSTYLE = W + "pPr", W + "numPr", W + "pStyle"
+_STYLE_NUMID = re.compile(rb"<w:numId\s+w:val=[\"'](\d+)")
+_STYLE_ILVL = re.compile(rb"<w:ilvl\s+w:val=[\"'](\d+)")
+_STYLE_BASED_ON = re.compile(rb"<w:basedOn\s+w:val=[\"']([^\"']+)")
 _PLACEHOLDER = re.compile(r"%([1-9])")
 
 
@@ -84,14 +87,14 @@ class Numbering:
     """Counters of one document; call `label(p)` for paragraphs in document order."""
 
     def __init__(self, levels: dict[str, dict[int, _Level]], nums: dict[str, tuple[str, dict[int, int]]],
-                 styles: dict[str, tuple[str, int]] | None = None) -> None:
+                 styles: StyleNumbering | None = None) -> None:
         self._levels = levels  # abstractNumId -> ilvl -> level
         self._nums = nums  # numId -> (abstractNumId, start overrides)
-        self._styles = styles or {}  # paragraph styleId -> (numId, ilvl), e.g. a numbered "Heading 1"
+        self._styles = styles or StyleNumbering(None)
         self._counters: dict[str, dict[int, int]] = {}
 
     @classmethod
-    def from_xml(cls, root: etree._Element | None, styles: etree._Element | None = None) -> Numbering:
+    def from_xml(cls, root: etree._Element | None, styles: bytes | None = None) -> Numbering:
         if root is None:
             return cls({}, {})
         levels: dict[str, dict[int, _Level]] = {}
@@ -109,7 +112,7 @@ class Numbering:
                 for o in num.iter(W + "lvlOverride") if o.find(W + "startOverride") is not None
             }
             nums[num.get(W + "numId", "")] = (_val(num, "abstractNumId") or "", overrides)
-        return cls(levels, nums, _style_numbering(styles))
+        return cls(levels, nums, StyleNumbering(styles if nums else None))
 
     def label(self, p: etree._Element) -> str:
         if not self._nums:
@@ -120,7 +123,8 @@ class Numbering:
             num_id, ilvl = _val(numpr, "numId"), _int(_val(numpr, "ilvl"), 0)
         else:
             style = _child(ppr, _PSTYLE)
-            num_id, ilvl = self._styles.get(style.get(W + "val", "") if style is not None else "", (None, 0))
+            found = self._styles.get(style.get(W + "val", "")) if style is not None else None
+            num_id, ilvl = found if found else (None, 0)
         if not num_id or num_id == "0" or num_id not in self._nums:
             return ""
         abs_id, overrides = self._nums[num_id]
@@ -149,28 +153,41 @@ class Numbering:
         return _PLACEHOLDER.sub(sub, level.text)
 
 
-def _style_numbering(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
-    """styleId -> (numId, ilvl) for paragraph styles numbered directly or through basedOn."""
-    if styles is None:
-        return {}
-    own: dict[str, tuple[str, int] | None] = {}
-    based: dict[str, str] = {}
-    for st in styles.iter(W + "style"):
-        sid = st.get(W + "styleId", "")
-        numpr = _child(_child(st, _PPR), _NUMPR)
-        own[sid] = (_val(numpr, "numId") or "", _int(_val(numpr, "ilvl"), 0)) if numpr is not None else None
-        parent = _val(st, "basedOn")
-        if parent:
-            based[sid] = parent
-    out: dict[str, tuple[str, int]] = {}
-    for sid in own:
-        cur, hops = sid, 0
-        while cur and own.get(cur) is None and hops < 10:
-            cur, hops = based.get(cur, ""), hops + 1
-        found = own.get(cur) if cur else None
-        if found and found[0] not in ("", "0"):
-            out[sid] = found
-    return out
+class StyleNumbering:
+    """Numbering a paragraph gets from its style (a numbered "Heading 1"), looked up lazily in the
+    raw styles.xml bytes: templates carry ~350 KB of latent styles that are not worth parsing
+    for the few a document uses."""
+
+    def __init__(self, xml: bytes | None) -> None:
+        self._xml = xml or b""
+        self._cache: dict[str, tuple[str, int] | None] = {}
+
+    def get(self, style_id: str, depth: int = 0) -> tuple[str, int] | None:
+        if not self._xml or not style_id or depth > 10:
+            return None
+        if style_id not in self._cache:
+            self._cache[style_id] = self._resolve(style_id, depth)
+        return self._cache[style_id]
+
+    def _resolve(self, style_id: str, depth: int) -> tuple[str, int] | None:
+        block = self._block(style_id)
+        if block is None:
+            return None
+        num = _STYLE_NUMID.search(block)
+        if num:
+            ilvl = _STYLE_ILVL.search(block)
+            found = (num.group(1).decode(), int(ilvl.group(1)) if ilvl else 0)
+            return None if found[0] == "0" else found
+        parent = _STYLE_BASED_ON.search(block)
+        return self.get(parent.group(1).decode(), depth + 1) if parent else None
+
+    def _block(self, style_id: str) -> bytes | None:
+        m = re.search(rb"w:styleId=[\"']" + re.escape(style_id.encode()) + rb"[\"']", self._xml)
+        if not m:
+            return None
+        start = self._xml.rfind(b"<w:style", 0, m.start())
+        end = self._xml.find(b"</w:style>", m.end())
+        return self._xml[start:end] if start >= 0 and end > 0 else None
 
 
 def _child(el: etree._Element | None, tag: str) -> etree._Element | None:
