@@ -39,11 +39,9 @@ class PortalBlocked(Rule):
     severity = "error"
     scope = "sched"
 
-    def build(self, *, county: str, run_id: int, finished_at: str, error: str | None,
-              stats: dict[str, Any]) -> Finding:
-        blocked = {k: v for k, v in stats.items() if "blocked" in k}
+    def build(self, *, county: str, run_id: int, finished_at: str, error: str | None) -> Finding:
         return self.finding(f"{county}门户网站拦截了抓取（{error or '验证/拦截页面'}），年报公开情况暂时无法判断。",
-                            run_id=run_id, finished_at=finished_at, error=error, blocked=blocked)
+                            run_id=run_id, finished_at=finished_at, error=error)
 
 
 @register
@@ -73,8 +71,10 @@ class EmptyListPage(Rule):
 
 
 def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str, ...] | None,
-                 triggers: tuple[str, ...] | None, depth: int) -> dict[str, list[CrawlRun]]:
-    """The last `depth` finished runs of each county (one windowed query)."""
+                 triggers: tuple[str, ...] | None, depth: int, *, with_stats: bool = False,
+                 ) -> dict[str, list[Any]]:
+    """The last `depth` finished runs of each county, newest first (one windowed query, plain rows:
+    id, county_code, status, finished_at, error[, stats])."""
     rn = func.row_number().over(partition_by=CrawlRun.county_code,
                                 order_by=(CrawlRun.finished_at.desc(), CrawlRun.id.desc())).label("rn")
     conds = [CrawlRun.finished_at.is_not(None)]
@@ -84,11 +84,14 @@ def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str,
         conds.append(CrawlRun.status.in_(statuses))
     if triggers:
         conds.append(CrawlRun.trigger.in_(triggers))
-    inner = select(CrawlRun.id, rn).where(and_(*conds)).subquery()
-    q = (select(CrawlRun).join(inner, inner.c.id == CrawlRun.id).where(inner.c.rn <= depth)
-         .order_by(CrawlRun.county_code, inner.c.rn))
-    out: dict[str, list[CrawlRun]] = {}
-    for run in session.scalars(q):
+    cols = [CrawlRun.id, CrawlRun.county_code, CrawlRun.status, CrawlRun.finished_at, CrawlRun.error]
+    if with_stats:
+        cols.append(CrawlRun.stats)
+    inner = select(*cols, rn).where(and_(*conds)).subquery()
+    q = (select(*(inner.c[c.key] for c in cols)).where(inner.c.rn <= depth)
+         .order_by(inner.c.county_code, inner.c.rn))
+    out: dict[str, list[Any]] = {}
+    for run in session.execute(q):
         out.setdefault(run.county_code, []).append(run)
     return out
 
@@ -114,12 +117,12 @@ def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None 
         if run.status == "blocked":
             add(PortalBlocked().build(county=names.get(code, code), run_id=run.id,
                                       finished_at=run.finished_at.isoformat() if run.finished_at else "",
-                                      error=run.error, stats=run.stats or {}), code)
+                                      error=run.error), code)
     for code, runs in _latest_runs(session, codes, None, ("schedule",), threshold).items():
         if len(runs) >= threshold and all(r.status == "failed" for r in runs):
             add(PortalFailing().build(county=names.get(code, code), runs=[r.id for r in runs],
                                       errors=[r.error for r in runs]), code)
-    for code, (run,) in _latest_runs(session, codes, ("ok", "partial"), None, 1).items():
+    for code, (run,) in _latest_runs(session, codes, ("ok", "partial"), None, 1, with_stats=True).items():
         for url in (run.stats or {}).get("empty_lists", []) or []:
             add(EmptyListPage().build(county=names.get(code, code), url=str(url), run_id=run.id), code)
 

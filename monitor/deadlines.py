@@ -15,6 +15,7 @@ is not retired.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -143,12 +144,34 @@ class Cell:
     published_source: str | None = None
     # on_time | late | published (date unknown) | missing | blocked | reminder | not_due | unknown
     state: str = "not_due"
-    finding: Finding | None = None
+    rule: str | None = None  # the sched rule the cell fires (finding built by `finding()`)
+    checked: date | None = None  # the last successful crawl (TIME-004)
     frozen: bool = False  # the portal's state is unknown: keep the open TIME-004 as it is
+
+    def finding(self, today: date) -> Finding | None:
+        if self.rule == "TIME-003":
+            assert self.published is not None
+            return LatePublication().build(entity=self.entity, year=self.year, due=self.due,
+                                           published=self.published,
+                                           source=self.published_source or "first_seen")
+        if self.rule == "TIME-004":
+            assert self.checked is not None
+            return MissingReport().build(entity=self.entity, year=self.year, due=self.due,
+                                         checked=self.checked, today=today)
+        if self.rule == "TIME-005":
+            return DueSoon().build(entity=self.entity, year=self.year, due=self.due, today=today)
+        return None
+
+
+def sched_fingerprint(rule: str, entity_id: int, year: int) -> str:
+    """`Finding.fingerprint(entity_id, year)` of a TIME-00x finding (empty subject), without
+    building the finding: the sweep computes one per firing cell of the nation every day."""
+    raw = f'["{rule}", "{entity_id}", {year}, ""]'  # json.dumps of the same list
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Cell:
-    """Decide the cell's state and the sched finding it carries (pure: no database)."""
+    """Decide the cell's state and the sched rule it fires (pure: no database)."""
     if cell.report_id is not None:
         if cell.published_source == "first_seen" and cell.published is not None \
                 and cell.published > cell.due \
@@ -157,17 +180,13 @@ def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Ce
             # well have been published on time (e.g. a county added to the monitor later).
             cell.state = "published"
         elif cell.published is not None and cell.published > cell.due:
-            cell.state = "late"
-            cell.finding = LatePublication().build(entity=cell.entity, year=cell.year, due=cell.due,
-                                                   published=cell.published,
-                                                   source=cell.published_source or "first_seen")
+            cell.state, cell.rule = "late", "TIME-003"
         else:
             cell.state = "on_time"
         return cell
     if today <= cell.due:
         if (cell.due - today).days <= remind_days:
-            cell.state = "reminder"
-            cell.finding = DueSoon().build(entity=cell.entity, year=cell.year, due=cell.due, today=today)
+            cell.state, cell.rule = "reminder", "TIME-005"
         else:
             cell.state = "not_due"
         return cell
@@ -177,9 +196,7 @@ def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Ce
     if latest_bad:
         cell.state, cell.frozen = ("blocked" if crawl.last_status == "blocked" else "unknown"), True
     elif checked is not None and checked > cell.due:
-        cell.state = "missing"
-        cell.finding = MissingReport().build(entity=cell.entity, year=cell.year, due=cell.due,
-                                             checked=checked, today=today)
+        cell.state, cell.rule, cell.checked = "missing", "TIME-004", checked
     else:
         cell.state = "unknown"  # due, but no successful crawl since: nothing can be said yet
     return cell
@@ -207,22 +224,24 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     return states
 
 
-def _as_date(v: Any) -> date | None:
+def parse_date(v: Any) -> date | None:
     if v is None or isinstance(v, date):
         return v
     return date.fromisoformat(str(v)[:10])
 
 
-def _as_utc(v: Any) -> datetime:
+def parse_utc(v: Any) -> datetime:
     if isinstance(v, str):  # SQLite: naive UTC text, parsed here at C speed
         v = datetime.fromisoformat(v)
     return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
-def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | None = None,
-                   ) -> list[tuple[Cell, dict[str, Any] | None]]:
+def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | None = None, *,
+                   actionable_only: bool = False) -> list[tuple[Cell, dict[str, Any] | None]]:
     """Every (expected or reporting) body of the year with its report, in one query. Columns are
-    read raw (dates parsed here) because this runs over every body of the nation daily."""
+    read raw (dates parsed here) because this runs over every body of the nation daily.
+    `actionable_only` leaves out reports published before the earliest possible due date of the
+    year (on time whatever the body): the sweep's daily work is then the few that can fire."""
     codes = list(county_codes) if county_codes is not None else None
     oq = select(County.code, County.deadlines).where(County.deadlines.is_not(None))
     if codes is not None:
@@ -240,6 +259,9 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
                          or_(Entity.retired_year.is_(None), Entity.retired_year > year)))))
     if codes is not None:
         q = q.where(Entity.county_code.in_(codes))
+    if actionable_only:
+        earliest = min(due_date(k, year, o) for o in [None, *overrides.values()] for k in LAW_2019)
+        q = q.where(or_(Report.id.is_(None), Report.published_at.is_(None), Report.published_at > earliest))
     dues: dict[tuple[str, str | None], date] = {}
     out = []
     for eid, name, kind, code, rid, pub, src, first_seen in session.connection().execute(q):
@@ -251,9 +273,9 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
                     report_id=rid)
         if rid is not None:
             if pub is not None:
-                cell.published, cell.published_source = _as_date(pub), src or "page"
+                cell.published, cell.published_source = parse_date(pub), src or "page"
             else:
-                cell.published = shanghai_date(_as_utc(first_seen))
+                cell.published = shanghai_date(parse_utc(first_seen))
                 cell.published_source = "first_seen"
         out.append((cell, overrides.get(code)))
     return out
@@ -270,27 +292,39 @@ class SweepResult:
 
 def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[str] | None = None,
              *, default_reminder_days: int = DEFAULT_REMINDER_DAYS) -> SweepResult:
-    """The sweep inside the caller's transaction."""
+    """The sweep inside the caller's transaction. Findings are built only for cells that fire
+    and are not open already (the daily case is "still firing": its fingerprint is enough).
+    `SweepResult.cells`/`states` count the cells evaluated; reports published before the
+    earliest due date of the year are on time without evaluation and not counted."""
     codes = list(county_codes) if county_codes is not None else None
     today = today_shanghai(clock)
     now = clock.now()
     crawl = crawl_states(session, codes)
-    result = SweepResult(year=year)
-    wanted: list[dict[str, Any]] = []
-    keep: list[str] = []
-    for cell, overrides in cells_for_year(session, year, codes):
-        classify(cell, today, crawl.get(cell.county_code, CrawlState()),
-                 reminder_days(overrides, default_reminder_days))
-        result.cells += 1
-        result.states[cell.state] = result.states.get(cell.state, 0) + 1
-        if cell.frozen:
-            keep.append(MissingReport().finding("", subject="").fingerprint(cell.entity_id, year))
-        if cell.finding is not None:
-            wanted.append(finding_row(cell.finding, scope="sched", county_code=cell.county_code,
-                                      entity_id=cell.entity_id, year=year, report_id=cell.report_id))
     owned = and_(FindingRow.rule_id.in_(SCHED_TIME_RULES), FindingRow.year == year)
     if codes is not None:
         owned = and_(owned, FindingRow.county_code.in_(codes))
+    already = set(session.scalars(select(FindingRow.fingerprint).where(owned, FindingRow.resolved_at.is_(None))))
+    result = SweepResult(year=year)
+    wanted: list[dict[str, Any]] = []
+    keep: list[str] = []
+    no_crawl = CrawlState()
+    for cell, overrides in cells_for_year(session, year, codes, actionable_only=True):
+        classify(cell, today, crawl.get(cell.county_code, no_crawl),
+                 reminder_days(overrides, default_reminder_days) if overrides else default_reminder_days)
+        result.cells += 1
+        result.states[cell.state] = result.states.get(cell.state, 0) + 1
+        if cell.frozen:
+            keep.append(sched_fingerprint("TIME-004", cell.entity_id, year))
+        if cell.rule is None:
+            continue
+        fp = sched_fingerprint(cell.rule, cell.entity_id, year)
+        if fp in already:
+            wanted.append({"fingerprint": fp})
+            continue
+        f = cell.finding(today)
+        assert f is not None
+        wanted.append(finding_row(f, scope="sched", county_code=cell.county_code, entity_id=cell.entity_id,
+                                  year=year, report_id=cell.report_id, fingerprint=fp))
     result.new, result.resolved = sync_findings(session, wanted, owned, now=now, keep=keep,
                                                 refresh=False)
     return result

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.clock import Clock, today_shanghai
@@ -31,12 +31,14 @@ from monitor.deadlines import (
     classify,
     crawl_states,
     due_date,
+    parse_date,
+    parse_utc,
     reminder_days,
     season_year,
     shanghai_date,
 )
 from monitor.errors import NianbaoError
-from storage.models import County, Entity, Report
+from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ def _years(clock: Clock, year: int | None, n: int = DEFAULT_YEARS) -> list[int]:
     return list(range(last - n + 1, last + 1))
 
 
-def _expected(e: Entity, year: int, report_years: set[int]) -> bool:
+def _expected(e: Any, year: int, report_years: set[int]) -> bool:
     if year in report_years:
         return True
     if e.first_year is not None and year < e.first_year:
@@ -110,31 +112,57 @@ def _expected(e: Entity, year: int, report_years: set[int]) -> bool:
     return not e.discovered or any(y < year for y in report_years)
 
 
+# Built once: `status` runs for every bot request, so the statements are compiled once and the
+# rows read without the ORM (dates as text on SQLite, parsed by the C date parser).
+_CODE = bindparam("code")
+_COUNTY = select(County.name, County.deadlines).where(County.code == _CODE)
+_ENTITIES = (select(Entity.id, Entity.name, Entity.kind, Entity.discovered, Entity.first_year,
+                    Entity.retired_year)
+             .where(Entity.county_code == _CODE).order_by(Entity.discovered, Entity.kind, Entity.name))
+_REPORTS = (select(Report.id, Report.entity_id, Report.year, type_coerce(Report.published_at, String),
+                   Report.published_source, type_coerce(Report.first_seen_at, String))
+            .join(Entity, Entity.id == Report.entity_id).where(Entity.county_code == _CODE))
+_FINDINGS = (select(FindingRow.entity_id, FindingRow.year, FindingRow.severity, FindingRow.rule_id,
+                    FindingRow.scope, FindingRow.message)
+             .where(FindingRow.county_code == _CODE, FindingRow.resolved_at.is_(None)))
+_LAST_RUN = (select(CrawlRun.status, CrawlRun.finished_at)
+             .where(CrawlRun.county_code == _CODE, CrawlRun.finished_at.is_not(None))
+             .order_by(CrawlRun.finished_at.desc()).limit(1))
+_OK_RUNS = (select(func.min(CrawlRun.finished_at), func.max(CrawlRun.finished_at))
+            .where(CrawlRun.county_code == _CODE, CrawlRun.status == "ok", CrawlRun.finished_at.is_not(None)))
+
+
 def county_status(session: Session, code: str, clock: Clock, years: list[int] | None = None,
                   *, default_reminder_days: int = 14) -> CountyStatus:
-    county = session.get(County, code)
+    conn = session.connection()
+    params = {"code": code}
+    county = conn.execute(_COUNTY, params).first()
     if county is None:
         raise UnknownCounty(f"county {code} is not in the database (profiles are loaded by `nianbao init`)")
+    name, overrides = county
     years = sorted(years or _years(clock, None))
     today = today_shanghai(clock)
-    entities = list(session.scalars(select(Entity).where(Entity.county_code == code)
-                                    .order_by(Entity.discovered, Entity.kind, Entity.name)))
+    entities = conn.execute(_ENTITIES, params).all()
     reports: dict[tuple[int, int], Any] = {}
     report_years: dict[int, set[int]] = {}
-    for r in session.execute(select(Report.id, Report.entity_id, Report.year, Report.published_at,
-                                    Report.published_source, Report.first_seen_at)
-                             .join(Entity, Entity.id == Report.entity_id).where(Entity.county_code == code)):
-        reports[(r.entity_id, r.year)] = r
-        report_years.setdefault(r.entity_id, set()).add(r.year)
+    for r in conn.execute(_REPORTS, params):
+        reports[(r[1], r[2])] = r
+        report_years.setdefault(r[1], set()).add(r[2])
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for eid, year, sev, n in session.execute(
-            select(FindingRow.entity_id, FindingRow.year, FindingRow.severity, func.count())
-            .where(FindingRow.county_code == code, FindingRow.resolved_at.is_(None),
-                   FindingRow.scope.in_(("doc", "hist")), FindingRow.year.in_(years))
-            .group_by(FindingRow.entity_id, FindingRow.year, FindingRow.severity)):
-        counts.setdefault((eid, year), {})[sev] = n
-    crawl = crawl_states(session, [code]).get(code, CrawlState())
-    remind = reminder_days(county.deadlines, default_reminder_days)
+    crawl_findings = []
+    for eid, year, sev, rule, scope, message in conn.execute(_FINDINGS, params):
+        if scope in ("doc", "hist"):
+            c = counts.setdefault((eid, year), {})
+            c[sev] = c.get(sev, 0) + 1
+        elif rule.startswith("CRAWL-"):
+            crawl_findings.append({"rule": rule, "severity": sev, "message": message})
+    crawl = CrawlState()
+    last = conn.execute(_LAST_RUN, params).first()
+    if last is not None:
+        crawl.last_status, crawl.last_finished = last
+    crawl.first_ok, crawl.last_ok = conn.execute(_OK_RUNS, params).one()
+    remind = reminder_days(overrides, default_reminder_days)
+    dues = {(k, y): due_date(k, y, overrides) for k in {e.kind for e in entities} for y in years}
     rows: list[BodyRow] = []
     for e in entities:
         row = BodyRow(entity_id=e.id, name=e.name, kind=e.kind, discovered=e.discovered)
@@ -144,14 +172,14 @@ def county_status(session: Session, code: str, clock: Clock, years: list[int] | 
                 row.cells[y] = CellStatus(state="not_expected")
                 continue
             cell = Cell(entity_id=e.id, entity=e.name, kind=e.kind, county_code=code, year=y,
-                        due=due_date(e.kind, y, county.deadlines))
+                        due=dues[(e.kind, y)])
             r = reports.get((e.id, y))
             if r is not None:
-                cell.report_id = r.id
-                if r.published_at is not None:
-                    cell.published, cell.published_source = r.published_at, r.published_source
+                cell.report_id = r[0]
+                if r[3] is not None:
+                    cell.published, cell.published_source = parse_date(r[3]), r[4]
                 else:
-                    cell.published, cell.published_source = shanghai_date(r.first_seen_at), "first_seen"
+                    cell.published, cell.published_source = shanghai_date(parse_utc(r[5])), "first_seen"
             classify(cell, today, crawl, remind)
             c = counts.get((e.id, y), {})
             st = CellStatus(state=cell.state, due=cell.due, report_id=cell.report_id,
@@ -161,12 +189,7 @@ def county_status(session: Session, code: str, clock: Clock, years: list[int] | 
                 st.state = "errors"
             row.cells[y] = st
         rows.append(row)
-    crawl_findings = [
-        {"rule": f.rule_id, "severity": f.severity, "message": f.message}
-        for f in session.scalars(select(FindingRow).where(
-            FindingRow.county_code == code, FindingRow.resolved_at.is_(None),
-            FindingRow.rule_id.like("CRAWL-%")))]
-    return CountyStatus(code=code, name=county.name, years=years, bodies=rows, crawl=crawl,
+    return CountyStatus(code=code, name=name, years=years, bodies=rows, crawl=crawl,
                         crawl_findings=crawl_findings)
 
 

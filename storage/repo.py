@@ -228,7 +228,9 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
     inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
                for fp in fresh if fp not in known]
     if inserts:
-        session.execute(_insert_ignoring_duplicates(session, Finding, "fingerprint"), inserts)
+        # Core executemany (one statement), not the ORM's per-row bulk path
+        session.connection().execute(_insert_ignoring_duplicates(session, Finding.__table__, "fingerprint"),
+                                     inserts)
     reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],
                "last_seen_at": now, "resolved_at": None} for fp in fresh if fp in known]
     if reopen:
@@ -269,10 +271,12 @@ def _insert_ignoring_duplicates(session: Session, model: Any, key: str) -> Any:
 
 def finding_row(f: Any, *, scope: str, county_code: str | None, entity_id: int | None,
                 year: int | None, report_id: int | None = None,
-                report_version_id: int | None = None, key: str | int | None = None) -> dict[str, Any]:
+                report_version_id: int | None = None, key: str | int | None = None,
+                fingerprint: str | None = None) -> dict[str, Any]:
     """A Finding row from a rule's finding (a `monitor.report.Finding`). The fingerprint covers
     rule, body (entity id, or the county code for county-level findings), year and subject."""
-    return {"fingerprint": f.fingerprint(key if key is not None else entity_id, year),
+    fp = fingerprint or f.fingerprint(key if key is not None else entity_id, year)
+    return {"fingerprint": fp,
             "rule_id": f.rule, "severity": f.severity, "scope": scope, "county_code": county_code,
             "entity_id": entity_id, "year": year, "report_id": report_id,
             "report_version_id": report_version_id, "message": f.message,

@@ -248,3 +248,11 @@ def test_first_seen_date_counts_only_if_the_portal_was_watched_at_the_due_date(
     if late:
         assert found[0].details["source"] == "first_seen" and found[0].details["published_at"] == "2021-03-02"
     assert r.states == ({"late": 1} if late else {"published": 1})
+
+
+def test_sweep_fingerprint_equals_the_findings_own() -> None:
+    from monitor.deadlines import sched_fingerprint
+
+    for rule in ("TIME-003", "TIME-004", "TIME-005"):
+        f = registry()[rule]().finding("任意措辞")
+        assert sched_fingerprint(rule, 12345, 2024) == f.fingerprint(12345, 2024)
