@@ -351,3 +351,15 @@ def test_property_perturbed_cells_are_exactly_the_changed_ones(seed, kind, rule)
                for c, v in enumerate(row) if spec.tables[table][key][c] != v}
     assert changed == set(spec.meta["perturbed_cells"])
     assert set(arith_breaks(spec.tables, "2019")) == {rule}
+
+
+def test_bytes_do_not_depend_on_the_process_hash_seed():
+    import subprocess
+    import sys
+    code = ("import hashlib;from crawler.sim.reportgen import make_spec, render;"
+            "s = make_spec(5, entity='刘楼镇人民政府', year=2021, variants=['broken_arith:ARITH-001', "
+            "'broken_arith:ARITH-004', 'blank_cells', 'missing_section:other', 'missing_section:problems']);"
+            "print(hashlib.sha256(b''.join(render(s, f) for f in ('txt-cells', 'html', 'docx', 'pdf'))).hexdigest())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outs) == 1

@@ -154,7 +154,7 @@ def _check_variants(variants: Iterable[str], template: str) -> frozenset[str]:
 
 def variant_args(variants: frozenset[str], name: str) -> list[str]:
     """The arguments of a variant (["" ] for a plain one, [] when absent)."""
-    return [v.partition(":")[2] for v in variants if v.partition(":")[0] == name]
+    return [v.partition(":")[2] for v in sorted(variants) if v.partition(":")[0] == name]
 
 
 def make_spec(seed: int, *, entity: str, year: int, template: str | None = None,
