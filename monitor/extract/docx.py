@@ -233,7 +233,10 @@ def _owner_row(el: etree._Element) -> etree._Element | None:
 
 
 def _child(el: etree._Element, tag: str) -> etree._Element | None:
-    """First child with this tag (a plain loop: much faster than lxml's path-based find)."""
+    """First child with this tag (a plain loop: much faster than lxml's path-based find; the
+    property elements w:pPr/w:tcPr come first)."""
+    if len(el) and el[0].tag == tag:
+        return el[0]
     for c in el:
         if c.tag == tag:
             return c

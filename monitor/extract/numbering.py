@@ -193,6 +193,8 @@ class StyleNumbering:
 def _child(el: etree._Element | None, tag: str) -> etree._Element | None:
     if el is None:
         return None
+    if len(el) and el[0].tag == tag:
+        return el[0]
     for c in el:
         if c.tag == tag:
             return c
