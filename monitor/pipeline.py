@@ -128,6 +128,7 @@ class _Source:
     year_hint: int | None = None
     published_at: date | None = None
     published_source: str | None = None
+    url: str | None = None  # where the crawler fetched it (None: ingested by hand)
 
 
 def _check(data: bytes, doc: Document, src: _Source, year_hint: int | None) -> Any:
@@ -190,7 +191,7 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     findings = list(result.findings)
     _sync_doc_findings(session, report, version, entity, result.findings, now)
     findings += refresh_history(session, report, version, entity, parsed, now=now, threshold=threshold)
-    if previous is not None:
+    if previous is not None and _same_source(previous[2], src.url):
         change = _describe_change(previous[1], parsed)
         if change is not None:
             change.subject = f"{change.subject}|{previous[0]}>{doc.sha256[:16]}"
@@ -210,6 +211,15 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     return out
 
 
+def _same_source(old_url: str, new_url: str | None) -> bool:
+    """YOY-004 is about a page or file edited in place. The same report published twice (an HTML
+    page and its PDF attachment) gives two versions but no "changed" finding: two formats of one
+    report never parse identically. A report ingested by hand replaces whatever was there."""
+    if new_url is None or not old_url.startswith(("http://", "https://")):
+        return True
+    return old_url == new_url
+
+
 def _current(session: Session, report_id: int) -> ReportVersion | None:
     return session.scalar(select(ReportVersion).where(ReportVersion.report_id == report_id,
                                                       ReportVersion.is_current.is_(True)))
@@ -217,9 +227,10 @@ def _current(session: Session, report_id: int) -> ReportVersion | None:
 
 def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity: Entity, year: int,
                    src: _Source, now: datetime,
-                   ) -> tuple[Report, ReportVersion, bool, tuple[str, ParsedReport] | None]:
+                   ) -> tuple[Report, ReportVersion, bool, tuple[str, ParsedReport, str] | None]:
     """The report's current version for this document; a new one if the document is new to it.
-    Returns (report, version, created, (previous document's sha prefix, previous parse) or None)."""
+    Returns (report, version, created, (previous document's sha prefix, previous parse, its URL)
+    or None)."""
     report = session.scalar(select(Report).where(Report.entity_id == entity.id, Report.year == year))
     pub, pub_src = src.published_at, src.published_source
     if doc.page_published_at is not None and src.published_source != "manual":
@@ -239,7 +250,7 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
     previous = None
     if current is not None:
         old_doc = session.get_one(Document, current.document_id)
-        previous = (old_doc.sha256[:16], ParsedReport.from_dict(current.parsed))
+        previous = (old_doc.sha256[:16], ParsedReport.from_dict(current.parsed), old_doc.url)
         current.is_current = False
         session.flush()  # the partial unique index allows one current version per report
     version = ReportVersion(report_id=report.id, document_id=doc.id, template=parsed.template,
@@ -356,7 +367,7 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
                 seen = s.get_one(SeenUrl, seen_id)
                 doc = s.get_one(Document, seen.document_id)
                 src = _Source(county_code=county_code, listing_title=seen.listing_title or doc.listing_title,
-                              body_name=doc.body_name)
+                              body_name=doc.body_name, url=seen.url)
                 if seen.listing_date and not doc.listing_date:
                     doc.listing_date = seen.listing_date
                 out = ingest_document(s, blobs, doc, src, now=now, threshold=threshold)

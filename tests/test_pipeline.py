@@ -140,6 +140,16 @@ def test_changed_report_gets_a_second_version_and_yoy004(sf, blobs, clock) -> No
     assert len(findings(sf, "YOY-004", open_only=False)) == 1
 
 
+def test_same_report_in_two_formats_is_not_a_change(sf, blobs, clock) -> None:
+    spec = make_spec(32, entity="刘楼镇人民政府", year=2021)
+    crawl(sf, blobs, clock, {"http://p/r.txt": render(spec, "txt-cells"),
+                             "http://p/r.html": render(spec, "html")})
+    with sf() as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 1
+        assert s.scalar(select(func.count()).select_from(ReportVersion)) == 2
+    assert findings(sf, "YOY-004", open_only=False) == []
+
+
 def test_doc_finding_resolves_when_the_report_is_corrected(sf, blobs, clock) -> None:
     spec = make_spec(41, entity="刘楼镇人民政府", year=2021, variants=["broken_arith:ARITH-002"])
     crawl(sf, blobs, clock, {"http://p/r.txt": render(spec, "txt-cells")})
