@@ -273,5 +273,18 @@ def report_rows(session: Session, clock: Clock, *, county: str | None = None,
     return out
 
 
-__all__ = ["county_status", "overview", "list_findings", "report_rows", "CountyStatus", "BodyRow",
+def request_recrawl(session: Session, code: str, requested_by: str, *, trigger: str = "chat") -> tuple[Any, bool]:
+    """Queue a crawl of the county (bot `/recrawl`, CLI). Returns (run, created): a request already
+    queued for the county is returned instead of queuing a second one."""
+    from storage import repo
+
+    if session.get(County, code) is None:
+        raise UnknownCounty(f"county {code} is not in the database (profiles are loaded by `nianbao init`)")
+    queued = session.scalar(select(CrawlRun).where(CrawlRun.county_code == code, CrawlRun.status == "queued"))
+    if queued is not None:
+        return queued, False
+    return repo.create_crawl_run(session, code, trigger, requested_by, status="queued"), True
+
+
+__all__ = ["county_status", "overview", "list_findings", "report_rows", "request_recrawl", "CountyStatus", "BodyRow",
            "CellStatus", "STATE_LABELS", "UnknownCounty"]

@@ -202,3 +202,17 @@ def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
     eng = make_engine(url)
     with eng.connect() as c:
         assert c.execute(text("select version_num from alembic_version")).scalar() == "0001"
+
+
+def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
+    from monitor.status import UnknownCounty, request_recrawl
+
+    _county(engine)
+    sf = session_factory(engine)
+    with sf() as s, s.begin():
+        run, created = request_recrawl(s, "370830", "tg:42")
+        again, created2 = request_recrawl(s, "370830", "tg:43")
+        with pytest.raises(UnknownCounty):
+            request_recrawl(s, "110101", "tg:42")
+    assert created and not created2 and again.id == run.id
+    assert (run.status, run.trigger, run.requested_by) == ("queued", "chat", "tg:42")
