@@ -92,6 +92,8 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
     report.notes["template_signals"] = signals
     report.notes["title_year"] = title_year
     report.notes["looks_like_report"] = _looks_like_report(full_norm, report)
+    if not report.notes["looks_like_report"]:
+        report.template = None  # nothing to check against a template: STRUCT-006 alone
     if doc.meta.get("published_at"):
         report.notes["page_published_at"] = doc.meta["published_at"]
         report.notes["page_published_source"] = doc.meta.get("published_source")
@@ -403,7 +405,10 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
 
 
 def _looks_like_report(text: str, report: ParsedReport) -> bool:
-    return bool(report.sections) or "信息公开" in text or "政务公开" in text
+    """Section headings of the templates, a table of the templates, or the words of a title."""
+    if len(report.sections) >= 2 or any(report.notes.get("template_signals", {}).values()):
+        return True
+    return bool(re.search(r"年度报告|年报|工作报告", text)) and bool(re.search(r"信息公开|政务公开", text))
 
 
 # ---- tables ----------------------------------------------------------------------------------------
