@@ -273,7 +273,7 @@ def find_body(root: _El) -> _El:
 def _known_container(page: _El) -> _El | None:
     found: dict[tuple[str, str], list[_El]] = defaultdict(list)
     generic: list[_El] = []
-    for el in page.iter(etree.Element):
+    for el in page.xpath(".//*[@id or @class]"):
         el_id = el.get("id")
         if el_id and ("id", el_id.strip().lower()) in _KNOWN_KEYS:
             found[("id", el_id.strip().lower())].append(el)
@@ -475,6 +475,7 @@ def _drop_empty(grid: list[list[str]]) -> list[list[str]]:
 
 
 def _cell_text(cell: _El) -> tuple[str, int]:
+    """A cell's text, its lines (<br>, <p>…) joined CJK-aware; and the images it holds."""
     lines: list[str] = [""]
     images = 0
 
