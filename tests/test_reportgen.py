@@ -363,3 +363,19 @@ def test_bytes_do_not_depend_on_the_process_hash_seed():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(outs) == 1
+
+
+@pytest.mark.parametrize("variant,changed", [
+    ("wrong_year_plans", {"problems"}), ("repeated_phrase", {"overview"}), ("no_period", {"overview"}),
+    ("early_date", set()), ("label_typos", set()), ("blank_cells", set()),
+])
+@pytest.mark.parametrize("year", [2017, 2021])
+def test_a_variant_changes_only_what_it_says(variant, changed, year):
+    for seed in range(6):
+        try:
+            spec = spec_for(seed, year, variants=[variant])
+        except ValueError:
+            return  # not a 2008 variant
+        base = spec_for(seed, year)
+        assert {k for k in base.sections if base.sections[k] != spec.sections[k]} <= changed
+        assert spec.title == base.title

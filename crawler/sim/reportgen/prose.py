@@ -215,8 +215,10 @@ def problems(rng: random.Random, v: Voice, *, plans_year: int | None = None) -> 
     p1 = fill("{me}政府信息公开工作虽然取得了一定成效，但仍存在一些不足：", v) + \
         f"一是{probs[0]}；二是{probs[1]}。"
     year = plans_year if plans_year is not None else v.year + 1
-    lead = rng.choice(["{y}年，{me}将重点做好以下工作：", "{y}年，{me}将从以下几个方面加以改进："]) \
-        if plans_year is not None or rng.random() < 0.6 else "下一步，{me}将着力做好以下工作："
+    dated = rng.random() < 0.6  # drawn either way, so a forced year leaves the rest of the prose alone
+    lead = rng.choice(["{y}年，{me}将重点做好以下工作：", "{y}年，{me}将从以下几个方面加以改进："])
+    if plans_year is None and not dated:
+        lead = "下一步，{me}将着力做好以下工作："
     p2 = lead.format(y=year, me=v.self_ref) + f"一是{plans[0]}；二是{plans[1]}；三是{plans[2]}。"
     return [p1, p2]
 
