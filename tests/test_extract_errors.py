@@ -116,3 +116,15 @@ def test_damaged_files_give_a_document_or_an_extract_error(name: str) -> None:
             assert isinstance(extract(bytes(damaged), filename=name), Document)
         except ExtractError:
             pass
+
+
+def test_ofd_is_recognised_and_refused_with_advice() -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("OFD.xml", "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>")
+    with pytest.raises(ExtractError, match="OFD 版式文件暂不支持") as err:
+        extract(buf.getvalue(), filename="报告.ofd")
+    assert err.value.source == "报告.ofd"

@@ -236,3 +236,13 @@ def test_word_table_exported_to_pdf_by_libreoffice(tmp_path) -> None:
     assert first.rows == [HEADER, ["规章", "0", "0", "0"], ["行政规范性文件", "12", "3", "3,119"]]
     numbers = [r for r in second.rows if r[-7:] == ["5", "1", "0", "0", "0", "0", "6"]]
     assert len(numbers) == 1 and numbers[0][0].startswith("一、本年新收")
+
+
+def test_pdfs_extracted_from_several_threads_at_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = _report_pdf()
+    expected = extract(data).blocks
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: extract(data).blocks, range(8)))
+    assert all(r == expected for r in results)

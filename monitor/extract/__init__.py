@@ -30,7 +30,8 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 def sniff_format(data: bytes, *, filename: str | None = None, content_type: str | None = None) -> str | None:
     """The format name the bytes will be read as ("pdf", "docx", "doc", "wps", "rtf", "html",
-    "mht", "text"), or None when they are not a format we read."""
+    "mht", "text"; "ofd" is recognised only to be refused), or None when the bytes are not a
+    format we know."""
     return _sniff.sniff(data, filename, content_type)
 
 
@@ -60,6 +61,12 @@ def extract(
             "无法识别的文件格式（不是 PDF、DOCX、DOC/WPS、HTML 或文本），无法读取；请确认链接指向年度报告本身。"
             " / unknown or unreadable format (not PDF, DOCX, DOC/WPS, HTML or text); check the link points"
             " to the report itself.",
+            source=filename,
+        )
+    if fmt == _sniff.OFD:
+        raise ExtractError(
+            "OFD 版式文件暂不支持读取；请向发布单位索取 PDF 或 Word 版本。"
+            " / OFD documents are not supported; ask the publisher for a PDF or Word version.",
             source=filename,
         )
     logger.debug("extracting %s as %s (%d bytes)", filename, fmt, len(data))

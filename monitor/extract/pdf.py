@@ -17,6 +17,7 @@ import ctypes
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -29,6 +30,8 @@ from ._util import is_cjk, join_lines, rectangular
 
 logger = logging.getLogger(__name__)
 
+# PDFium is not thread-safe; callers may extract from worker threads.
+_PDFIUM_LOCK = threading.Lock()
 UNUSABLE_SCANNED = "扫描件/图片PDF，无文字层，无法识别（需要OCR或向发布单位索取文字版）"
 UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少Unicode映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取Word版）"
 _CELL_GAP_EM = 1.0  # a gap wider than this (in font sizes) separates two cells
@@ -74,6 +77,11 @@ class _Line:
 
 
 def read_pdf(data: bytes, *, source: str | None = None) -> Document:
+    with _PDFIUM_LOCK:
+        return _open_and_read(data, source)
+
+
+def _open_and_read(data: bytes, source: str | None) -> Document:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

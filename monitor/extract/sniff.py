@@ -9,6 +9,7 @@ import zipfile
 from .encoding import bom_encoding, mostly_decodes, strip_bom
 
 PDF, DOCX, DOC, WPS, RTF, HTML, TEXT, MHT = "pdf", "docx", "doc", "wps", "rtf", "html", "text", "mht"
+OFD = "ofd"  # recognised so the error can say so; not read
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_MARKERS = re.compile(
@@ -40,7 +41,7 @@ def sniff(data: bytes, filename: str | None = None, content_type: str | None = N
     if b"%PDF-" in data[:1024]:
         return PDF
     if head.startswith(b"PK\x03\x04"):
-        return DOCX if _is_docx(data) else None
+        return DOCX if _is_docx(data) else (OFD if b"OFD.xml" in data[:65536] else None)
     if head.startswith(_OLE2):
         return WPS if _hint(filename, content_type) == WPS else DOC
     if head.startswith(b"{\\rtf"):
