@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import threading
 from pathlib import Path
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.warm:
         world.warm()
+    gc.collect()
+    gc.freeze()  # the world is long-lived: keep it out of every later collection
     with SimServer(world, log_requests=False) as server:
         for code, county in world.counties.items():
             profile = world.profile(code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -24,6 +25,15 @@ from crawler.sim.server import SimServer
 from crawler.sim.world import SimWorld
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER_PID: list[int] = []
+
+
 @contextmanager
 def child_server(counties: int, seed: int, bodies: int, warm: bool) -> Iterator[list[tuple[str, str, str]]]:
     """(code, flavour, start url) of each county served by `python -m crawler.sim` in a child process."""
@@ -32,6 +42,7 @@ def child_server(counties: int, seed: int, bodies: int, warm: bool) -> Iterator[
         [sys.executable, "-m", "crawler.sim", "--counties", str(counties), "--seed", str(seed), "--bodies", str(bodies), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+    SERVER_PID[:] = [proc.pid]
     try:
         rows = []
         assert proc.stdout is not None
@@ -133,15 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     serve = thread_server if args.in_process else child_server
     t0 = time.perf_counter()
+    SERVER_PID[:] = [os.getpid()]
     with serve(args.counties, args.seed, args.bodies, args.page == "detail") as rows:
         startup = time.perf_counter() - t0
         urls = urls_for(rows, args.page, args.counties, args.bodies, args.seed)
+        gc.collect()  # the parent's copy of the world is garbage now; keep the GC out of the timing
+        gc.freeze()
         run = hammer if args.client == "aiohttp" else hammer_raw
+        cpu0 = cpu_seconds(SERVER_PID[0])
         seconds, ok, nbytes = asyncio.run(run(urls, args.requests, args.concurrency))
+        server_cpu = cpu_seconds(SERVER_PID[0]) - cpu0
     print(
         f"{args.requests} requests ({args.page} pages of {args.counties} counties, {len(urls)} URLs, concurrency {args.concurrency}, "
         f"{'in-process' if args.in_process else 'child-process'} server, {args.client} client): {args.requests / seconds:.0f} req/s, "
-        f"{nbytes / seconds / 1e6:.1f} MB/s, {ok} ok; start-up {startup:.1f}s"
+        f"{nbytes / seconds / 1e6:.1f} MB/s, {ok} ok; server CPU {server_cpu / args.requests * 1e6:.0f} µs/request"
+        f"{' (includes the client: same process)' if args.in_process else ''}; start-up {startup:.1f}s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     return 0
 

@@ -25,6 +25,9 @@ class SimRequest:
 
 @dataclass(slots=True, eq=False)
 class Page:
+    """An answer. Big cached pages are `compact()`ed: kept gzipped only, inflated for clients that
+    do not ask for gzip (crawlers do), so a cache holds every page of a 100-county nation."""
+
     status: int
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -33,11 +36,13 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     _etag: str | None = None
     _gz: bytes | None = None
+    _compact: bool = False
+    _size: int = -1
 
     @property
     def etag(self) -> str:
         if self._etag is None:
-            self._etag = '"' + hashlib.sha1(self.body).hexdigest()[:20] + '"'
+            self._etag = '"' + hashlib.sha1(self.raw()).hexdigest()[:20] + '"'
         return self._etag
 
     @property
@@ -46,10 +51,36 @@ class Page:
             return None
         return format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
 
+    def raw(self) -> bytes:
+        """The body as served without Content-Encoding."""
+        if self._compact:
+            assert self._gz is not None
+            return gzip.decompress(self._gz)
+        return self.body
+
     def gzipped(self) -> bytes:
         if self._gz is None:
             self._gz = gzip.compress(self.body, compresslevel=1, mtime=0)
         return self._gz
+
+    def compact(self) -> Page:
+        """Keep only the gzipped body (validators computed first)."""
+        if not self._compact:
+            _ = self.etag
+            self._size = len(self.body)
+            self.gzipped()
+            self.body = b""
+            self._compact = True
+        return self
+
+    @property
+    def is_compact(self) -> bool:
+        return self._compact
+
+    @property
+    def size(self) -> int:
+        """Bytes this page holds in memory."""
+        return len(self._gz or b"") if self._compact else len(self.body) + len(self._gz or b"")
 
     @property
     def conditional(self) -> bool:

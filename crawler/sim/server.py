@@ -116,12 +116,12 @@ def http_response(page: Page, req_headers: Mapping[str, str]) -> tuple[int, dict
         if _not_modified(req_headers, page):
             return 304, headers, b""
     headers["Content-Type"] = page.content_type
-    body = page.body
-    if len(body) > 256 and page.content_type.startswith(COMPRESSIBLE) and "gzip" in req_headers.get("accept-encoding", ""):
-        body = page.gzipped()
+    compressible = page.content_type.startswith(COMPRESSIBLE)
+    if compressible and "gzip" in req_headers.get("accept-encoding", "") and (page.is_compact or len(page.body) > 256):
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
-    return page.status, headers, body
+        return page.status, headers, page.gzipped()
+    return page.status, headers, page.raw()
 
 
 class SimServer:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 CACHED_KINDS = ("list", "api", "robots")
 REPORT_MARK = "<!--nianbao-sim-report-body-->"
+COMPACT_OVER = 16 * 1024  # detail pages bigger than this are cached gzipped only
 HOME_PATHS = ("/", "/index.html", "/index.htm", "/index.shtml")
 IMAGE_RE = re.compile(r"/picture/0/[0-9a-f]{16}\.png")  # images of tables in reportgen's Word exports
 DATE_STYLES: dict[str, Callable[[datetime], str]] = {
@@ -185,9 +186,9 @@ class Site:
             if mark in page.body:
                 head, _, tail = page.body.partition(mark)
                 page.body = head + self.world.report_html_bytes(e, now, self.enc) + tail
-            return page
+            return page.compact() if len(page.body) > COMPACT_OVER else page
 
-        page: Page = self.world.cache.get_or_make(key, make, lambda p: len(p.body))
+        page: Page = self.world.cache.get_or_make(key, make, lambda p: p.size)
         return page
 
     def attachment_response(self, e: SimReport, now: datetime) -> Page:
