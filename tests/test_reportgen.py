@@ -379,3 +379,10 @@ def test_a_variant_changes_only_what_it_says(variant, changed, year):
         base = spec_for(seed, year)
         assert {k for k in base.sections if base.sections[k] != spec.sections[k]} <= changed
         assert spec.title == base.title
+
+
+def test_doc_without_libreoffice_says_what_to_install(monkeypatch):
+    from crawler.sim.reportgen import render_doc
+    monkeypatch.setattr(render_doc.shutil, "which", lambda name: None)
+    with pytest.raises(render_doc.ConverterMissing, match="LibreOffice"):
+        render(spec_for(1, 2021), "doc")
