@@ -26,7 +26,7 @@ import pypdfium2.raw as raw
 from monitor.document import Block, Document, Paragraph, Table
 from monitor.errors import ExtractError
 
-from ._util import is_cjk, join_lines, rectangular
+from ._util import is_cjk, join_lines
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,13 @@ _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三�
 @dataclass(slots=True)
 class _Char:
     ch: str
-    x0: float
+    x0: float  # glyph (tight) extent: gaps between cells
     x1: float
     yc: float
     h: float
     em: float
+    lx0: float  # advance (loose) extent: gaps between words
+    lx1: float
 
 
 @dataclass(slots=True)
@@ -170,6 +172,7 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         rotated = _has_rotated_text(tp, n)
         rect = raw.FS_RECTF()
         box = ctypes.byref(rect)
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
         groups: dict[int, list[_Char]] = {0: []}
         upright = groups[0]
         for i in range(n):
@@ -182,8 +185,11 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
             if rotation:
                 groups.setdefault(rotation, []).append(_rotated(ch, rect, rotation))
                 continue
+            # x from the tight glyph box: gaps between cells are clearer without side bearings
+            raw.FPDFText_GetCharBox(tp, i, left, right, bottom, top)
             h = abs(rect.top - rect.bottom)
-            upright.append(_Char(ch, rect.left, rect.right, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0))
+            upright.append(_Char(ch, left.value, right.value, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0,
+                                 rect.left, rect.right))
         return groups
     finally:
         textpage.close()
@@ -206,11 +212,11 @@ def _rotated(ch: str, r: raw.FS_RECTF, rotation: int) -> _Char:
     width = abs(r.right - r.left)
     em = width if width > 1.0 else 1.0
     if rotation == 270:
-        return _Char(ch, r.bottom, r.top, -(r.left + r.right) / 2, width, em)
+        return _Char(ch, r.bottom, r.top, -(r.left + r.right) / 2, width, em, r.bottom, r.top)
     if rotation == 90:
-        return _Char(ch, -r.top, -r.bottom, (r.left + r.right) / 2, width, em)
+        return _Char(ch, -r.top, -r.bottom, (r.left + r.right) / 2, width, em, -r.top, -r.bottom)
     h = abs(r.top - r.bottom)
-    return _Char(ch, -r.right, -r.left, -(r.top + r.bottom) / 2, h, h if h > 1.0 else 1.0)
+    return _Char(ch, -r.right, -r.left, -(r.top + r.bottom) / 2, h, h if h > 1.0 else 1.0, -r.right, -r.left)
 
 
 def _page_text(tp: raw.FPDF_TEXTPAGE, n: int) -> str | None:
@@ -249,7 +255,7 @@ def _cells(group: list[_Char], page: int) -> _Line:
         if gap > _CELL_GAP_EM * em:
             cells.append([c.ch])
             continue
-        if gap > _WORD_GAP_EM * em and not (is_cjk(prev.ch) or is_cjk(c.ch)):
+        if c.lx0 - prev.lx1 > _WORD_GAP_EM * em and not (is_cjk(prev.ch) or is_cjk(c.ch)):
             cells[-1].append(" ")
         cells[-1].append(c.ch)
     ems = sorted(c.em for c in group)
@@ -285,8 +291,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
     while i < len(lines):
         if len(lines[i].cells) >= 2:
             end = _table_end(lines, i)
-            rows = [line.cells for line in lines[i:end]]
-            blocks.append(Table(rows=rectangular(rows), origin=f"pdf:page {lines[i].page}"))
+            blocks.append(Table(rows=_packed(lines[i:end]), origin=f"pdf:page {lines[i].page}"))
             i = end
             continue
         i = _paragraph(lines, i, right, blocks)
@@ -352,3 +357,10 @@ def _paragraph(lines: list[_Line], i: int, right: float, blocks: list[Block]) ->
     if text:
         blocks.append(Paragraph(text))
     return i + 1
+
+
+def _packed(lines: list[_Line]) -> list[list[str]]:
+    """Each line's cells from the left, padded to the widest line. (Putting cells under their
+    columns by x would keep a blank cell's place, but the parser reads rows as label + numbers.)"""
+    width = max(len(line.cells) for line in lines)
+    return [line.cells + [""] * (width - len(line.cells)) for line in lines]
