@@ -112,11 +112,11 @@ def test_gkmlpt_api_items_epoch_dates_and_attachments() -> None:
 
 
 def test_attachment_links_by_extension_query_and_text() -> None:
-    html = """<div id="zoom"><a href="/module/download/downfile.jsp?filename=1.docx">【下载Word】</a>
+    html = """<div id="zoom"><a href="/module/download/downfile.jsp?classid=0&amp;filename=1.docx">【下载Word】</a>
     <a href="./P020260115.pdf">附件</a><a href="/download.jsp?wbfileid=9">报告.wps</a>
     <a href="/art/2026/1/1/art_1_1.html">附件说明页</a><a href="/col/col1/index.html">返回</a></div>"""
-    got = [u for u, _ in attachment_links(Selector(text=html), "http://x/xxgk/")]
-    assert got == ["http://x/module/download/downfile.jsp?filename=1.docx", "http://x/xxgk/P020260115.pdf",
+    got = [u for u, _ in attachment_links(html, "http://x/xxgk/")]
+    assert got == ["http://x/module/download/downfile.jsp?classid=0&filename=1.docx", "http://x/xxgk/P020260115.pdf",
                    "http://x/download.jsp?wbfileid=9"]
 
 

@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
     def crawl(
         county: Annotated[str, typer.Argument(help="县的6位行政区划代码、名称，或县配置文件路径")],
         year: Annotated[int | None, typer.Option("--year", help="只抓取这一年度的年报")] = None,
-        profile_dir: Annotated[Path, typer.Option("--profile-dir", help="县配置目录")] = Path("counties"),
+        profile_dir: Annotated[Path | None, typer.Option("--profile-dir", help="县配置目录（默认取配置的 counties_dir）")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="nianbao.toml")] = None,
         full: Annotated[bool, typer.Option("--full", help="重新核对所有已知年报（带条件请求）")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 摘要")] = False,
@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
         from monitor.config import load_config
 
         settings = load_config(config)
-        profile = find_profile(county, profile_dir)
+        profile = find_profile(county, profile_dir or settings.counties_dir)
         console = None if as_json else Console()
         summary = run_crawl(profile, settings=settings, years=[year] if year else None, full=full,
                             console=console)
