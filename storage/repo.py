@@ -228,7 +228,7 @@ def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: Co
     inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
                for fp in fresh if fp not in known]
     if inserts:
-        # Core executemany (one statement), not the ORM's per-row bulk path
+        # Core executemany, not the ORM's per-row bulk path
         session.connection().execute(_insert_ignoring_duplicates(session, Finding.__table__, "fingerprint"),
                                      inserts)
     reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],

@@ -35,9 +35,14 @@ def _county(engine, code: str = "370830") -> None:
 def test_migrations_create_every_table_of_the_model(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     upgrade(engine)  # idempotent
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            opts = c.execute(text("select reloptions from pg_class where relname = 'findings' "
+                                  "and relnamespace = current_schema()::regnamespace")).scalar()
+        assert "fillfactor=80" in opts
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
@@ -201,7 +206,7 @@ def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
     upgrade(url)
     eng = make_engine(url)
     with eng.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
