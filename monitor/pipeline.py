@@ -162,6 +162,10 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     entity = match_entity(entities, [src.entity_hint, src.body_name, parsed.entity, parsed.title,
                                      src.listing_title])
     year = src.year_hint or parsed.year or year_from_text(src.listing_title) or year_from_text(parsed.title)
+    if year is None:
+        out.status, out.error = "unattributed", "no report year in the document or its listing"
+        out.entity = entity.name if entity is not None else None
+        return out
     if entity is None:
         name = src.entity_hint or parsed.entity or name_from_title(parsed.title) \
             or name_from_title(src.listing_title)
@@ -175,9 +179,6 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         out.discovered = True
         log.info("body discovered", extra={"county": src.county_code, "entity": name})
     out.entity, out.entity_id, out.year = entity.name, entity.id, year
-    if year is None:
-        out.status, out.error = "unattributed", "no report year in the document or its listing"
-        return out
 
     meta = result.document.meta if result.document is not None else {}
     if src.published_at is None and meta.get("published_at"):
