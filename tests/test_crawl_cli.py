@@ -31,7 +31,7 @@ def setup(tmp_path: Path, world: SimWorld, code: str) -> tuple[Path, Path]:
 def test_crawl_command_crawls_checks_and_summarizes(tmp_path: Path) -> None:
     world = SimWorld(3, FixedClock(datetime(2026, 4, 1, 10, tzinfo=SHANGHAI)))
     world.add_county("990021", "模拟县", "generic", BODIES, [2025], page_size=20, distractors=False)
-    world.populate("990021")
+    world.populate("990021", published_at_fn=lambda body, year: datetime(2026, 1, 10, 9, tzinfo=SHANGHAI))
     with SimServer(world) as server:
         counties, config = setup(tmp_path, world, "990021")
         result = CliRunner().invoke(app, ["crawl", "990021", "--profile-dir", str(counties),
