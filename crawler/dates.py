@@ -8,7 +8,7 @@ and none at all. Every datetime returned is aware, in Asia/Shanghai.
 Publication-date sources, most trusted first (the names stored in ``published_source``):
 
     listing    the list page or API item's date
-    meta       <meta name="PubDate"> / firstpublishedtime / … in the page head
+    page_meta  <meta name="PubDate"> / firstpublishedtime / … in the page head
     page       发布时间：/ 公开日期：/ 时间： written in the page
     signature  the date under the report's signature (the report's own date)
     first_seen none of the above: the crawl's own time stands in
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-SOURCES = ("listing", "meta", "page", "signature", "first_seen")
+SOURCES = ("listing", "page_meta", "page", "signature", "first_seen")
 
 _SEP = r"\s*[-/.]\s*"
 _NUMERIC = re.compile(
@@ -171,7 +171,7 @@ def publication_date(*, listing: datetime | date | None, html: str | None,
     if html:
         dt = meta_date(html)
         if dt is not None:
-            return dt, "meta"
+            return dt, "page_meta"
         text = body_text if body_text is not None else html_to_text(html)
         dt = labelled_date(text)
         if dt is not None:

@@ -107,7 +107,7 @@ def test_every_report_found_with_body_year_and_date(sim: Sim, flavour: str, enco
         assert classify_title(doc.listing_title or "").year == e["year"]
         assert doc.listing_title == e["title"]  # GBK pages decoded
         assert doc.page_published_at == e["published_at"].date(), (e["title"], doc.published_source)
-        assert doc.published_source in ("listing", "meta", "page")
+        assert doc.published_source in ("listing", "page_meta", "page")
         if e["attachment_url"]:
             att = docs.get(e["attachment_url"])
             assert att is not None, f"attachment not downloaded: {e['attachment_url']}"

@@ -47,7 +47,7 @@ PAGE = """<html><head><meta name="PubDate" content="2026-01-27 09:42"></head><bo
 def test_publication_date_sources_in_order_of_trust() -> None:
     assert publication_date(listing=date(2026, 1, 26), html=PAGE)[1] == "listing"
     dt, src = publication_date(listing=None, html=PAGE)
-    assert (dt.date(), src) == (date(2026, 1, 27), "meta")
+    assert (dt.date(), src) == (date(2026, 1, 27), "page_meta")
     no_meta = PAGE.replace('<meta name="PubDate" content="2026-01-27 09:42">', "")
     dt, src = publication_date(listing=None, html=no_meta)
     assert (dt.date(), src) == (date(2026, 1, 28), "page")
