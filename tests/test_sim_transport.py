@@ -152,3 +152,18 @@ def test_report_spec_names_the_body() -> None:
 def test_table_images_are_served(world: SimWorld, server: SimServer) -> None:
     r = fetch(server.base_url(CODE) + "/picture/0/0123456789abcdef.png")
     assert r.status == 200 and r.headers["Content-Type"] == "image/png" and r.body.startswith(b"\x89PNG")
+
+
+def test_stop_closes_idle_keep_alive_connections(world: SimWorld) -> None:
+    import time
+
+    s = SimServer(world, backend="raw").start()
+    port = int(s.base_url(CODE).rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 404")
+    t0 = time.perf_counter()
+    s.stop()
+    assert time.perf_counter() - t0 < 5
+    assert sock.recv(4096) == b""  # the server closed it
+    sock.close()

@@ -47,9 +47,10 @@ class _DateCache:
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered in order; a slow answer holds the ones behind it."""
 
-    def __init__(self, responder: Responder, port: int) -> None:
+    def __init__(self, responder: Responder, port: int, connections: set[HttpProtocol] | None = None) -> None:
         self.responder = responder
         self.port = port
+        self.connections = connections if connections is not None else set()
         self.buf = bytearray()
         self.transport: asyncio.Transport | None = None
         self.busy = False
@@ -58,9 +59,15 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.connections.discard(self)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         self.buf += data

@@ -138,6 +138,7 @@ class SimServer:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
         self._servers: list[asyncio.AbstractServer] = []
+        self._connections: set[HttpProtocol] = set()
         self.request_log: list[LogRecord] = []
         self._ports: dict[str, int] = {}
         self._codes: dict[int, str] = {}
@@ -243,7 +244,9 @@ class SimServer:
             if self.backend == "raw":
                 loop = asyncio.get_running_loop()
                 responder = functools.partial(self._respond, code)
-                server = await loop.create_server(lambda r=responder, p=port: HttpProtocol(r, p), sock=sock)  # type: ignore[misc]
+                server = await loop.create_server(
+                    lambda r=responder, p=port: HttpProtocol(r, p, self._connections), sock=sock  # type: ignore[misc]
+                )
                 self._servers.append(server)
             else:
                 assert self._runner is not None
@@ -255,6 +258,8 @@ class SimServer:
     async def _cleanup(self) -> None:
         for server in self._servers:
             server.close()
+        for conn in list(self._connections):  # keep-alive clients would hold wait_closed() (3.12+)
+            conn.close()
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
