@@ -8,7 +8,10 @@ Paragraph lines that run to the right margin are joined with the next line. Page
 ("- 4 -", "第 4 页") are dropped and a table continued on the next page simply continues.
 
 Characters that PDF text layers split ("三、\\n本\\n年\\n度…", headers over two lines) are kept in
-order; the parser reads them.
+order; the parser reads them. Table rows are the line's cells from the left: a blank cell has
+no characters, so it leaves no gap. Text printed sideways (a landscape table on a portrait page)
+is read in its own direction. No text at all, or a text layer of private-use garbage (fonts
+without a Unicode map), gives an empty Document with ``meta["unusable"]``.
 """
 
 from __future__ import annotations
