@@ -226,7 +226,7 @@ def test_gkmlpt_json_api_pages_until_empty(served: tuple[SimWorld, SimServer]) -
     truth = {r["url"]: r for r in world.expected_reports("990007")}
     for a in reports:
         assert a["date"] == int(truth[a["url"]]["published_at"].timestamp()) == a["first_publish_time"]
-        assert re.search(r"/gkmlpt/content/\d+/\d+/post_\d+\.html$", a["url"])
+        assert re.search(r"/gkmlpt/content/1/(\d{4})/post_\1\d{3}\.html$", a["url"])
         if truth[a["url"]]["attachment_url"]:
             assert a["attachment"][0]["url"] == truth[a["url"]]["attachment_url"]
             assert fetch(a["attachment"][0]["url"]).status == 200

@@ -271,6 +271,8 @@ class SimWorld:
                 page_size=page_size, robots=robots,
             )
             county.next_id = rng.randint(300_000, 2_000_000)
+            if flavour == "gkmlpt":  # gkmlpt post ids are 7 digits: /gkmlpt/content/1/1223/post_1223632.html
+                county.next_id = 1_000_000 + county.next_id % 800_000
             alnum = "0123456789ABCDEFGHJKLMNPQRTUWXY"
             for i, (body, _kind) in enumerate(county.bodies):
                 county.org_codes[body] = "11" + code + "".join(rng.choice(alnum) for _ in range(9)) + alnum[i % len(alnum)]
