@@ -49,6 +49,8 @@ class Line:
     raw: str  # for quoting
     block: int
     is_paragraph: bool
+    # The row above in the same table (header cells), for rows with more numbers than columns.
+    above: list[str] | None = None
 
 
 @dataclass
@@ -143,11 +145,32 @@ def _linearise(doc: Document) -> list[Line]:
             if block.text.strip():
                 lines.append(_paragraph_line(block.text, bi))
         elif isinstance(block, Table):
-            for row in block.rows:
+            above: list[str] | None = None
+            for row in _collapse_twin_columns(block.rows):
                 line = _row_line(row, bi)
                 if line is not None:
+                    line.above = above
                     lines.append(line)
+                above = row
     return lines
+
+
+def _collapse_twin_columns(rows: list[list[str]]) -> list[list[str]]:
+    """Two adjacent grid columns equal in every row are one column split by the layout (Word's
+    hair-thin grid columns, a cell spanning both in every row): keep one, or numbers repeat."""
+    width = min((len(r) for r in rows), default=0)
+    if len(rows) < 2 or width < 2:
+        return rows
+    twins = [i for i in range(width - 1, 0, -1)
+             if all(r[i] == r[i - 1] for r in rows)
+             and any(r[i].strip() and parse_cell(r[i]) is None for r in rows)]
+    if not twins:
+        return rows
+    out = [list(r) for r in rows]
+    for i in twins:  # right to left, so indexes stay valid
+        for r in out:
+            del r[i]
+    return out
 
 
 def _paragraph_line(text: str, block: int) -> Line:
@@ -391,6 +414,8 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
         "2021": sum(1 for m in TEMPLATES["2021"].markers if norm(m) in text),
         "requests_table": sum(1 for p in ("本年新收", "上年结转", "予以公开", "结转下年度", "不予处理")
                               if p in text),
+        "review_table": sum(1 for p in ("未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "尚未审结")
+                            if p in text),
         "modern_headings": sum(1 for s in sections if any(re.search(p, norm(s.title))
                                                           for p in MODERN_HEADINGS)),
     }
@@ -398,7 +423,7 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
         return "2021", signals
     if signals["2019"] >= 2:
         return "2019", signals
-    if signals["requests_table"] >= 3 or signals["modern_headings"] >= 2:
+    if signals["requests_table"] >= 3 or signals["review_table"] >= 3 or signals["modern_headings"] >= 2:
         fallback = template_for_year(year).id if year else "2021"
         return ("2019" if fallback == "2008" else fallback), signals
     return "2008", signals
@@ -436,12 +461,15 @@ def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None
     _finish_requests(st)
 
 
+_HEADER_WORDS = re.compile(r"申请人情况|自然人|法人或其他组织|商业企业|科研机构|信息内容|结果维持|复议后起诉")
+
+
 def _blank_row_is_data(lines: list[Line], i: int, st: _State) -> bool:
     """A row whose number cells are all empty is data (to be reported by STRUCT-007) only when its
     own label names a row and the next line does not carry the numbers of that same row (PDF rows
     whose numbers sit in the middle of a label wrapped over two or three lines)."""
     line = lines[i]
-    if not line.label:
+    if not line.label or _HEADER_WORDS.search(line.label):
         return False
     decl: RowDecl | None = None
     if st.req_started and not st.req_done:
@@ -476,18 +504,24 @@ def _is_prose(line: Line) -> bool:
     return "。" in line.raw or len(line.label) > 60 or bool(_HEADING.match(squash(line.raw)))
 
 
+# Table 三 may begin (its first rows missing) no later than （二）部分公开.
+_REQ_START = 3
+
+
 def _take_row(line: Line, label: str, header: str, section: str | None, st: _State) -> None:
     if section == "review_litigation" or st.req_done:
         if section in (None, "requests", "review_litigation"):
             _store_review(line, label, st)
         return
     req = _match_request_row(label, st)
+    if req and not st.req_started and st.template.requests.index(req[0]) > _REQ_START:
+        req = None  # table 三 starts with its first rows, not with a stray "总计" in a header
     act = None if (st.req_started and section != "active") else _match_active_row(label, st)
     if act and (not req or act[1] >= req[1]):
         _store_active(act[0], line, label, header, st)
     elif req:
         _store_request(req[0], line, label, header, st)
-    elif "行政复议" in header or "行政诉讼" in header:
+    elif "行政复议" in header or "行政诉讼" in header or len(line.values) >= 10:
         _store_review(line, label, st)
 
 
@@ -670,8 +704,14 @@ def _store_review(line: Line, label: str, st: _State) -> None:
     if label.endswith("行政复议") and len(line.values) <= 5:
         st.review_rows["review"] = line.values
         return
+    values = line.values
+    if len(values) > 15 and line.above and len(line.above) >= len(values):
+        # A header cell spanning two grid columns above two copies of one number: keep one copy.
+        head = line.above[len(line.above) - len(values):]
+        values = [v for i, v in enumerate(values)
+                  if not (i and head[i] == head[i - 1] and head[i].strip() and v.raw == values[i - 1].raw)]
     if len(st.review_values) < 15:
-        st.review_values.extend(v for v in line.values if v.raw or len(line.values) <= 15)
+        st.review_values.extend(v for v in values if v.raw or len(values) <= 15)
 
 
 def _finish_review(st: _State) -> None:

@@ -40,13 +40,14 @@ class WrongYear(DocRule):
         if report.year is None:
             return
         quotes = []
-        for key in ("problems", "other"):
-            s = report.section(key)
-            if s is None:
-                continue
-            for m in _PLAN.finditer(norm(s.text)):
+        plans = [s.text for s in report.sections if s.key in ("problems", "other")]
+        if not plans:  # no headings: plans sit in the last part of the prose
+            plans = report.prose[len(report.prose) * 3 // 5:]
+        for text in plans:
+            t = norm(text)
+            for m in _PLAN.finditer(t):
                 if int(m["y"]) == report.year:
-                    quotes.append({"kind": "plan", "quote": _around(norm(s.text), m.start())})
+                    quotes.append({"kind": "plan", "quote": _around(t, m.start())})
         for text in report.prose:
             for m in _SELF_YEAR.finditer(norm(text)):
                 if int(m["y"]) != report.year:
