@@ -167,3 +167,34 @@ def test_stop_closes_idle_keep_alive_connections(world: SimWorld) -> None:
     assert time.perf_counter() - t0 < 5
     assert sock.recv(4096) == b""  # the server closed it
     sock.close()
+
+
+@pytest.mark.parametrize("backend", ["raw", "aiohttp"])
+def test_a_slow_render_does_not_stall_other_requests(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    import threading
+    import time
+
+    from crawler.sim import content
+
+    real = content.report_body_html
+
+    def slow(*args: object, **kwargs: object) -> str:
+        time.sleep(1.5)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(content, "report_body_html", slow)
+    w = SimWorld(seed=8)
+    w.add_county("990401", "甲县", "trs", BODIES, [2024])
+    w.add_county("990402", "乙县", "trs", BODIES, [2024])
+    w.populate("990401")
+    with SimServer(w, backend=backend) as s:
+        detail = w.expected_reports("990401")[0]["url"]
+        result: list[int] = []
+        t = threading.Thread(target=lambda: result.append(fetch(detail).status))
+        t.start()
+        time.sleep(0.2)
+        t0 = time.perf_counter()
+        assert fetch(s.base_url("990402") + "/xxgk/gknb/index.shtml").status == 200
+        assert time.perf_counter() - t0 < 1.0
+        t.join()
+        assert result == [200]

@@ -194,6 +194,27 @@ def respec(spec: Any, entity: str) -> Any:
     return new
 
 
+_local = threading.local()
+
+
+def defer_renders(on: bool) -> None:
+    """In this thread, a cache miss raises `NeedsRender` instead of rendering (the server's loop
+    thread: renders take 10 ms–seconds and would stall every county)."""
+    _local.defer = on
+
+
+class NeedsRender(Exception):  # noqa: N818 - a signal, not an error
+    """A cache miss in a thread that must not render; `run()` renders and stores (any thread)."""
+
+    def __init__(self, cache: ByteLRU, key: object, make: Callable[[], Any], size: Callable[[Any], int]) -> None:
+        super().__init__(key)
+        self.cache, self.key, self.make, self.size = cache, key, make, size
+
+    def run(self) -> None:
+        defer_renders(False)
+        self.cache.get_or_make(self.key, self.make, self.size)
+
+
 class ByteLRU:
     """A thread-safe LRU cache bounded by the total size of its byte values."""
 
@@ -209,6 +230,8 @@ class ByteLRU:
             if hit is not None:
                 self._data.move_to_end(key)
                 return hit[1]
+        if getattr(_local, "defer", False):
+            raise NeedsRender(self, key, make, size)
         value = make()
         n = size(value)
         with self._lock:

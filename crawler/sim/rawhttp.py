@@ -9,13 +9,18 @@ oversized headers) gets a 4xx and the connection is closed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote
 
+from crawler.sim.content import NeedsRender
 from crawler.sim.pages import SimRequest
+
+log = logging.getLogger(__name__)
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1 << 20
@@ -47,8 +52,12 @@ class _DateCache:
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered in order; a slow answer holds the ones behind it."""
 
-    def __init__(self, responder: Responder, port: int, connections: set[HttpProtocol] | None = None) -> None:
+    def __init__(
+        self, responder: Responder, port: int, connections: set[HttpProtocol] | None = None,
+        renderer: Executor | None = None,
+    ) -> None:
         self.responder = responder
+        self.renderer = renderer
         self.port = port
         self.connections = connections if connections is not None else set()
         self.buf = bytearray()
@@ -130,13 +139,31 @@ class HttpProtocol(asyncio.Protocol):
             method=method, path=unquote(raw_path) or "/", query=dict(parse_qsl(raw_query, keep_blank_values=True)),
             form=form, host=headers.get("host", f"127.0.0.1:{self.port}"), cookies=cookies,
         )
-        status, out_headers, out_body, delay = self.responder(req, headers, target)
-        data = self.serialize(method, status, out_headers, out_body, keep)
+        self.respond(req, headers, target, keep)
+
+    def respond(self, req: SimRequest, headers: dict[str, str], target: str, keep: bool) -> None:
+        try:
+            status, out_headers, out_body, delay = self.responder(req, headers, target)
+        except NeedsRender as miss:  # render on a worker thread, then answer (in order)
+            self.busy = True
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self.renderer, miss.run)
+            future.add_done_callback(lambda f: self.rendered(f, req, headers, target, keep))
+            return
+        data = self.serialize(req.method, status, out_headers, out_body, keep)
         if delay > 0:
             self.busy = True
             asyncio.get_running_loop().call_later(delay, self.finish, data, keep)
         else:
             self.finish(data, keep)
+
+    def rendered(self, future: asyncio.Future[None], req: SimRequest, headers: dict[str, str], target: str, keep: bool) -> None:
+        if future.cancelled() or future.exception() is not None:
+            log.error("simulator render failed", exc_info=None if future.cancelled() else future.exception())
+            body = b"render failed"
+            self.finish(self.serialize(req.method, 500, {"Content-Type": "text/plain"}, body, False), False)
+            return
+        self.respond(req, headers, target, keep)
 
     def finish(self, data: bytes, keep: bool) -> None:
         self.busy = False

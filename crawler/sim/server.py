@@ -18,13 +18,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 from aiohttp import web
 
-from crawler.sim import faults
+from crawler.sim import content, faults
 from crawler.sim.pages import Page, SimRequest, not_found
 from crawler.sim.rawhttp import HttpProtocol
 from crawler.sim.world import SimWorld
@@ -138,6 +139,7 @@ class SimServer:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
         self._servers: list[asyncio.AbstractServer] = []
+        self._renderer: ThreadPoolExecutor | None = None
         self._connections: set[HttpProtocol] = set()
         self.request_log: list[LogRecord] = []
         self._ports: dict[str, int] = {}
@@ -153,9 +155,12 @@ class SimServer:
         self._loop = asyncio.new_event_loop()
         started = threading.Event()
 
+        self._renderer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-render")
+
         def run() -> None:
             assert self._loop is not None
             asyncio.set_event_loop(self._loop)
+            content.defer_renders(True)
             self._loop.call_soon(started.set)
             self._loop.run_forever()
 
@@ -173,7 +178,9 @@ class SimServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
-        self._thread = self._loop = self._runner = None
+        if self._renderer is not None:
+            self._renderer.shutdown(wait=True, cancel_futures=True)
+        self._thread = self._loop = self._runner = self._renderer = None
         for code in self._ports:
             self.world.base_urls.pop(code, None)
         self._ports.clear()
@@ -245,7 +252,8 @@ class SimServer:
                 loop = asyncio.get_running_loop()
                 responder = functools.partial(self._respond, code)
                 server = await loop.create_server(
-                    lambda r=responder, p=port: HttpProtocol(r, p, self._connections), sock=sock  # type: ignore[misc]
+                    lambda r=responder, p=port: HttpProtocol(r, p, self._connections, self._renderer),  # type: ignore[misc]
+                    sock=sock,
                 )
                 self._servers.append(server)
             else:
@@ -269,6 +277,8 @@ class SimServer:
     def _respond(self, code: str, req: SimRequest, req_headers: Mapping[str, str], target: str) -> tuple[int, dict[str, str], bytes, float]:
         try:
             page, delay = answer(self.world, code, req)
+        except content.NeedsRender:
+            raise
         except Exception:
             log.exception("simulator failed", extra={"county": code, "path": target})
             page, delay = faults.server_error(500), 0.0
@@ -290,7 +300,12 @@ class SimServer:
             method=request.method, path=request.path, query={k: v for k, v in request.query.items()},
             form=form, host=request.host, cookies=dict(request.cookies),
         )
-        status, headers, body, delay = self._respond(code, req, request.headers, request.path_qs)
+        while True:
+            try:
+                status, headers, body, delay = self._respond(code, req, request.headers, request.path_qs)
+                break
+            except content.NeedsRender as miss:
+                await asyncio.get_running_loop().run_in_executor(self._renderer, miss.run)
         if delay:
             await asyncio.sleep(delay)
         return web.Response(status=status, body=body or None, headers=headers)
