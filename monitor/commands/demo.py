@@ -105,6 +105,7 @@ def _run_demo(data_dir: Path, console: Console) -> None:
 
     import tomli_w
 
+    data_dir = data_dir.resolve()
     if data_dir.exists():
         shutil.rmtree(data_dir)  # the demo starts from nothing every time
     counties_dir = data_dir / "counties"
