@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -182,7 +183,7 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
                log_level: str = "WARNING", python: str | None = None,
                info: dict[str, Any] | None = None) -> list[CrawlResult]:
     """Crawl every job's county in ONE child process; runs must exist (status running).
-    `info`, when given, receives the child's `peak_rss_kb` and `seconds`."""
+    `info`, when given, receives the child's `peak_rss_kb`, `seconds` and `cpu_seconds`."""
     data_dir = Path(data_dir)
     spec = {
         "db_url": db_url, "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
@@ -238,7 +239,7 @@ def _read_results(path: Path, info: dict[str, Any] | None = None) -> dict[int, C
     except (OSError, ValueError):
         return {}
     if info is not None:
-        info.update({k: raw.get(k) for k in ("peak_rss_kb", "seconds")})
+        info.update({k: raw.get(k) for k in ("peak_rss_kb", "seconds", "cpu_seconds")})
     return {int(r["run_id"]): CrawlResult(int(r["run_id"]), r["county_code"], r["status"], r["stats"],
                                           r.get("error")) for r in raw.get("results", [])}
 
@@ -288,6 +289,12 @@ class _Child:
         self.running = 0
         self.max_parallel = max(1, int(spec.get("max_parallel", 8)))
         self._engine: Any = None
+        # Database work of the runner itself (known documents, finishing runs) happens on this
+        # thread: with SQLite every transaction waits for the write lock (BEGIN IMMEDIATE), and the
+        # reactor must not wait with it while other counties are being crawled.
+        self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-runner-db")
+        self.prefetched: dict[int, Future[dict[str, Any]]] = {}
+        self.finishing: list[Future[None]] = []
 
     def session_factory(self) -> Any:
         from storage.db import make_engine, session_factory
@@ -324,25 +331,43 @@ class _Child:
         for _ in range(min(self.max_parallel, len(self.queue))):
             self.launch_next()
         self.process.start(install_signal_handlers=False)
+        for fut in self.finishing:
+            fut.result()
+        self.db.shutdown(wait=True)
         if self._engine is not None:
             self._engine.dispose()
+
+    def prefetch(self) -> None:
+        """Start loading the known documents of the next counties in the queue (a few ahead)."""
+        from storage.repo import known_documents
+
+        def load(code: str) -> dict[str, Any]:
+            with self.session_factory()() as s:
+                return known_documents(s, code)
+
+        ahead = 0
+        for _flavour, _kwargs, run_id in reversed(self.queue):
+            if ahead >= self.max_parallel:
+                break
+            ahead += 1
+            if run_id not in self.prefetched and run_id not in self.known:
+                self.prefetched[run_id] = self.db.submit(load, self.codes[run_id])
 
     def launch_next(self) -> None:
         from scrapy.crawler import Crawler
 
         from crawler.spiders import spider_for
         from crawler.state import CrawlState
-        from storage.repo import known_documents
 
         if not self.queue:
             return
+        self.prefetch()
         flavour, kwargs, run_id = self.queue.pop()
         code = self.codes[run_id]
         try:
             if run_id not in self.states:
                 self.states[run_id] = CrawlState.load(self.data_dir, code)
-                with self.session_factory()() as s:
-                    self.known[run_id] = known_documents(s, code)
+                self.known[run_id] = self.prefetched.pop(run_id).result()
             state = self.states[run_id]
             portals = kwargs["portals"]
             settings = self.base.copy()
@@ -384,7 +409,6 @@ class _Child:
 
     def finish(self, run_id: int) -> None:
         from crawler.pipelines import emit_progress
-        from storage.repo import finish_crawl_run
 
         stats = summarize(merge_stats(self.parts.pop(run_id, [])))
         status, error = run_status(stats)
@@ -395,20 +419,27 @@ class _Child:
                 status = "partial"
         state = self.states.pop(run_id, None)
         self.known.pop(run_id, None)
+        result = CrawlResult(run_id, self.codes[run_id], status, _jsonable(stats), error)
+        self.finishing.append(self.db.submit(self.store_finish, result, state))
+        self.results.append(result)
+        emit_progress(run_id, stats)
+        sys.stdout.write(json.dumps({"event": "finished", "run_id": run_id, "status": status}) + "\n")
+        sys.stdout.flush()
+
+    def store_finish(self, result: CrawlResult, state: Any) -> None:
+        """The run's row and the county's crawl state (runner-db thread)."""
+        from storage.repo import finish_crawl_run
+
         if state is not None:
             try:
                 state.save()
             except OSError:
-                log.exception("crawl state not saved", extra={"run_id": run_id})
+                log.exception("crawl state not saved", extra={"run_id": result.run_id})
         try:
             with self.session_factory()() as s, s.begin():
-                finish_crawl_run(s, run_id, status, _jsonable(stats), error)
+                finish_crawl_run(s, result.run_id, result.status, result.stats, result.error)
         except Exception:
-            log.exception("crawl run not finished in storage", extra={"run_id": run_id})
-        self.results.append(CrawlResult(run_id, self.codes[run_id], status, _jsonable(stats), error))
-        emit_progress(run_id, stats)
-        sys.stdout.write(json.dumps({"event": "finished", "run_id": run_id, "status": status}) + "\n")
-        sys.stdout.flush()
+            log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
 
 
 def child_main(job_path: str, result_path: str) -> int:
@@ -418,9 +449,9 @@ def child_main(job_path: str, result_path: str) -> int:
     started = time.monotonic()
     child = _Child(spec)
     child.run()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": peak_kb,
-           "seconds": time.monotonic() - started}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": usage.ru_maxrss,
+           "seconds": time.monotonic() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime}
     tmp = Path(result_path).with_suffix(".tmp")
     tmp.write_text(json.dumps(_jsonable(out), ensure_ascii=False), "utf-8")
     os.replace(tmp, result_path)
