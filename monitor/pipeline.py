@@ -191,7 +191,10 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         out.status = "unchanged"
     findings = list(result.findings)
     _sync_doc_findings(session, report, version, entity, result.findings, now)
-    findings += refresh_history(session, report, version, entity, parsed, now=now, threshold=threshold)
+    hist = refresh_history(session, report, version, entity, parsed, now=now, threshold=threshold)
+    findings += hist
+    _refresh_peers(session, entity, year, {f.subject for f in hist if f.rule == "TEXT-003"}, now=now,
+                   threshold=threshold)
     if previous is not None and _same_source(previous[2], src.url):
         change = _describe_change(previous[1], parsed)
         if change is not None:
@@ -301,6 +304,30 @@ def refresh_history(session: Session, report: Report, version: ReportVersion, en
     repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "hist",
                                            FindingRow.rule_id.in_(HIST_RULES)), now=now)
     return findings
+
+
+def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str], *, now: datetime,
+                   threshold: float) -> None:
+    """TEXT-003 cannot tell who copied whom, so both reports carry it: re-check the peers this
+    report was found alike to, and those that had an open TEXT-003 about this body (it may have
+    been corrected)."""
+    open_rows = session.execute(select(FindingRow.entity_id, FindingRow.details).where(
+        FindingRow.rule_id == "TEXT-003", FindingRow.county_code == entity.county_code,
+        FindingRow.year == year, FindingRow.resolved_at.is_(None), FindingRow.entity_id != entity.id))
+    candidates = {eid for eid, details in open_rows if (details or {}).get("other") == entity.name}
+    if not named and not candidates:
+        return
+    rows = session.execute(select(Entity, Report, ReportVersion)
+                           .join(Report, Report.entity_id == Entity.id)
+                           .join(ReportVersion, and_(ReportVersion.report_id == Report.id,
+                                                     ReportVersion.is_current.is_(True)))
+                           .where(Entity.county_code == entity.county_code, Report.year == year,
+                                  Entity.id != entity.id))
+    for peer, report, version in rows:
+        if peer.name not in named and peer.id not in candidates:
+            continue
+        refresh_history(session, report, version, peer, ParsedReport.from_dict(version.parsed), now=now,
+                        threshold=threshold)
 
 
 def _describe_change(old: ParsedReport, new: ParsedReport) -> RuleFinding | None:
