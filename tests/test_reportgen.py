@@ -386,3 +386,95 @@ def test_doc_without_libreoffice_says_what_to_install(monkeypatch):
     monkeypatch.setattr(render_doc.shutil, "which", lambda name: None)
     with pytest.raises(render_doc.ConverterMissing, match="LibreOffice"):
         render(spec_for(1, 2021), "doc")
+
+
+# ------------------------------------------------------------------------------- history
+
+
+HISTORY_BODIES = [("青石镇人民政府", "township"), ("白沙乡人民政府", "township"), ("东关街道办事处", "street"),
+                  ("云溪县教育局", "department"), ("云溪县市场监督管理局", "department"),
+                  ("云溪县人民政府", "county_gov")]
+HISTORY_YEARS = range(2019, 2026)
+
+
+def _hist_spec(body: int, year: int, salt: int = 0):
+    entity, kind = HISTORY_BODIES[body]
+    return make_spec(salt + 1009 * body + 31 * year, entity=entity, year=year, entity_kind=kind)
+
+
+@pytest.mark.parametrize("body", range(len(HISTORY_BODIES)))
+def test_carried_figures_agree_between_years_whatever_the_seeds(body):
+    for year in range(2019, 2026):
+        now, before = _hist_spec(body, year, salt=5), _hist_spec(body, year - 1, salt=77)
+        if before.template != "2008":  # 2018 has no table 三; 2020 → 2021 still carries over
+            assert now.tables["requests"]["carried_over"] == before.tables["requests"]["carried_forward"]
+        if now.template == "2021" and before.template == "2021":
+            for row in ("rules", "normative_docs"):
+                cur, old = now.tables["active"][row], before.tables["active"][row]
+                assert cur["in_force"] == old["in_force"] + cur["issued"] - cur["repealed"]
+        if now.template == "2019" and before.template == "2019":
+            for row in ("licensing", "other_services", "penalty", "enforcement", "fees"):
+                cur, old = now.tables["active"][row], before.tables["active"][row]
+                assert cur["prev"] == old["prev"] + old["change"] >= 0
+        assert arith_breaks(now.tables, now.template) == {}
+
+
+def test_history_figures_follow_history_seed_and_other_cells_follow_seed():
+    a = make_spec(1, entity="青石镇人民政府", year=2022, entity_kind="county_gov")
+    b = make_spec(2, entity="青石镇人民政府", year=2022, entity_kind="county_gov")
+    assert a.tables["requests"]["carried_forward"] == b.tables["requests"]["carried_forward"]
+    assert a.tables["active"]["normative_docs"] == b.tables["active"]["normative_docs"]
+    assert a.tables["requests"] != b.tables["requests"]  # new requests and outcomes still vary
+    others = [make_spec(1, entity="青石镇人民政府", year=2022, entity_kind="county_gov", history_seed=h)
+              for h in range(1, 6)]
+    assert any(o.tables["active"]["normative_docs"] != a.tables["active"]["normative_docs"] for o in others)
+
+
+def test_broken_arith_on_carried_forward_keeps_its_ground_truth():
+    base = make_spec(3, entity="青石镇人民政府", year=2022)
+    spec = make_spec(3, entity="青石镇人民政府", year=2022, variants=["broken_arith:ARITH-001"])
+    assert spec.tables["requests"]["carried_forward"] != base.tables["requests"]["carried_forward"]
+    assert expected(spec)["tables"]["requests"]["carried_forward"] == spec.tables["requests"]["carried_forward"]
+    assert spec.meta["expected_findings"] == {"ARITH-001"}
+
+
+@pytest.fixture(scope="module")
+def parsed_history():
+    from monitor.engine import check_bytes
+    out = {}
+    for body in range(len(HISTORY_BODIES)):
+        for year in HISTORY_YEARS:
+            result = check_bytes(render(_hist_spec(body, year), "txt-cells"))
+            assert result.report is not None
+            out[body, year] = result.report
+    return out
+
+
+def test_a_countys_generated_reports_raise_no_history_findings(parsed_history):
+    from monitor.history import check_history, similarity_pair
+    worst = 0.0
+    for (body, year), report in parsed_history.items():
+        previous = parsed_history.get((body, year - 1))
+        peers = [(HISTORY_BODIES[b][0], parsed_history[b, year]) for b in range(len(HISTORY_BODIES)) if b != body]
+        fired = [f for f in check_history(report, previous, peers)
+                 if f.rule in ("YOY-001", "YOY-002", "YOY-003", "TEXT-003")]
+        assert not fired, (HISTORY_BODIES[body][0], year, [(f.rule, f.message) for f in fired])
+        for name, peer in peers:
+            mine, theirs = similarity_pair(report, peer, b_names=(name,))
+            worst = max(worst, mine.score, theirs.score)
+        if previous is not None:
+            worst = max(worst, similarity_pair(report, previous)[0].score)
+    assert worst < 0.35  # well below the 50 % of YOY-003 / TEXT-003 (typically < 30 %)
+
+
+def test_a_copied_report_still_fires_text_003():
+    from monitor.engine import check_bytes
+    from monitor.history import check_history
+    original = _hist_spec(0, 2022)
+    copy_ = _hist_spec(1, 2022)
+    copy_.sections = {k: [p.replace(original.entity_short, copy_.entity_short) for p in paras]
+                      for k, paras in original.sections.items()}
+    a = check_bytes(render(original, "txt-cells")).report
+    b = check_bytes(render(copy_, "txt-cells")).report
+    fired = check_history(b, None, [(original.entity, a)])
+    assert [f.rule for f in fired] == ["TEXT-003"]

@@ -35,7 +35,10 @@ def _maybe(rng: random.Random, p: float, lo: int, hi: int) -> int:
     return rng.randint(lo, hi) if rng.random() < p else 0
 
 
-def gen_requests(rng: random.Random, kind: str, template: str) -> dict[str, list[int]]:
+def gen_requests(rng: random.Random, kind: str, template: str,
+                 carry: tuple[Sequence[int], Sequence[int]] | None = None) -> dict[str, list[int]]:
+    """Table 三. `carry` = (上年结转, 结转下年度) per applicant column, when they are given (they come
+    from the body's history, see history.py); 本年新收 is raised where it must be to allow them."""
     keys = request_keys(template)
     outcomes = result_keys(template)
     weights = [OUTCOME_WEIGHTS[k] for k in outcomes]
@@ -49,6 +52,10 @@ def gen_requests(rng: random.Random, kind: str, template: str) -> dict[str, list
         co = _maybe(rng, 0.5, 1, max(1, new[c] // 4)) if new[c] else 0
         avail = new[c] + co
         cf = _maybe(rng, 0.3, 1, max(1, avail // 5)) if avail else 0
+        if carry is not None:
+            co, cf = carry[0][c], carry[1][c]
+            new[c] = max(new[c], cf - co)
+            avail = new[c] + co
         rows["new"][c], rows["carried_over"][c], rows["carried_forward"][c] = new[c], co, cf
         handled = avail - cf
         rows["total"][c] = handled

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import numbers, prose
+from . import history, numbers, prose
 from .layout import LABEL_TYPOS, REVIEW_BLOCKS, SUBTOTAL_GROUPS, request_keys, subtotal_groups
 
 TEMPLATES = ("2008", "2019", "2021")
@@ -158,9 +158,13 @@ def variant_args(variants: frozenset[str], name: str) -> list[str]:
 
 
 def make_spec(seed: int, *, entity: str, year: int, template: str | None = None,
-              entity_kind: str = "township", variants: Iterable[str] = ()) -> ReportSpec:
+              entity_kind: str = "township", variants: Iterable[str] = (), history_seed: int = 0) -> ReportSpec:
     """A report for `entity` and `year`, deterministic from `seed` (variants do not change the
-    base figures or prose, only what they are documented to change)."""
+    base figures or prose, only what they are documented to change).
+
+    The figures that carry over from year to year (上年结转 / 结转下年度, 现行有效件数, 上一年项目数量)
+    do not depend on `seed`: they are a function of (entity, kind, year, history_seed), so that
+    reports of consecutive years generated with any seeds agree (history.py)."""
     template = template or default_template(year)
     if template not in TEMPLATES:
         raise ValueError(f"template must be one of {TEMPLATES}, not {template!r}")
@@ -175,7 +179,8 @@ def make_spec(seed: int, *, entity: str, year: int, template: str | None = None,
     spec = ReportSpec(entity=entity, entity_short=short, entity_kind=entity_kind, year=year,
                       template=template, title="", period=None, published_at=None, sections={},
                       tables={}, narrative={}, variants=vs, seed=seed)
-    spec.meta = {"cell_text": {}, "expected_findings": set(), "perturbed_cells": [], "blank_cells": []}
+    spec.meta = {"cell_text": {}, "expected_findings": set(), "perturbed_cells": [], "blank_cells": [],
+                 "history_seed": history_seed}
     spec.title = _title(rng, entity, short, year)
     _dates(spec, rng, vrng)
     if template == "2008":
@@ -213,11 +218,18 @@ def _dates(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
 
 def _tables(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
     t, kind, vs = spec.template, spec.entity_kind, spec.variants
+    hist = (spec.entity, kind, spec.year, spec.meta["history_seed"])
+    carry = (history.carried_over(*hist), history.carried_forward(*hist))
     tables: dict[str, Any] = {
         "active": numbers.gen_active(rng, kind, t),
-        "requests": numbers.gen_requests(rng, kind, t),
+        "requests": numbers.gen_requests(rng, kind, t, carry),
         "review_litigation": numbers.gen_review(rng, kind),
     }
+    if t == "2021":
+        tables["active"]["normative_docs"] = history.normative_2021(*hist)
+    else:
+        for row, values in history.items_2019(*hist).items():
+            tables["active"][row].update(values)
     spec.narrative["active_count"] = numbers.active_count(rng, kind)
     spec.meta["fee_yuan"] = rng.choice((50, 100, 120, 300, 1080)) if t == "2021" and rng.random() < 0.2 else 0
     cell_text: dict[str, str] = spec.meta["cell_text"]
@@ -327,7 +339,7 @@ def _int(v: int | None) -> int:
 
 
 def _preamble(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
-    pre = [prose.fill(rng.choice(prose.PREAMBLE), voice)]
+    pre = [prose.preamble(rng, voice)]
     if spec.period is not None:
         sentence = prose.fill(prose.PERIOD, voice)
         if rng.random() < 0.5 or "overview" in variant_args(spec.variants, "missing_section"):
@@ -335,7 +347,7 @@ def _preamble(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
         else:
             spec.sections["overview"].insert(1, sentence)
     if rng.random() < 0.3:
-        pre.append(prose.fill(prose.CONTACT, voice))
+        pre.append(prose.contact(rng, voice))
     spec.meta["preamble"] = pre
 
 
