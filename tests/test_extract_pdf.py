@@ -246,3 +246,80 @@ def test_pdfs_extracted_from_several_threads_at_once() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: extract(data).blocks, range(8)))
     assert all(r == expected for r in results)
+
+
+def _spanned_table_pdf(data: list[list[str]], spans: list[tuple[tuple[int, int], tuple[int, int]]], *,
+                       ruled: bool) -> bytes:
+    buf = io.BytesIO()
+    style = [("FONT", (0, 0), (-1, -1), FONT, 10), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             *(("SPAN", a, b) for a, b in spans)]
+    if ruled:
+        style.append(("GRID", (0, 0), (-1, -1), 0.5, "black"))
+    SimpleDocTemplate(buf, pagesize=A4).build([RLTable(data, colWidths=[90, 90, 50, 50, 50],
+                                                       style=TableStyle(style))])
+    return buf.getvalue()
+
+
+def test_ruled_table_keeps_a_blank_cells_place_and_labels_stay_packed() -> None:
+    data = [["项目", "", "甲", "乙", "丙"],
+            ["一、办理结果", "（一）予以公开", "2", "", "1"],
+            ["", "（二）部分公开", "", "3", ""],
+            ["二、结转", "", "4", "0", "5"]]
+    spans = [((0, 0), (1, 0)), ((0, 1), (0, 2)), ((0, 3), (1, 3))]
+    (table,) = extract(_spanned_table_pdf(data, spans, ruled=True)).tables
+    # the rules crossing a line cut it into cells: an empty cell among or after the numbers is "",
+    # while the empty slots of the merged label columns add nothing before the label
+    assert table.rows == [
+        ["项目", "甲", "乙", "丙", ""],
+        ["一、办理结果", "（一）予以公开", "2", "", "1"],
+        ["（二）部分公开", "", "3", "", ""],
+        ["二、结转", "4", "0", "5", ""],
+    ]
+    # without rules there is nothing to place a blank by: cells stay packed from the left
+    (table,) = extract(_spanned_table_pdf(data, spans, ruled=False)).tables
+    assert table.rows[1:3] == [["一、办理结果", "（一）予以公开", "2", "1"], ["（二）部分公开", "3", "", ""]]
+
+
+@pytest.mark.parametrize("rules", ["cell boxes", "hair rectangles", "one path", "form xobject"])
+def test_blank_cells_by_rules_however_they_are_drawn(rules: str) -> None:
+    rows = [["项目", "甲", "乙", "丙"], ["一、本年新收", "5", "", "6"], ["二、上年结转", "", "1", ""]]
+    xs, top, h = [72, 202, 252, 302, 352], 700, 20
+    ys = [top - h * i for i in range(len(rows) + 1)]
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    if rules == "cell boxes":  # "re S" per cell
+        for i in range(len(rows)):
+            for j in range(len(xs) - 1):
+                c.rect(xs[j], ys[i + 1], xs[j + 1] - xs[j], h)
+    elif rules == "hair rectangles":  # Word: filled thin rectangles
+        for x in xs:
+            c.rect(x - 0.25, ys[-1], 0.5, ys[0] - ys[-1], stroke=0, fill=1)
+        for y in ys:
+            c.rect(xs[0], y - 0.25, xs[-1] - xs[0], 0.5, stroke=0, fill=1)
+    else:  # the whole grid in one path, on the page or in a translated Form XObject
+        dx, dy = (50, -30) if rules == "form xobject" else (0, 0)
+        if dx:
+            c.beginForm("grid")
+        p = c.beginPath()
+        for x in xs:
+            p.moveTo(x - dx, ys[0] - dy)
+            p.lineTo(x - dx, ys[-1] - dy)
+        for y in ys:
+            p.moveTo(xs[0] - dx, y - dy)
+            p.lineTo(xs[-1] - dx, y - dy)
+        c.drawPath(p)
+        if dx:
+            c.endForm()
+            c.saveState()
+            c.translate(dx, dy)
+            c.doForm("grid")
+            c.restoreState()
+    c.setFont(FONT, 10)
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if v:
+                c.drawString(xs[j] + 4, top - h * i - 14, v)
+    c.showPage()
+    c.save()
+    (table,) = extract(buf.getvalue()).tables
+    assert table.rows == rows

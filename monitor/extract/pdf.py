@@ -8,9 +8,14 @@ Paragraph lines that run to the right margin are joined with the next line. Page
 ("- 4 -", "第 4 页") are dropped and a table continued on the next page simply continues.
 
 Characters that PDF text layers split ("三、\\n本\\n年\\n度…", headers over two lines) are kept in
-order; the parser reads them. Table rows are the line's cells from the left: a blank cell has
-no characters, so it leaves no gap. Text printed sideways (a landscape table on a portrait page)
-is read in its own direction. No text at all, or a text layer of private-use garbage (fonts
+order; the parser reads them. A blank cell has no characters, so gaps alone cannot keep its place:
+where the page draws a table's vertical rules (Word, LibreOffice and most generators rule their
+tables), the rules that cross a line cut it into its cells, a cell never spans a rule, and an
+empty cell after the row's label, under a column that holds numbers in the table, becomes "" — so
+the numbers after a blank keep their columns. The label part is never padded (empty slots of
+merged label columns stay out), and borderless tables keep their cells packed from the left.
+Text printed sideways (a landscape table on a portrait page) is read in its own direction (its
+rows are not placed by rules). No text at all, or a text layer of private-use garbage (fonts
 without a Unicode map), gives an empty Document with ``meta["unusable"]``.
 """
 
@@ -21,13 +26,16 @@ import logging
 import math
 import re
 import threading
-from dataclasses import dataclass
+from bisect import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from monitor.document import Block, Document, Paragraph, Table
 from monitor.errors import ExtractError
+from monitor.textnorm import parse_cell
 
 from ._util import is_cjk, join_lines
 
@@ -43,6 +51,11 @@ _LINE_TOL = 0.5  # characters whose centres differ by less than this (in heights
 _MAX_TABLE_GAP_LINES = 3  # one-cell lines tolerated inside a table before it ends
 _MAX_IN_TABLE_LINE = 30
 _MAX_FRAGMENT, _MAX_FRAGMENT_LINES = 10, 16  # narrow-cell fragments ("部分公"/"开（区"…) in a row
+_RULE_WIDTH = 2.5  # a vertical rule's bounds are at most this wide (stroke included), in points
+_RULE_HEIGHT = 4.0  # ...and at least this tall
+_RULE_MERGE = 1.5  # rules closer than this are one border (double lines, a cell's two edges)
+_MAX_PATH_SEGMENTS = 600  # a larger path (a seal, a chart) is not read for table borders
+_MAX_FORM_DEPTH = 4  # Form XObjects nested deeper are not read for rules
 # A report's section heading ("三、收到和处理政府信息公开申请情况") ends a table; a row label
 # ("三、本年度办理结果") does not.
 _SECTION = re.compile(r"^[一二三四五六七八九十]+、.*(?:情况|事项|概述)")
@@ -79,6 +92,11 @@ class _Line:
     yc: float
     em: float
     page: int
+    # x of the vertical rules crossing the line (empty: none); slot k of a cell is the space
+    # between rules k-1 and k (0: left of the first rule); xc: the cells' centres
+    rules: list[float] = field(default_factory=list)
+    slot: list[int] = field(default_factory=list)
+    xc: list[float] = field(default_factory=list)
 
 
 def read_pdf(data: bytes, *, source: str | None = None) -> Document:
@@ -122,14 +140,14 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
     chars = failed = 0
     for index in range(len(pdf)):
         try:
-            groups, height = _page_chars(pdf, index)
+            groups, height, rules = _page_chars(pdf, index)
         except pdfium.PdfiumError as exc:
             logger.info("page %d of %s unreadable: %s", index + 1, source, exc)
             failed += 1
             continue
         for rotation in sorted(groups):
             chars += len(groups[rotation])
-            page_lines = _lines(groups[rotation], index + 1)
+            page_lines = _lines(groups[rotation], index + 1, rules if rotation == 0 else [])
             lines.extend(_drop_page_markers(page_lines, height if rotation == 0 else None))
     if failed:
         meta["pages_failed"] = failed
@@ -147,12 +165,102 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
     return Document(blocks=_blocks(lines), format="pdf", meta=meta)
 
 
-def _page_chars(pdf: pdfium.PdfDocument, index: int) -> tuple[dict[int, list[_Char]], float]:
+def _page_chars(
+    pdf: pdfium.PdfDocument, index: int
+) -> tuple[dict[int, list[_Char]], float, list[tuple[float, float, float]]]:
     page = pdf[index]
     try:
-        return _chars(page), page.get_height()
+        groups = _chars(page)
+        return groups, page.get_height(), _rules(page) if groups[0] else []
     finally:
         page.close()
+
+
+_Matrix = tuple[float, float, float, float, float, float]
+
+
+def _rules(page: pdfium.PdfPage) -> list[tuple[float, float, float]]:
+    """The page's vertical rules as (x, bottom, top) in page space: thin tall path objects (a
+    stroked line, a filled hair rectangle) and the vertical pieces of larger paths (cell boxes,
+    a whole grid in one path), also inside Form XObjects."""
+    out: list[tuple[float, float, float]] = []
+    objs = page.raw
+    _collect_rules(objs, raw.FPDFPage_CountObjects(objs), raw.FPDFPage_GetObject, None, out, 0)
+    return out
+
+
+def _collect_rules(parent: object, n: int, get: Callable[[object, int], object], form: _Matrix | None,
+                   out: list[tuple[float, float, float]], depth: int) -> None:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for k in range(n):
+        obj = get(parent, k)
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+            m = _matrix(obj)
+            _collect_rules(obj, raw.FPDFFormObj_CountObjects(obj), raw.FPDFFormObj_GetObject,
+                           m if form is None else _compose(m, form), out, depth + 1)
+            continue
+        if kind != raw.FPDF_PAGEOBJ_PATH or not raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            continue
+        x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value
+        if form is not None:
+            x0, y0, x1, y1 = _box(form, x0, y0, x1, y1)
+        w, h = x1 - x0, y1 - y0
+        if h < _RULE_HEIGHT:
+            continue  # horizontal rules, dots
+        if w <= _RULE_WIDTH:
+            out.append(((x0 + x1) / 2, y0, y1))
+        elif raw.FPDFPath_CountSegments(obj) <= _MAX_PATH_SEGMENTS:
+            m = _matrix(obj)
+            _vertical_pieces(obj, m if form is None else _compose(m, form), out)
+
+
+def _matrix(obj: object) -> _Matrix:
+    m = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, m):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _compose(inner: _Matrix, outer: _Matrix) -> _Matrix:
+    """The matrix applying `inner`, then `outer` (PDF row-vector convention)."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _box(m: _Matrix, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    a, b, c, d, e, f = m
+    xs = [a * x + c * y + e for x in (x0, x1) for y in (y0, y1)]
+    ys = [b * x + d * y + f for x in (x0, x1) for y in (y0, y1)]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _vertical_pieces(obj: object, m: _Matrix, out: list[tuple[float, float, float]]) -> None:
+    """Straight vertical segments of a path (closing segments included), in page space."""
+    a, b, c, d, e, f = m
+    px, py = ctypes.c_float(), ctypes.c_float()
+    start = prev = None
+    for k in range(raw.FPDFPath_CountSegments(obj)):
+        seg = raw.FPDFPath_GetPathSegment(obj, k)
+        if not seg or not raw.FPDFPathSegment_GetPoint(seg, px, py):
+            start = prev = None
+            continue
+        x, y = px.value, py.value
+        point = (a * x + c * y + e, b * x + d * y + f)
+        kind = raw.FPDFPathSegment_GetType(seg)
+        if kind == raw.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif kind == raw.FPDF_SEGMENT_LINETO and prev is not None:
+            _vertical(prev, point, out)
+        if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+            _vertical(point, start, out)
+        prev = point
+
+
+def _vertical(p: tuple[float, float], q: tuple[float, float], out: list[tuple[float, float, float]]) -> None:
+    if abs(p[0] - q[0]) <= _RULE_WIDTH and abs(p[1] - q[1]) >= _RULE_HEIGHT:
+        out.append(((p[0] + q[0]) / 2, min(p[1], q[1]), max(p[1], q[1])))
 
 
 def _title(pdf: pdfium.PdfDocument) -> str | None:
@@ -233,8 +341,9 @@ def _page_text(tp: raw.FPDF_TEXTPAGE, n: int) -> str | None:
     return text
 
 
-def _lines(chars: list[_Char], page: int) -> list[_Line]:
-    """Cluster characters into visual lines (top to bottom), each cut into cells by wide gaps."""
+def _lines(chars: list[_Char], page: int, rules: Sequence[tuple[float, float, float]] = ()) -> list[_Line]:
+    """Cluster characters into visual lines (top to bottom), each cut into cells by wide gaps
+    and by the vertical rules that cross it."""
     if not chars:
         return []
     chars = sorted(chars, key=lambda c: -c.yc)
@@ -246,21 +355,44 @@ def _lines(chars: list[_Char], page: int) -> list[_Line]:
             last.append(c)
         else:
             groups.append([c])
-    return [_cells(group, page) for group in groups]
+    return [_cells(group, page, _crossing(rules, group)) for group in groups]
 
 
-def _cells(group: list[_Char], page: int) -> _Line:
+def _crossing(rules: Sequence[tuple[float, float, float]], group: list[_Char]) -> list[float]:
+    """x of the rules crossing the line's vertical centre, near-duplicates merged."""
+    if not rules:
+        return []
+    yc = sum(c.yc for c in group) / len(group)
+    xs = sorted(x for x, y0, y1 in rules if y0 < yc < y1)
+    merged: list[float] = []
+    for x in xs:
+        if not merged or x - merged[-1] > _RULE_MERGE:
+            merged.append(x)
+    return merged
+
+
+def _cells(group: list[_Char], page: int, rules: list[float] | None = None) -> _Line:
     group.sort(key=lambda c: c.x0)
     cells: list[list[str]] = [[group[0].ch]]
-    for prev, c in zip(group, group[1:], strict=False):
+    if rules:
+        slots = [bisect(rules, (c.x0 + c.x1) / 2) for c in group]
+    else:
+        slots = [0] * len(group)
+    cell_slot = [slots[0]]
+    bounds = [[group[0].x0, group[0].x1]]
+    for prev, c, prev_slot, c_slot in zip(group, group[1:], slots, slots[1:], strict=False):
         gap = c.x0 - prev.x1
         em = prev.em if prev.em > c.em else c.em
-        if gap > _CELL_GAP_EM * em:
+        if gap > _CELL_GAP_EM * em or c_slot != prev_slot:
             cells.append([c.ch])
+            cell_slot.append(c_slot)
+            bounds.append([c.x0, c.x1])
             continue
         if c.lx0 - prev.lx1 > _WORD_GAP_EM * em and not (is_cjk(prev.ch) or is_cjk(c.ch)):
             cells[-1].append(" ")
         cells[-1].append(c.ch)
+        if c.x1 > bounds[-1][1]:
+            bounds[-1][1] = c.x1
     ems = sorted(c.em for c in group)
     return _Line(
         cells=["".join(cell) for cell in cells],
@@ -269,6 +401,9 @@ def _cells(group: list[_Char], page: int) -> _Line:
         yc=sum(c.yc for c in group) / len(group),
         em=ems[len(ems) // 2],
         page=page,
+        rules=rules or [],
+        slot=cell_slot if rules else [],
+        xc=[(b0 + b1) / 2 for b0, b1 in bounds] if rules else [],
     )
 
 
@@ -363,7 +498,54 @@ def _paragraph(lines: list[_Line], i: int, right: float, blocks: list[Block]) ->
 
 
 def _packed(lines: list[_Line]) -> list[list[str]]:
-    """Each line's cells from the left, padded to the widest line. (Putting cells under their
-    columns by x would keep a blank cell's place, but the parser reads rows as label + numbers.)"""
-    width = max(len(line.cells) for line in lines)
-    return [line.cells + [""] * (width - len(line.cells)) for line in lines]
+    """Each line's cells from the left, padded to the widest line; in a ruled line, an empty
+    cell among or after its numbers stays as "" (see `_with_blanks`)."""
+    rows = [line.cells for line in lines]
+    ruled = [i for i, line in enumerate(lines) if len(line.rules) >= 2]
+    if ruled:
+        tails = {i: _numeric_tail(lines[i].cells) for i in ruled}
+        numeric_x = [x for i in ruled for x in lines[i].xc[tails[i]:]]
+        if numeric_x:
+            for i in ruled:
+                rows[i] = _with_blanks(lines[i], tails[i], numeric_x)
+    width = max(len(row) for row in rows)
+    return [row + [""] * (width - len(row)) for row in rows]
+
+
+def _numeric_tail(cells: list[str]) -> int:
+    """Index of the first cell of the line's trailing run of numeric cells (as the parser reads
+    them: numbers and placeholders such as "/" or "-")."""
+    i = len(cells)
+    while i > 0 and parse_cell(cells[i - 1]) is not None:
+        i -= 1
+    return i
+
+
+def _with_blanks(line: _Line, tail: int, numeric_x: list[float]) -> list[str]:
+    """The line's cells with "" for each empty slot between two rules after its label part (the
+    cells before the trailing numbers), when the slot lies between two of the line's numbers or
+    a number of the table sits in its column. A line without numbers (a header, a wrapped label)
+    and the label part are left as they are, so the row still reads as label cells, then numeric
+    cells."""
+    cells, slot, rules = line.cells, line.slot, line.rules
+    if tail == len(cells):
+        return cells
+    out = cells[:tail]
+    inner = (slot[tail], slot[-1])
+    j = tail
+    first = slot[tail - 1] + 1 if tail else 0
+    while j < len(cells) and slot[j] < first:  # numbers in the label's own slot
+        out.append(cells[j])
+        j += 1
+    for s in range(first, len(rules) + 1):
+        if j < len(cells) and slot[j] == s:
+            while j < len(cells) and slot[j] == s:
+                out.append(cells[j])
+                j += 1
+        elif 0 < s < len(rules) and (inner[0] < s < inner[1] or _holds(numeric_x, rules[s - 1], rules[s])):
+            out.append("")
+    return out
+
+
+def _holds(xs: list[float], lo: float, hi: float) -> bool:
+    return any(lo < x < hi for x in xs)
