@@ -76,6 +76,7 @@ def crawl(world: Any, db_url: str, data_dir: Path, parallel: int) -> dict[str, A
             + int((r.stats.get("reports") or {}).get("unchanged", 0))
     statuses = sorted({r.status for r in results})
     return {"wall": wall, "child_seconds": info.get("seconds"), "peak_rss_kb": info.get("peak_rss_kb"),
+            "cpu_seconds": info.get("cpu_seconds"),
             "statuses": statuses, **total}
 
 
@@ -127,8 +128,12 @@ async def _bare(urls: list[dict[str, Any]]) -> tuple[int, int, float]:
 
 def bare_child(path: str) -> None:
     urls = json.loads(Path(path).read_text("utf-8"))
+    import resource
+
     ok, nbytes, seconds = asyncio.run(_bare(urls))
-    print(json.dumps({"ok": ok, "bytes": nbytes, "seconds": seconds, "urls": len(urls)}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"ok": ok, "bytes": nbytes, "seconds": seconds, "urls": len(urls),
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 
 
 def bare(urls: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
@@ -191,6 +196,9 @@ def main() -> None:
     print(f"{'seconds':28}{secs:18.1f}{limit['seconds']:16.1f}")
     print(f"ratio (pages/s): {pages_s / bare_pages_s:.0%}  (target ≥ 50 %; crawl child incl. start-up and "
           f"storage writes, wall {warm['wall']:.1f}s)")
+    cpu = warm.get("cpu_seconds") or 0.0
+    print(f"crawl child CPU: {cpu:.1f}s for {warm['requests']} requests = {1000 * cpu / max(1, warm['requests']):.1f} ms "
+          f"per request (the bare client: {limit.get('cpu_seconds', 0):.1f}s)")
     print(f"full crawl: {full_requests} requests, {warm['pages']} pages, {warm['reports']} report documents, "
           f"{warm['list_pages']} list pages; statuses {warm['statuses']}")
     small_mb = (small["peak_rss_kb"] or 0) / 1024
