@@ -19,8 +19,7 @@ from typing import Any
 
 from monitor.document import Document, Paragraph, Table
 from monitor.report import ParsedReport, Section
-from monitor.templates import (TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template,
-                               template_for_year)
+from monitor.templates import TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template, template_for_year
 from monitor.templates.defs import MODERN_HEADINGS, SECTIONS
 from monitor.textnorm import Cell, arabic_years, cn_number, find_dates, norm, parse_cell, squash
 
@@ -279,7 +278,7 @@ def canonical_entity(name: str) -> str:
 def _entity_from_signature(prose: list[str]) -> str | None:
     for text in reversed(prose[-6:]):
         t = norm(text)
-        for d, s, e in find_dates(text):
+        for _date, s, e in find_dates(text):
             t = norm(text[:s] + text[e:])
         if 2 <= len(t) <= 30 and re.search(r"(镇|乡|街道|政府|局|委|办|办公室|中心)$", t):
             return canonical_entity(t)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 _WS = re.compile(r"\s+")
 # Quotes and brackets that NFKC leaves alone but reports mix freely.

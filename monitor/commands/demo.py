@@ -97,13 +97,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_demo(data_dir: Path, console: Console) -> None:
+    import tomli_w
+
     from crawler.sim.server import SimServer
     from monitor.clock import SHANGHAI
     from monitor.commands.crawl import print_summary, run_crawl
     from monitor.config import load_config
     from monitor.profiles import load_profile
-
-    import tomli_w
 
     data_dir = data_dir.resolve()
     if data_dir.exists():

@@ -83,7 +83,7 @@ class Template:
         return bool(self.requests)
 
 
-from monitor.templates.defs import TEMPLATES, T2008, T2019, T2021  # noqa: E402
+from monitor.templates.defs import T2008, T2019, T2021, TEMPLATES  # noqa: E402
 
 __all__ = ["TEMPLATES", "T2008", "T2019", "T2021", "Template", "RowDecl", "ColumnDecl", "GroupDecl",
            "SectionDecl", "Variant", "APPLICANT_COLUMNS", "REVIEW_COLUMNS", "REVIEW_BLOCKS",

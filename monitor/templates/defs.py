@@ -3,7 +3,7 @@ templates. Patterns are regexes on normalised text (NFKC, no whitespace): "(" no
 
 from __future__ import annotations
 
-from monitor.templates import (ColumnDecl, GroupDecl, RowDecl, SectionDecl, Template, Variant)
+from monitor.templates import ColumnDecl, GroupDecl, RowDecl, SectionDecl, Template, Variant
 
 SECTIONS = (
     SectionDecl("overview", 1, "总体情况", (r"总体情况", r"^概述$", r"工作概述")),
