@@ -41,7 +41,7 @@ DEFAULT_SINCE_YEAR = 2019
 DEFAULT_REMINDER_DAYS = 14
 SCHED_TIME_RULES = ("TIME-003", "TIME-004", "TIME-005")
 SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面发布时间", "listing": "栏目列表日期",
-                 "first_seen": "首次发现日期", "manual": "手工录入日期"}
+                 "signature": "报告落款日期", "first_seen": "首次发现日期", "manual": "手工录入日期"}
 
 
 def due_date(kind: str, year: int, overrides: Mapping[str, Any] | None = None) -> date:
