@@ -54,10 +54,30 @@ def write_samples(out: Path) -> list[Path]:
     for stem, spec, fmts in samples:
         for fmt in fmts:
             suffix = "-gbk" if fmt == "html-gbk" else ("-cells" if fmt == "txt-cells" else "")
-            path = out / f"{stem}{suffix}{EXTENSIONS[fmt]}"
+            path = out / f"{stem}{suffix}.{EXTENSIONS[fmt].lstrip('.')}"
             path.write_bytes(render(spec, fmt))
             written.append(path)
+    profile = out / "counties" / "990101.toml"
+    profile.parent.mkdir(exist_ok=True)
+    profile.write_text(SAMPLE_PROFILE, encoding="utf-8")
+    written.append(profile)
     return written
+
+
+# The county the sample reports belong to (no portal: its reports arrive by hand, `nianbao ingest`).
+SAMPLE_PROFILE = """\
+[county]
+code = "990101"
+name = "云溪县"
+province = "示例省"
+city = "示例市"
+note = "示例县：报告由 nianbao demo --samples-only 生成"
+
+""" + "\n".join(f"""[[bodies]]
+name = "{name}"
+kind = "{kind}"
+first_year = 2018
+""" for name, kind in BODIES)
 
 
 def build_world(now: datetime) -> Any:
@@ -150,5 +170,5 @@ def _print_status_and_alerts(settings: Any, console: Console) -> None:
     console.print(f"\n[bold]提醒（控制台通道）：{len(rows)} 条未解决的问题[/]")
     for r in rows:
         style = SEVERITY_STYLE.get(r["severity"], "")
-        console.print(f"[{style}]【{r['rule']}】[/] {r['county'] or ''} {r['entity'] or ''} {r['year'] or ''}年度："
-                      f"{r['message']}", soft_wrap=True)
+        where = " ".join(x for x in (r["county"], r["entity"], f"{r['year']}年度" if r["year"] else "") if x)
+        console.print(f"[{style}]【{r['rule']}】[/] {where}：{r['message']}", soft_wrap=True)
