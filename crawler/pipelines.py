@@ -1,8 +1,9 @@
 """Items into storage, within the crawl run; progress lines for the parent process.
 
-`StoragePipeline` writes `FetchedDocument` through `storage.repo.record_document` and `SeenLinks`
-through `storage.repo.mark_seen`, in batches of NIANBAO_STORE_BATCH items per transaction (one
-`BEGIN IMMEDIATE` per batch rather than per item) on a worker thread, and counts what storage says:
+`StoragePipeline` writes `FetchedDocument` through `storage.repo.record_documents` (record_document
+for a whole batch, set-based) and `SeenLinks` through `storage.repo.mark_seen`, in batches of
+NIANBAO_STORE_BATCH items per transaction (one `BEGIN IMMEDIATE` per batch rather than per item) on
+a worker thread, and counts what storage says:
 
     nianbao/documents/new | changed | unchanged   (record_document's verdict)
     nianbao/reports/new | changed | unchanged     (the same, for report pages and the files they link)
@@ -103,28 +104,33 @@ class StoragePipeline:
         self.engine.dispose()
 
     def write(self, batch: list[FetchedDocument | SeenLinks]) -> dict[str, int]:
-        """One transaction for the batch (worker thread). Returns the counts for the stats."""
-        from storage.repo import mark_seen, record_document
+        """One transaction for the batch (worker thread). Returns the counts for the stats.
+        `record_documents` is `record_document` for the whole batch at once (same rows, same
+        verdicts), then `mark_seen` for the URLs met without fetching."""
+        from storage.repo import mark_seen, record_documents
 
         counts: dict[str, int] = {}
         seen: list[str] = []
+        docs: list[FetchedDocument] = []
+        for item in batch:
+            if isinstance(item, SeenLinks):
+                seen.extend(item.urls)
+            else:
+                docs.append(item)
         with self.session_factory() as session, session.begin():
-            for item in batch:
-                if isinstance(item, SeenLinks):
-                    seen.extend(item.urls)
-                    continue
-                _doc, status = record_document(
-                    session, self.blobs, run_id=self.run_id, url=item.url, final_url=item.final_url,
-                    content_type=item.content_type, body=item.body, listing_title=item.listing_title,
-                    listing_date=item.listing_date, page_published_at=item.page_published_at,
-                    published_source=item.published_source, etag=item.etag,
-                    last_modified=item.last_modified, body_name=item.body_name)
-                for key in (f"nianbao/documents/{status}",
-                            *((f"nianbao/reports/{status}",) if item.kind == "page" or item.parent_url is None
-                              else ())):
-                    counts[key] = counts.get(key, 0) + 1
+            statuses = record_documents(session, self.blobs, self.run_id, [
+                {"url": d.url, "final_url": d.final_url, "content_type": d.content_type, "body": d.body,
+                 "listing_title": d.listing_title, "listing_date": d.listing_date,
+                 "page_published_at": d.page_published_at, "published_source": d.published_source,
+                 "etag": d.etag, "last_modified": d.last_modified, "body_name": d.body_name}
+                for d in docs])
             if seen:
                 mark_seen(session, self.run_id, seen)
+        for item, status in zip(docs, statuses, strict=True):
+            for key in (f"nianbao/documents/{status}",
+                        *((f"nianbao/reports/{status}",) if item.kind == "page" or item.parent_url is None
+                          else ())):
+                counts[key] = counts.get(key, 0) + 1
         log.debug("stored batch", extra={"run_id": self.run_id, "items": len(batch)})
         return counts
 

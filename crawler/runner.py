@@ -277,6 +277,7 @@ class _Child:
         base.set("LOG_LEVEL", spec.get("log_level", "WARNING"), priority="cmdline")
         self.base = base
         self.process = AsyncCrawlerProcess(base)
+        self.shared_settings: dict[bool, Any] = {}
         self.data_dir = Path(spec["data_dir"])
         self.queue: list[tuple[Any, dict[str, Any], int]] = []
         self.pending: dict[int, int] = {}
@@ -353,6 +354,18 @@ class _Child:
             if run_id not in self.prefetched and run_id not in self.known:
                 self.prefetched[run_id] = self.db.submit(load, self.codes[run_id])
 
+    def settings_for(self, obey_robots: bool) -> Any:
+        """The settings every crawler of this child shares but for the run's own keys (they differ
+        only by robots.txt obedience): built once each, copied by each Crawler."""
+        if obey_robots not in self.shared_settings:
+            settings = self.base.copy()
+            settings.setdict(self.crawl_settings(
+                contact_url=self.spec.get("contact_url"), obey_robots=obey_robots,
+                polite=bool(self.spec.get("polite", True)), overrides=self.spec.get("settings")),
+                priority="cmdline")
+            self.shared_settings[obey_robots] = settings
+        return self.shared_settings[obey_robots]
+
     def launch_next(self) -> None:
         from scrapy.crawler import Crawler
 
@@ -370,16 +383,14 @@ class _Child:
                 self.known[run_id] = self.prefetched.pop(run_id).result()
             state = self.states[run_id]
             portals = kwargs["portals"]
-            settings = self.base.copy()
-            settings.setdict(self.crawl_settings(
-                contact_url=self.spec.get("contact_url"),
-                obey_robots=all(p.get("obey_robots", True) for p in portals),
-                polite=bool(self.spec.get("polite", True)), overrides=self.spec.get("settings")),
-                priority="cmdline")
-            settings.setdict({"NIANBAO_DB_URL": self.spec["db_url"],
-                              "NIANBAO_BLOB_DIR": str(self.data_dir / "blobs"),
-                              "NIANBAO_RUN_ID": run_id, "NIANBAO_PROGRESS": True}, priority="cmdline")
-            crawler = Crawler(spider_for(flavour), settings)
+            # Crawler() copies the settings it is given (a deep copy, the costliest part of starting
+            # a crawler): the run's own values go into that copy, not into yet another one.
+            crawler = Crawler(spider_for(flavour),
+                              self.settings_for(all(p.get("obey_robots", True) for p in portals)))
+            crawler.settings.setdict({"NIANBAO_DB_URL": self.spec["db_url"],
+                                      "NIANBAO_BLOB_DIR": str(self.data_dir / "blobs"),
+                                      "NIANBAO_RUN_ID": run_id, "NIANBAO_PROGRESS": True},
+                                     priority="cmdline")
             task = self.process.crawl(crawler, known=self.known[run_id], state=state, **kwargs)
         except Exception as exc:  # a bad profile or database must not take the other counties down
             log.exception("crawler could not start", extra={"run_id": run_id, "flavour": flavour})

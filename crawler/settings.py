@@ -58,6 +58,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BlockDetectionMiddleware": 560,
     "crawler.middlewares.CompressedAsBinaryMiddleware": 595,
 }
+# DepthMiddleware only counts link depth (no DEPTH_LIMIT, no DEPTH_PRIORITY here, and nothing reads
+# meta["depth"]), yet it wraps every callback's output: off.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.StoragePipeline": 300,
 }

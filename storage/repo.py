@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
@@ -161,6 +161,128 @@ def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, u
     return doc, status
 
 
+def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Iterable[dict[str, Any]], *,
+                     now: datetime | None = None) -> list[str]:
+    """`record_document` for many documents of one crawl run, set-based: the same rows and the same
+    verdicts ("new" | "changed" | "unchanged", one per item, in order) as calling it for each item
+    in turn, with a handful of statements for the whole batch instead of several per item. Each
+    item has record_document's keyword arguments (url, final_url, content_type, body,
+    listing_title, listing_date, page_published_at, published_source, etag, last_modified,
+    body_name). Runs inside the caller's transaction like every function here."""
+    now = now or _now()
+    items = list(items)
+    if not items:
+        return []
+    county_code = session.get_one(CrawlRun, run_id).county_code
+    session.flush()  # pending ORM rows must be visible to the statements below
+    conn = session.connection()
+    docs_t, seen_t = Document.__table__, SeenUrl.__table__
+    shas = [blobs.put(item["body"]) for item in items]  # blobs before the rows that name them
+
+    # The batch's documents and seen URLs as they are in the database: one query each.
+    docs: dict[str, dict[str, Any]] = {}
+    doc_cols = (Document.id, Document.sha256, Document.etag, Document.last_modified,
+                Document.page_published_at, Document.published_source, Document.listing_title,
+                Document.listing_date, Document.body_name)
+    for chunk in _chunks(list(dict.fromkeys(shas)), 500):
+        for row in conn.execute(select(*doc_cols).where(Document.sha256.in_(chunk))):
+            docs[row.sha256] = dict(row._mapping)
+    seen: dict[str, dict[str, Any]] = {}
+    urls = list(dict.fromkeys(item["url"] for item in items))
+    for chunk in _chunks(urls, 500):
+        for row in conn.execute(select(SeenUrl.id, SeenUrl.url, SeenUrl.document_id, Document.sha256,
+                                       SeenUrl.listing_title, SeenUrl.listing_date)
+                                .outerjoin(Document, Document.id == SeenUrl.document_id)
+                                .where(SeenUrl.county_code == county_code, SeenUrl.url.in_(chunk))):
+            seen[row.url] = {"id": row.id, "url": row.url, "doc": row.sha256,
+                             "had_document": row.document_id is not None,
+                             "listing_title": row.listing_title, "listing_date": row.listing_date}
+
+    # Item by item, in memory, exactly as record_document decides.
+    new_docs: list[dict[str, Any]] = []
+    new_seen: list[dict[str, Any]] = []
+    statuses: list[str] = []
+    for item, sha in zip(items, shas, strict=True):
+        etag, last_modified = item.get("etag"), item.get("last_modified")
+        listing_title = item.get("listing_title")
+        l_date = as_date(item.get("listing_date"))
+        p_date = as_date(item.get("page_published_at"))
+        doc = docs.get(sha)
+        if doc is None:
+            doc = {"id": None, "sha256": sha, "url": item["url"], "final_url": item.get("final_url"),
+                   "content_type": item.get("content_type"), "size": len(item["body"]),
+                   "first_seen_at": now, "last_seen_at": now, "etag": etag, "last_modified": last_modified,
+                   "page_published_at": p_date,
+                   "published_source": item.get("published_source") if p_date else None,
+                   "listing_title": listing_title, "listing_date": l_date,
+                   "body_name": item.get("body_name"), "crawl_run_id": run_id}
+            docs[sha] = doc
+            new_docs.append(doc)
+        else:
+            doc["last_seen_at"] = now
+            doc["etag"] = etag or doc["etag"]
+            doc["last_modified"] = last_modified or doc["last_modified"]
+            if doc["page_published_at"] is None and p_date is not None:
+                doc["page_published_at"], doc["published_source"] = p_date, item.get("published_source")
+            doc["listing_title"] = doc["listing_title"] or listing_title
+            doc["listing_date"] = doc["listing_date"] or l_date
+            doc["body_name"] = doc["body_name"] or item.get("body_name")
+            if doc["id"] is not None:  # a row of the database (a new one is inserted as it ends up)
+                doc["dirty"] = True
+        s = seen.get(item["url"])
+        if s is None:
+            status = "new"
+            s = {"id": None, "url": item["url"], "first_seen_at": now, "first_run_id": run_id,
+                 "listing_title": None, "listing_date": None}
+            seen[item["url"]] = s
+            new_seen.append(s)
+        elif s["doc"] != sha:
+            status = "changed" if s["had_document"] else "new"
+        else:
+            status = "unchanged"
+        s["doc"], s["had_document"] = sha, True
+        s["etag"], s["last_modified"] = etag, last_modified
+        s["listing_title"] = listing_title or s["listing_title"]
+        s["listing_date"] = l_date or s["listing_date"]
+        s["last_seen_at"] = now
+        s["last_run_id"] = run_id
+        statuses.append(status)
+
+    # Writes: new documents (their ids read back by sha256), changed documents, seen URLs.
+    if new_docs:
+        conn.execute(insert(docs_t), [{k: v for k, v in d.items() if k != "id"}
+                                      for d in new_docs])
+        for chunk in _chunks([d["sha256"] for d in new_docs], 500):
+            for doc_id, sha in conn.execute(select(Document.id, Document.sha256)
+                                            .where(Document.sha256.in_(chunk))):
+                docs[sha]["id"] = doc_id
+    updated = [d for d in docs.values() if d.get("dirty")]
+    if updated:
+        conn.execute(update(docs_t).where(docs_t.c.id == bindparam("_id")).values(
+            last_seen_at=bindparam("last_seen_at"), etag=bindparam("etag"),
+            last_modified=bindparam("last_modified"), page_published_at=bindparam("page_published_at"),
+            published_source=bindparam("published_source"), listing_title=bindparam("listing_title"),
+            listing_date=bindparam("listing_date"), body_name=bindparam("body_name")),
+            [{"_id": d["id"], **{k: d[k] for k in ("last_seen_at", "etag", "last_modified",
+                                                   "page_published_at", "published_source",
+                                                   "listing_title", "listing_date", "body_name")}}
+             for d in updated])
+    fields = ("etag", "last_modified", "listing_title", "listing_date", "last_seen_at", "last_run_id")
+    if new_seen:
+        conn.execute(insert(seen_t), [{"county_code": county_code, "url": s["url"],
+                                       "document_id": docs[s["doc"]]["id"],
+                                       "first_seen_at": s["first_seen_at"], "first_run_id": s["first_run_id"],
+                                       **{k: s[k] for k in fields}} for s in new_seen])
+    old_seen = [s for s in seen.values() if s["id"] is not None]
+    if old_seen:
+        conn.execute(update(seen_t).where(seen_t.c.id == bindparam("_id")).values(
+            document_id=bindparam("document_id"), **{k: bindparam(k) for k in fields}),
+            [{"_id": s["id"], "document_id": docs[s["doc"]]["id"], **{k: s[k] for k in fields}}
+             for s in old_seen])
+    log.debug("documents recorded", extra={"run_id": run_id, "items": len(items)})
+    return statuses
+
+
 def known_documents(session: Session, county_code: str) -> dict[str, KnownDocument]:
     """url → (etag, last_modified, sha256, listing_title, listing_date) of the county's documents,
     for conditional requests and for deciding what to fetch again."""
@@ -189,10 +311,10 @@ def mark_seen(session: Session, run_id: int, urls: Iterable[str], *,
         session.execute(update(SeenUrl)
                         .where(SeenUrl.county_code == run.county_code, SeenUrl.url.in_(chunk))
                         .values(last_seen_at=now, last_run_id=run_id))
-    for url in urls:
-        if url not in existing:
-            session.add(SeenUrl(county_code=run.county_code, url=url, first_seen_at=now,
-                                last_seen_at=now, first_run_id=run_id, last_run_id=run_id))
+    fresh = [{"county_code": run.county_code, "url": url, "first_seen_at": now, "last_seen_at": now,
+              "first_run_id": run_id, "last_run_id": run_id} for url in urls if url not in existing]
+    if fresh:  # Core executemany: one statement, no ORM objects
+        session.connection().execute(insert(SeenUrl.__table__), fresh)
     session.flush()
     return len(urls)
 
@@ -293,5 +415,5 @@ def _jsonable(value: Any) -> Any:
     return value
 
 __all__ = ["create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
-           "record_document", "known_documents", "mark_seen", "ensure_county", "as_date",
+           "record_document", "record_documents", "known_documents", "mark_seen", "ensure_county", "as_date",
            "sync_findings", "finding_row"]

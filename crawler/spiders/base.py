@@ -369,7 +369,7 @@ class PortalSpider(scrapy.Spider):
             yield self.document(response, item, info, portal, kind="attachment", html=None)
             return
         assert isinstance(response, TextResponse)
-        facts = self.read_page(response)
+        facts = response.meta.pop("nianbao_facts", None) or self.read_page(response)
         yield self.document(response, item, info, portal, kind="page", html=response.text, facts=facts)
         atts = facts.attachments or item.attachments
         self.state.attachments[response.url] = [u for u, _ in atts]

@@ -170,10 +170,11 @@ class HanwebAnnualSpider(PortalSpider):
             return
         facts = self.read_page(response)
         info = classify_title(facts.title or "")
-        if _NO_DATA.search(response.text) or not info.is_report or info.year is None:
+        no_data = _NO_DATA.search(response.text) is not None
+        if no_data or not info.is_report or info.year is None:
             # the module answers for every (body, year): no report there (yet) is an answer,
             # not a broken list, and not a document
-            if _NO_DATA.search(response.text) and self.roots.get(root) == "empty":
+            if no_data and self.roots.get(root) == "empty":
                 self.roots[root] = "answered"
             self.state.remember_list(response.url, root=root, etag=_header(response, b"ETag"),
                                      last_modified=_header(response, b"Last-Modified"), links=[])
@@ -184,6 +185,7 @@ class HanwebAnnualSpider(PortalSpider):
         asked: TitleInfo = response.meta["info"]
         response.meta["item"] = ListItem(response.meta["item"].url, facts.title or "")
         response.meta["info"] = TitleInfo(True, info.year, asked.body or info.body)
+        response.meta["nianbao_facts"] = facts  # read once: PortalSpider.parse_detail takes it
         yield from super().parse_detail(response)
 
 
