@@ -79,6 +79,10 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # A callback yields a handful of requests and items: Scrapy's default (100) starts 100 asyncio
 # workers for every callback's output, which costs more than the crawl itself on small pages.
 CONCURRENT_ITEMS = 16
+# Scrapy's check for `return value` in generator callbacks reads and parses each callback's source
+# (cached per bound method, so again for every spider instance): a lint for spider authors, not
+# part of crawling; ruff and the tests cover our callbacks.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # Items are written in batches of this many (or when the spider closes).
 NIANBAO_STORE_BATCH = 25
 
