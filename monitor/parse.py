@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from monitor.document import Document, Paragraph, Table
@@ -530,8 +531,14 @@ _LABEL_TAIL = 90
 
 def _decl_end(decl: RowDecl, label: str) -> int:
     """Where the last match of the row's patterns ends in the label (-1: none)."""
+    return _regex_end(decl.regex, label)
+
+
+@lru_cache(maxsize=65536)
+def _regex_end(regex: re.Pattern[str], label: str) -> int:
+    # Row labels repeat from report to report: the walker asks about the same few hundred.
     best = -1
-    for m in decl.regex.finditer(label[-_LABEL_TAIL:]):
+    for m in regex.finditer(label[-_LABEL_TAIL:]):
         best = m.end()
     return best if best < 0 else best + max(0, len(label) - _LABEL_TAIL)
 

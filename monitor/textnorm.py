@@ -21,6 +21,7 @@ def norm(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES)).replace("．", ".")
 
 
+@lru_cache(maxsize=16384)
 def squash(text: str) -> str:
     """NFKC and collapsed whitespace, for quoting text back to people."""
     return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()

@@ -42,6 +42,9 @@ _El = etree._Element
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none", re.I)
+# Text in which no attribute value can say "display": the word itself (as _HIDDEN reads it), a
+# character reference that could spell it, or a character the parser might drop or replace.
+_MAY_HIDE = re.compile(r"display|&#|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", re.I)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _WS = re.compile(r"\s+")
@@ -73,11 +76,12 @@ _REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
 def read_html(data: bytes, *, source: str | None = None, content_type: str | None = None) -> Document:
     text, encoding = decode_html(data, content_type)
     meta: dict[str, object] = {"encoding": encoding}
-    root = _parse(text)
+    source_text = _source_text(text)
+    root = _parse_source(source_text)
     if root is None:
         logger.info("no HTML document in %s", source)
         return Document(blocks=[], format="html", meta=meta)
-    _clean(root)
+    _clean(root, source_text)
     meta.update(page_meta(root))
     body = find_body(root)
     walker = _Walker()
@@ -144,8 +148,16 @@ def _meta_charset(data: bytes) -> str | None:
     return normalise_charset(m.group(1).decode("ascii", "ignore")) if m else None
 
 
+def _source_text(text: str) -> str:
+    """The text handed to the parser: no XML declaration, no NULs."""
+    return _XML_DECL.sub("", text, count=1).replace("\x00", "")
+
+
 def _parse(text: str) -> _El | None:
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    return _parse_source(_source_text(text))
+
+
+def _parse_source(text: str) -> _El | None:
     if not text.strip():
         return None
     # plain etree elements: lxml.html's per-element class lookup costs a third of the time
@@ -176,10 +188,16 @@ def _drop(el: _El) -> None:
     parent.remove(el)
 
 
-def _clean(root: _El) -> None:
+def _clean(root: _El, source: str | None = None) -> None:
+    """Drop scripts, forms, media and hidden elements (``display:none``). `source` is the text the
+    tree was parsed from: when "display" cannot be in any attribute of it, the style scan is skipped."""
     for el in list(root.iter(*_DROP)):
         _drop(el)
-    for el in root.xpath("//*[contains(@style, 'none')]"):
+    if source is not None and not _MAY_HIDE.search(source):
+        return
+    # the style attributes, not the elements: an XPath predicate on every element costs twice as much
+    for style in root.xpath("//@style[contains(., 'none')]"):
+        el = style.getparent()
         if el.tag not in ("tr", "td") and _HIDDEN.search(el.get("style", "")) and el.getparent() is not None:
             _drop(el)
 
@@ -273,18 +291,22 @@ def find_body(root: _El) -> _El:
 def _known_container(page: _El) -> _El | None:
     found: dict[tuple[str, str], list[_El]] = defaultdict(list)
     generic: list[_El] = []
-    for el in page.xpath(".//*[@id or @class]"):
-        el_id = el.get("id")
-        if el_id and ("id", el_id.strip().lower()) in _KNOWN_KEYS:
-            found[("id", el_id.strip().lower())].append(el)
-        classes = el.get("class")
-        if classes:
-            names = classes.lower().split()
-            for name in names:
-                if ("class", name) in _KNOWN_KEYS:
-                    found[("class", name)].append(el)
-            if any("content" in name for name in names):
-                generic.append(el)
+    # the attributes, not the elements: an XPath predicate on every element costs twice as much;
+    # document order is kept, and an element's id and class go to different keys
+    for value in page.xpath("descendant::*/@id | descendant::*/@class"):
+        if not value:
+            continue
+        if value.attrname == "id":
+            key = ("id", value.strip().lower())
+            if key in _KNOWN_KEYS:
+                found[key].append(value.getparent())
+            continue
+        names = value.lower().split()
+        for name in names:
+            if ("class", name) in _KNOWN_KEYS:
+                found[("class", name)].append(value.getparent())
+        if any("content" in name for name in names):
+            generic.append(value.getparent())
     for key in _KNOWN_CONTAINERS:
         for el in found.get(key, ()):
             if _has_content(el):
@@ -476,25 +498,35 @@ def _drop_empty(grid: list[list[str]]) -> list[list[str]]:
 
 def _cell_text(cell: _El) -> tuple[str, int]:
     """A cell's text, its lines (<br>, <p>…) joined CJK-aware; and the images it holds."""
-    lines: list[str] = [""]
-    images = 0
+    lines: list[str] = [cell.text or ""]
+    images = _cell_lines(cell, lines, 0) if len(cell) else 0
+    return join_lines([_clean_text(line) for line in lines if line and not line.isspace()]), images
 
-    def visit(el: _El) -> None:
-        nonlocal images
-        if el.text:
-            lines[-1] += el.text
-        for child in el:
-            tag = child.tag
-            if isinstance(tag, str):
-                if tag == "img":
-                    images += 1
-                if tag == "br" or tag in _BLOCK:
-                    lines.append("")
-                visit(child)
-                if tag in _BLOCK:
-                    lines.append("")
-            if child.tail:
-                lines[-1] += child.tail
 
-    visit(cell)
-    return join_lines([_clean_text(line) for line in lines]), images
+_BLOCK_OR_BR = _BLOCK | {"br"}
+
+
+def _cell_lines(el: _El, lines: list[str], images: int) -> int:
+    """Append el's content to `lines` (a new line at <br> and around blocks); returns `images`
+    plus the images met. The per-cell hot loop: one call per element that has children."""
+    for child in el:
+        tag = child.tag
+        if tag.__class__ is str:
+            if tag == "img":
+                images += 1
+            text = child.text
+            if tag in _BLOCK_OR_BR:
+                lines.append(text or "")
+                if len(child):
+                    images = _cell_lines(child, lines, images)
+                if tag != "br":
+                    lines.append("")
+            else:
+                if text:
+                    lines[-1] += text
+                if len(child):
+                    images = _cell_lines(child, lines, images)
+        tail = child.tail
+        if tail:
+            lines[-1] += tail
+    return images
