@@ -186,14 +186,16 @@ def _paragraph_line(text: str, block: int) -> Line:
 
 
 def _row_line(row: list[str], block: int) -> Line | None:
+    # The raw text; none means no line (the repeats dropped below leave the same non-blank texts).
+    kept = [s for c in row if (s := c.strip())]
+    if not kept:
+        return None
     cells: list[str] = []
     for c in row:
         # Expanded colspans repeat a label; keep it once. Numbers are never merged.
         if cells and c == cells[-1] and c.strip() and parse_cell(c) is None:
             continue
         cells.append(c)
-    if not any(c.strip() for c in cells):
-        return None
     values: list[Cell] = []
     i = len(cells)
     while i > 0:
@@ -205,8 +207,7 @@ def _row_line(row: list[str], block: int) -> Line | None:
     label = norm("".join(cells[:i]))
     if not label and not any(v.raw for v in values):
         return None
-    raw = " | ".join(c.strip() for c in row if c.strip())
-    return Line(label, values, raw, block, False)
+    return Line(label, values, " | ".join(kept), block, False)
 
 
 # ---- title, entity, year, dates ------------------------------------------------------------------
@@ -529,16 +530,13 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
 _LABEL_TAIL = 90
 
 
-def _decl_end(decl: RowDecl, label: str) -> int:
-    """Where the last match of the row's patterns ends in the label (-1: none)."""
-    return _regex_end(decl.regex, label)
-
-
 @lru_cache(maxsize=65536)
-def _regex_end(regex: re.Pattern[str], label: str) -> int:
-    # Row labels repeat from report to report: the walker asks about the same few hundred.
+def _decl_end(decl: RowDecl, label: str) -> int:
+    """Where the last match of the row's patterns ends in the label (-1: none).
+
+    Cached: row labels repeat from report to report (declarations hash by identity)."""
     best = -1
-    for m in regex.finditer(label[-_LABEL_TAIL:]):
+    for m in decl.regex.finditer(label[-_LABEL_TAIL:]):
         best = m.end()
     return best if best < 0 else best + max(0, len(label) - _LABEL_TAIL)
 
@@ -559,15 +557,18 @@ def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
     if st.req_started and _SUBTOTAL_WORD.search(label):
         decl = _subtotal_group(label, st)
         return (decl, len(label) + 1) if decl else None
-    for decl in tpl.request_subtotals:
-        if decl.key in st.tables.get("requests_subtotals", {}):
-            continue
-        end = _decl_end(decl, label)
-        if end == len(label) and end > 0 and st.req_started:
-            best = (decl, end + 1)  # a label ending on the subtotal wins ties
+    n = len(label)
+    if st.req_started:
+        done = st.tables.get("requests_subtotals", {})
+        for decl in tpl.request_subtotals:
+            if decl.key in done:
+                continue
+            end = _decl_end(decl, label)
+            if end == n and end > 0:
+                best = (decl, end + 1)  # a label ending on the subtotal wins ties
     for decl in tpl.requests[st.req_pos:]:
         end = _decl_end(decl, label)
-        if end == len(label) and (best is None or end >= best[1]):
+        if end == n and (best is None or end >= best[1]):
             return decl, end  # nothing can end later; earlier declarations win ties
         if end > 0 and (best is None or end > best[1]):
             best = (decl, end)

@@ -26,6 +26,8 @@ def join_lines(parts: list[str]) -> str:
 
     "本年新" + "制作数量" -> "本年新制作数量"; "Total" + "3,119" -> "Total 3,119".
     """
+    if len(parts) == 1:
+        return parts[0].strip()
     out = ""
     for part in parts:
         part = part.strip()

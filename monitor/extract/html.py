@@ -42,9 +42,6 @@ _El = etree._Element
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none", re.I)
-# Text in which no attribute value can say "display": the word itself (as _HIDDEN reads it), a
-# character reference that could spell it, or a character the parser might drop or replace.
-_MAY_HIDE = re.compile(r"display|&#|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", re.I)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _WS = re.compile(r"\s+")
@@ -76,12 +73,11 @@ _REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
 def read_html(data: bytes, *, source: str | None = None, content_type: str | None = None) -> Document:
     text, encoding = decode_html(data, content_type)
     meta: dict[str, object] = {"encoding": encoding}
-    source_text = _source_text(text)
-    root = _parse_source(source_text)
+    root = _parse(text)
     if root is None:
         logger.info("no HTML document in %s", source)
         return Document(blocks=[], format="html", meta=meta)
-    _clean(root, source_text)
+    _clean(root)
     meta.update(page_meta(root))
     body = find_body(root)
     walker = _Walker()
@@ -148,16 +144,8 @@ def _meta_charset(data: bytes) -> str | None:
     return normalise_charset(m.group(1).decode("ascii", "ignore")) if m else None
 
 
-def _source_text(text: str) -> str:
-    """The text handed to the parser: no XML declaration, no NULs."""
-    return _XML_DECL.sub("", text, count=1).replace("\x00", "")
-
-
 def _parse(text: str) -> _El | None:
-    return _parse_source(_source_text(text))
-
-
-def _parse_source(text: str) -> _El | None:
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
     if not text.strip():
         return None
     # plain etree elements: lxml.html's per-element class lookup costs a third of the time
@@ -188,13 +176,9 @@ def _drop(el: _El) -> None:
     parent.remove(el)
 
 
-def _clean(root: _El, source: str | None = None) -> None:
-    """Drop scripts, forms, media and hidden elements (``display:none``). `source` is the text the
-    tree was parsed from: when "display" cannot be in any attribute of it, the style scan is skipped."""
+def _clean(root: _El) -> None:
     for el in list(root.iter(*_DROP)):
         _drop(el)
-    if source is not None and not _MAY_HIDE.search(source):
-        return
     # the style attributes, not the elements: an XPath predicate on every element costs twice as much
     for style in root.xpath("//@style[contains(., 'none')]"):
         el = style.getparent()
@@ -301,11 +285,11 @@ def _known_container(page: _El) -> _El | None:
             if key in _KNOWN_KEYS:
                 found[key].append(value.getparent())
             continue
-        names = value.lower().split()
-        for name in names:
+        lowered = value.lower()
+        for name in lowered.split():
             if ("class", name) in _KNOWN_KEYS:
                 found[("class", name)].append(value.getparent())
-        if any("content" in name for name in names):
+        if "content" in lowered:  # a whitespace-free word lies within one name
             generic.append(value.getparent())
     for key in _KNOWN_CONTAINERS:
         for el in found.get(key, ()):
@@ -364,7 +348,9 @@ def _block_of(el: _El) -> _El:
 # --- walking --------------------------------------------------------------------------------
 
 def _clean_text(text: str) -> str:
-    return drop_cjk_padding(_WS.sub(" ", text)).strip()
+    text = _WS.sub(" ", text)
+    # every blank drop_cjk_padding removes is a space by now: no space, nothing to drop
+    return drop_cjk_padding(text).strip() if " " in text else text
 
 
 @dataclass
@@ -469,15 +455,23 @@ def _grid(rows: list[_El]) -> tuple[list[list[str]], int]:
     """Expand rowspan/colspan into a rectangular grid; returns (grid, images in cells)."""
     taken: dict[tuple[int, int], str] = {}
     images = 0
+    nrows = len(rows)
     for r, tr in enumerate(rows):
         c = 0
-        for cell in _cells(tr):
+        for cell in tr:
+            if cell.tag not in ("td", "th"):
+                continue
             while (r, c) in taken:
                 c += 1
-            rs = _span(cell.get("rowspan"), len(rows) - r)
-            cs = _span(cell.get("colspan"), 100)
+            rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
             text, imgs = _cell_text(cell)
             images += imgs
+            if rowspan is None and colspan is None:
+                taken[(r, c)] = text
+                c += 1
+                continue
+            rs = _span(rowspan, nrows - r)
+            cs = _span(colspan, 100)
             for dr in range(rs):
                 for dc in range(cs):
                     taken[(r + dr, c + dc)] = text
