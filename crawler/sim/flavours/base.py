@@ -191,6 +191,13 @@ class Site:
         page: Page = self.world.cache.get_or_make(key, make, lambda p: p.size)
         return page
 
+    def attachment_at(self, token: str, path: str, now: datetime) -> Page | None:
+        """The attachment whose token is in the URL, if it is visible and served at exactly `path`."""
+        e = self.county.by_token.get(token)
+        if e is None or not e.visible(now) or self.attachment_path(e) != path:
+            return None
+        return self.attachment_response(e, now)
+
     def attachment_response(self, e: SimReport, now: datetime) -> Page:
         data = self.world.report_file(e, now)
         name = quote(self.attachment_name(e))

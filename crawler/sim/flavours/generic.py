@@ -48,10 +48,7 @@ class GenericSite(Site):
     def route(self, req: SimRequest, now: datetime) -> Page | None:
         m = match(r"/uploadfiles/\d{6}/(\d{12})\.(pdf|docx|doc)", req.path)
         if m:
-            e = self.county.by_token.get(m.group(1))
-            if e is None or not e.visible(now) or self.attachment_path(e) != req.path:
-                return None
-            return self.attachment_response(e, now)
+            return self.attachment_at(m.group(1), req.path, now)
         for col in self.county.columns:
             root = self.column_root(col)
             if not req.path.startswith(root):

@@ -69,10 +69,7 @@ class TrsSite(Site):
                 return self.detail(e, now) if e is not None else None
             m = match(r"\d{6}/P0\d{8}(\d{12})\.(pdf|docx|doc)", rest)
             if m:
-                e = self.county.by_token.get(m.group(1))
-                if e is None or not e.visible(now) or self.attachment_path(e) != req.path:
-                    return None
-                return self.attachment_response(e, now)
+                return self.attachment_at(m.group(1), req.path, now)
         return None
 
     def column_page(self, col: Column, page: int, now: datetime) -> Page | None:
