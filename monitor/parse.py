@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -757,9 +756,6 @@ def _finish_requests(st: _State) -> None:
             act.setdefault(key, {c.key: None for c in group.columns})
 
 
-def found_rows(report: ParsedReport, table: str) -> set[str]:
-    """Rows that were read from the document (not filled with nulls)."""
-    return set(report.notes.get("rows_found", {}).get(table, []))
 
 
 # ---- narrative ---------------------------------------------------------------------------------------
@@ -801,10 +797,3 @@ def _narrative(prose: list[str]) -> dict[str, Any]:
         out["_sources"] = quotes
     return out
 
-
-def year_mentions(prose: list[str]) -> Counter[int]:
-    c: Counter[int] = Counter()
-    for text in prose:
-        for m in re.finditer(r"((?:19|20)\d{2})\s*年", text):
-            c[int(m.group(1))] += 1
-    return c
