@@ -10,21 +10,44 @@ from functools import lru_cache
 
 _WS = re.compile(r"\s+")
 # Quotes and brackets that NFKC leaves alone but reports mix freely.
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": "[", "〕": "]",
-                         "【": "[", "】": "]", "﹝": "[", "﹞": "]", "、": "、"})
+_QUOTES = (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'"), ("〔", "["), ("〕", "]"), ("【", "["),
+           ("】", "]"), ("﹝", "["), ("﹞", "]"))
+# The full-width forms Chinese text is full of, with their NFKC forms (ASCII).
+_FULL_WIDTH = tuple((c, unicodedata.normalize("NFKC", c)) for c in "（），：；．？！％　")
+_is_normalized = unicodedata.is_normalized
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), fast for Chinese prose.
+
+    normalize() costs ~100 ns a character once a text holds one full-width comma. Replacing the
+    common full-width forms by their NFKC forms (ASCII: NFKD of the text is unchanged, so is its
+    NFKC) with str.replace and checking is ~20 times faster; anything else left goes through
+    normalize()."""
+    if text.isascii() or _is_normalized("NFKC", text):
+        return text
+    for c, n in _FULL_WIDTH:
+        if c in text:
+            text = text.replace(c, n)
+    return text if _is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 @lru_cache(maxsize=16384)
 def norm(text: str) -> str:
     """Canonical form for matching labels: NFKC (full-width → half-width), no whitespace, one
     kind of quote. "（一）予以公开" → "(一)予以公开", "１．属于" → "1.属于"."""
-    return _WS.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES)).replace("．", ".")
+    text = nfkc(text)
+    if not text.isascii():
+        for c, q in _QUOTES:
+            if c in text:
+                text = text.replace(c, q)
+    return _WS.sub("", text)
 
 
 @lru_cache(maxsize=16384)
 def squash(text: str) -> str:
     """NFKC and collapsed whitespace, for quoting text back to people."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _WS.sub(" ", nfkc(text)).strip()
 
 
 PLACEHOLDERS = frozenset({"", "/", "-", "—", "–", "——", "--", "\\", "－", "/-"})
@@ -95,7 +118,7 @@ _CN_DATE = re.compile(r"(?P<y>[二〇○零一二三四五六七八九]{4})年(?
 def find_dates(text: str) -> list[tuple[date, int, int]]:
     """Every plausible date in the text with its span (Arabic and Chinese numerals)."""
     out: list[tuple[date, int, int]] = []
-    t = unicodedata.normalize("NFKC", text)
+    t = nfkc(text)
     for m in _DATE.finditer(t):
         d = _mkdate(int(m["y"]), int(m["m"]), int(m["d"]))
         if d:
