@@ -8,6 +8,9 @@ the memory comparison):
 1. a first crawl of the N counties (cold simulator: it renders every report once) — its request log
    is the URL list;
 2. the bare client (aiohttp in its own process, same concurrency) fetches that URL list: the limit;
+   then two Scrapy floors fetch the same list with a callback that does nothing — Scrapy with its
+   built-in middlewares (what any Scrapy crawler pays before it parses or stores anything), and
+   Scrapy's engine with no middleware at all;
 3. a second full crawl into a fresh database (warm simulator), timed: pages/s and reports/s;
 4. a no-change recrawl on that database: requests per list page;
 5. the same full crawl for n counties: peak memory of the crawl child at n and at N.
@@ -136,6 +139,64 @@ def bare_child(path: str) -> None:
                       "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 
 
+def floor_child(path: str, engine_only: bool) -> None:
+    """A Scrapy spider that fetches the URL list and does nothing with the answers. Same
+    concurrency as the crawl (download slots per host:port, as PortalMiddleware keys them), the
+    same two engine settings as crawler/settings.py (quiet root logger, CONCURRENT_ITEMS)."""
+    import logging
+    import resource
+
+    import scrapy
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    urls = json.loads(Path(path).read_text("utf-8"))
+    answered = {200: 0}
+
+    class Floor(scrapy.Spider):
+        name = "floor"
+
+        async def start(self):  # type: ignore[override]
+            for u in urls:
+                slot = {"download_slot": u["url"].split("/")[2]}
+                if u["method"] == "POST":
+                    yield scrapy.FormRequest(u["url"], formdata=u.get("form") or {}, dont_filter=True,
+                                             meta=slot)
+                else:
+                    yield scrapy.Request(u["url"], dont_filter=True, meta=slot)
+
+        def parse(self, response: Any) -> None:
+            if response.status == 200:
+                answered[200] += 1
+
+    settings: dict[str, Any] = {
+        "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+        "CONCURRENT_REQUESTS": IMPOLITE_CONCURRENCY, "CONCURRENT_REQUESTS_PER_DOMAIN": PER_HOST,
+        "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_ITEMS": 1,
+        "HTTPERROR_ALLOW_ALL": True}
+    if engine_only:
+        from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE, SPIDER_MIDDLEWARES_BASE
+
+        settings["DOWNLOADER_MIDDLEWARES"] = {k: None for k in DOWNLOADER_MIDDLEWARES_BASE}
+        settings["SPIDER_MIDDLEWARES"] = {k: None for k in SPIDER_MIDDLEWARES_BASE}
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(Floor)
+    logging.root.setLevel(logging.WARNING)
+    process.crawl(crawler)
+    started = time.perf_counter()
+    cpu0 = time.process_time()
+    process.start()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"ok": answered[200], "seconds": seconds,
+                      "cpu_seconds": time.process_time() - cpu0, "urls": len(urls),
+                      "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def floor(urls_path: Path, engine_only: bool) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--floor-child", str(urls_path)] + (["--engine-only"] if engine_only else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bare(urls: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
     path = tmp / "urls.json"
     path.write_text(json.dumps(urls), "utf-8")
@@ -154,9 +215,14 @@ def main() -> None:
     ap.add_argument("--bodies", type=int, default=10, help="bodies per county (× 3 years of reports)")
     ap.add_argument("--parallel", type=int, default=8, help="county crawlers running at once in the child")
     ap.add_argument("--bare-child", help=argparse.SUPPRESS)
+    ap.add_argument("--floor-child", help=argparse.SUPPRESS)
+    ap.add_argument("--engine-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare_child:
         bare_child(args.bare_child)
+        return
+    if args.floor_child:
+        floor_child(args.floor_child, args.engine_only)
         return
 
     from crawler.sim.server import SimServer
@@ -172,6 +238,8 @@ def main() -> None:
             print(f"cold crawl: {cold['requests']} requests, {cold['pages']} pages in {cold['wall']:.1f}s "
                   f"(statuses {cold['statuses']})")
             limit = bare(urls, tmp)
+            scrapy_floor = floor(tmp / "urls.json", engine_only=False)
+            engine_floor = floor(tmp / "urls.json", engine_only=True)
             server.reset_log()
             warm = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel)
             full_requests = server.count()
@@ -196,6 +264,11 @@ def main() -> None:
     print(f"{'seconds':28}{secs:18.1f}{limit['seconds']:16.1f}")
     print(f"ratio (pages/s): {pages_s / bare_pages_s:.0%}  (target ≥ 50 %; crawl child incl. start-up and "
           f"storage writes, wall {warm['wall']:.1f}s)")
+    for label, fl in (("Scrapy, built-in middlewares", scrapy_floor), ("Scrapy engine, no middleware", engine_floor)):
+        fl_s = fl["ok"] / fl["seconds"]
+        print(f"floor, do-nothing spider, {label}: {fl_s:.1f} pages/s = {fl_s / bare_pages_s:.0%} of the bare "
+              f"client, {1000 * fl['cpu_seconds'] / max(1, fl['urls']):.2f} ms CPU per request "
+              f"({fl['ok']}/{fl['urls']} answered 200); the crawl reaches {pages_s / fl_s:.0%} of it")
     cpu = warm.get("cpu_seconds") or 0.0
     print(f"crawl child CPU: {cpu:.1f}s for {warm['requests']} requests = {1000 * cpu / max(1, warm['requests']):.1f} ms "
           f"per request (the bare client: {limit.get('cpu_seconds', 0):.1f}s)")

@@ -277,6 +277,7 @@ class _Child:
         base.set("LOG_LEVEL", spec.get("log_level", "WARNING"), priority="cmdline")
         self.base = base
         self.process = AsyncCrawlerProcess(base)
+        self.quiet_root_logger(base.get("LOG_LEVEL"))
         self.shared_settings: dict[bool, Any] = {}
         self.data_dir = Path(spec["data_dir"])
         self.queue: list[tuple[Any, dict[str, Any], int]] = []
@@ -296,6 +297,14 @@ class _Child:
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-runner-db")
         self.prefetched: dict[int, Future[dict[str, Any]]] = {}
         self.finishing: list[Future[None]] = []
+
+    @staticmethod
+    def quiet_root_logger(level: str | int) -> None:
+        """Scrapy sets the root logger to NOTSET whenever it (re)installs its handler (the process,
+        and every Crawler), so each debug call of Scrapy and Twisted builds a LogRecord that the
+        handler then drops — dozens per request. The handler's own level is the one that counts;
+        giving it to the root logger too drops those calls where they are made."""
+        logging.root.setLevel(level)
 
     def session_factory(self) -> Any:
         from storage.db import make_engine, session_factory
@@ -387,6 +396,7 @@ class _Child:
             # a crawler): the run's own values go into that copy, not into yet another one.
             crawler = Crawler(spider_for(flavour),
                               self.settings_for(all(p.get("obey_robots", True) for p in portals)))
+            self.quiet_root_logger(crawler.settings.get("LOG_LEVEL"))
             crawler.settings.setdict({"NIANBAO_DB_URL": self.spec["db_url"],
                                       "NIANBAO_BLOB_DIR": str(self.data_dir / "blobs"),
                                       "NIANBAO_RUN_ID": run_id, "NIANBAO_PROGRESS": True},

@@ -77,8 +77,10 @@ LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # A callback yields a handful of requests and items: Scrapy's default (100) starts 100 asyncio
-# workers for every callback's output, which costs more than the crawl itself on small pages.
-CONCURRENT_ITEMS = 16
+# workers for every callback's output, which costs more than the crawl itself on small pages. The
+# item pipeline only appends to a batch (the batch is written on a worker thread), so one worker
+# per callback loses nothing.
+CONCURRENT_ITEMS = 1
 # Scrapy's check for `return value` in generator callbacks reads and parses each callback's source
 # (cached per bound method, so again for every spider instance): a lint for spider authors, not
 # part of crawling; ruff and the tests cover our callbacks.
