@@ -41,6 +41,16 @@ class BlockedError(IgnoreRequest):
         super().__init__(f"blocked ({kind}): {url}")
 
 
+class MovedOffPortal(IgnoreRequest):
+    """The portal redirected a request to a host that is not one of its own (a site merger,
+    集约化, or a column moved to the city's platform): the profile needs the new address."""
+
+    def __init__(self, origin: str, target: str) -> None:
+        self.origin = origin
+        self.target = target
+        super().__init__(f"moved off the portal: {origin} → {target}")
+
+
 # --- staying on the portal --------------------------------------------------------------------
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -88,6 +98,10 @@ class PortalMiddleware:
         hosts: Collection[str] = getattr(spider, "allowed_hosts", ())
         if not (request.meta.get("allow_offsite") or on_portal(request.url, hosts=hosts)):
             self.stats.inc_value("nianbao/offsite")
+            redirected_from = request.meta.get("redirect_urls") or []
+            if redirected_from:
+                log.warning("redirected off the portal", extra={"url": redirected_from[0], "target": request.url})
+                raise MovedOffPortal(redirected_from[0], request.url)
             log.info("off-portal request dropped", extra={"url": request.url})
             raise IgnoreRequest(f"off the portal's hosts: {request.url}")
         request.meta.setdefault("download_slot", netloc(request.url))
@@ -295,7 +309,7 @@ def _cookies(request: Request) -> dict[str, str]:
     return {}
 
 
-__all__ = ["BLOCK_KINDS", "BlockedError", "netloc", "on_portal", "conditional_headers",
+__all__ = ["BLOCK_KINDS", "BlockedError", "MovedOffPortal", "netloc", "on_portal", "conditional_headers",
            "backoff_delay", "classify_block", "jsl_clearance_cookie", "PortalMiddleware",
            "ConditionalRequestMiddleware", "BackoffRetryMiddleware", "BlockDetectionMiddleware",
            "CompressedAsBinaryMiddleware"]

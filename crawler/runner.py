@@ -6,10 +6,11 @@ child (benchmarks). Child side: `python -m crawler.runner JOB.json RESULT.json` 
 crawler per (county, flavour), at most `max_parallel` at a time, each county's run finished in
 storage (`finish_crawl_run`) as soon as its crawlers are done; progress as JSON lines on stdout.
 
-Run status (DESIGN.md): `ok` — everything read; `partial` — some pages read, some blocked or
-failed (after retries); `blocked` — nothing read and the portal answered with challenges, WAF,
-captcha, maintenance pages or a robots.txt ban (CRAWL-001, never "no report"); `failed` — nothing
-read for other reasons (timeouts, 5xx, DNS, a crash of the child).
+Run status (DESIGN.md): `ok` — everything read; `partial` — some pages read, some blocked,
+failed (after retries) or redirected off the portal; `blocked` — nothing read and the portal
+answered with challenges, WAF, captcha, maintenance pages or a robots.txt ban (CRAWL-001, never "no
+report"); `failed` — nothing read for other reasons (timeouts, 5xx, DNS, a crash of the child, or
+a portal that moved to a host the profile does not list: the error says where to).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "failed_reasons": failed,
         "retries": n("retry/count"),
         "empty_lists": list(stats.get("nianbao/empty_lists") or []),
+        "moved": list(stats.get("nianbao/moved") or []),
     }
     return {**stats, **summary}
 
@@ -139,14 +141,20 @@ def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
     """ok | partial | blocked | failed, with a short error for the run row."""
     s = summarize(stats) if "pages" not in stats else stats
     read, blocked, failed = s["pages"], s["blocked"], s["failed"]
+    moved = s.get("moved") or []
     kinds = ", ".join(f"{k}×{v}" for k, v in sorted(s["blocked_kinds"].items()))
     reasons = ", ".join(f"{k}×{v}" for k, v in sorted(s["failed_reasons"].items()))
+    moved_note = (f"moved off the portal's hosts (update the county profile): {'; '.join(moved[:3])}"
+                  + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")) if moved else ""
     if read == 0:
         if blocked:
             return "blocked", f"blocked: {kinds}"
+        if moved:
+            return "failed", moved_note
         return "failed", f"failed: {reasons}" if reasons else "no page could be read"
-    if blocked or failed:
-        parts = [p for p in (f"blocked: {kinds}" if blocked else "", f"failed: {reasons}" if failed else "") if p]
+    if blocked or failed or moved:
+        parts = [p for p in (f"blocked: {kinds}" if blocked else "", f"failed: {reasons}" if failed else "",
+                             moved_note) if p]
         return "partial", "; ".join(parts)
     return "ok", None
 

@@ -5,7 +5,8 @@ fingerprint is keyed on the county code. They are read from `crawl_runs`:
 - CRAWL-001: the county's latest finished run has status `blocked`;
 - CRAWL-002: its last `threshold` finished *scheduled* runs all have status `failed`;
 - CRAWL-003: its latest run that reached the lists (ok or partial) reports list pages without a
-  single report link in `stats["empty_lists"]` (one finding per list URL).
+  single report link in `stats["empty_lists"]` (one finding per list URL); or its latest run
+  found URLs redirected off the portal's hosts (`stats["moved"]`, a site merger), whatever its status.
 A later run that does not show the problem resolves the finding.
 """
 
@@ -65,7 +66,10 @@ class EmptyListPage(Rule):
     severity = "warning"
     scope = "sched"
 
-    def build(self, *, county: str, url: str, run_id: int) -> Finding:
+    def build(self, *, county: str, url: str, run_id: int, moved_to: str | None = None) -> Finding:
+        if moved_to:
+            return self.finding(f"{county}年报栏目页面 {url} 已跳转到配置之外的地址 {moved_to}（网站可能已迁移或集约化），"
+                                "请更新该县的门户配置。", subject=url, url=url, run_id=run_id, moved_to=moved_to)
         return self.finding(f"{county}年报栏目页面 {url} 没有找到任何年报链接，栏目可能已改版。",
                             subject=url, url=url, run_id=run_id)
 
@@ -122,9 +126,20 @@ def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None 
         if len(runs) >= threshold and all(r.status == "failed" for r in runs):
             add(PortalFailing().build(county=names.get(code, code), runs=[r.id for r in runs],
                                       errors=[r.error for r in runs]), code)
+    reported: set[tuple[str, str]] = set()
     for code, (run,) in _latest_runs(session, codes, ("ok", "partial"), None, 1, with_stats=True).items():
         for url in (run.stats or {}).get("empty_lists", []) or []:
+            reported.add((code, str(url)))
             add(EmptyListPage().build(county=names.get(code, code), url=str(url), run_id=run.id), code)
+    # A configured URL that now redirects off the portal's hosts (site merger), whatever the
+    # latest run's status: it reached no list at all, and only a new profile brings it back.
+    for code, (run,) in _latest_runs(session, codes, None, None, 1, with_stats=True).items():
+        for pair in (run.stats or {}).get("moved", []) or []:
+            origin, _, target = str(pair).partition(" → ")
+            if (code, origin) not in reported:
+                reported.add((code, origin))
+                add(EmptyListPage().build(county=names.get(code, code), url=origin, run_id=run.id,
+                                          moved_to=target), code)
 
     owned = FindingRow.rule_id.in_(CRAWL_RULES)
     if codes is not None:

@@ -301,3 +301,39 @@ def test_moved_column_is_followed_on_the_same_host(sim: Sim) -> None:
     result = sim.crawl(code, profile=profile)
     assert result.status == "ok", result.error
     assert len(sim.documents()) == len(sim.world.expected_reports(code))
+
+
+def test_portal_moved_to_a_new_host_is_said_and_nothing_is_lost(sim: Sim) -> None:
+    """A site merger: every old URL answers 301 to a host the profile does not list. The crawl does
+    not follow it off the portal, says where it went (run error, CRAWL-003 with the new address),
+    keeps what was stored; with the new host in the profile, the reports are found again."""
+    code = sim.county("990012", "generic", attachments=())
+    old_profile = sim.world.profile(code)
+    first = sim.crawl(code, profile=old_profile)
+    assert first.status == "ok"
+    before = {url: doc.sha256 for url, doc in sim.documents().items()}
+    assert before
+
+    new_base = sim.server.move_domain(code)
+    sim.clock.advance(days=1)
+    sim.server.reset_log()
+    moved = sim.crawl(code, profile=old_profile)
+    assert moved.status == "failed"
+    assert new_base in (moved.error or "") and "update the county profile" in (moved.error or "")
+    old_list = old_profile["portals"][0]["start_urls"][0]
+    assert any(pair.startswith(old_list + " → " + new_base) for pair in moved.stats["moved"])
+    assert moved.stats["empty_lists"] == []  # moved is not "the list has no report"
+    assert {r.status for r in sim.server.records(code)} == {301}  # nothing asked of the new host
+    findings = process(sim, moved.run_id, old_profile)
+    assert findings.get("CRAWL-003") == 1
+    assert "TIME-004" not in findings
+    with sim.sf() as s:
+        from storage.models import Finding
+
+        row = s.execute(select(Finding).where(Finding.rule_id == "CRAWL-003")).scalar_one()
+        assert row.details["moved_to"].startswith(new_base) and new_base in row.message
+    assert {url: doc.sha256 for url, doc in sim.documents().items()} == before
+
+    again = sim.crawl(code, profile=sim.world.profile(code))
+    assert again.status == "ok", again.error
+    assert len({u for u in sim.documents() if u.startswith(new_base)}) == len(before)

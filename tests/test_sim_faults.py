@@ -118,3 +118,18 @@ def test_robots_txt_not_caught_in_a_5xx_burst(world: SimWorld, server: SimServer
     world.set_fault(CODE, "5xx", count=1)
     assert fetch(server.base_url(CODE) + "/robots.txt").status == 200
     assert fetch(list_url(world)).status in (500, 503)
+
+
+@pytest.mark.parametrize("backend", ["raw", "aiohttp"])
+def test_site_merger_moves_the_portal_to_a_new_host(world: SimWorld, backend: str) -> None:
+    with SimServer(world, backend=backend) as server:
+        old_list = list_url(world)
+        old_base = server.base_url(CODE)
+        new_base = server.move_domain(CODE)
+        assert new_base != old_base and server.base_url(CODE) == new_base
+        moved = fetch(old_list + "?x=1")
+        assert moved.status == 301
+        assert moved.headers["Location"] == new_base + old_list.removeprefix(old_base) + "?x=1"
+        assert fetch(moved.headers["Location"]).status == 200
+        assert world.profile(CODE)["portals"][0]["start_urls"][0].startswith(new_base)
+        assert [r.status for r in server.records(CODE)] == [301, 200]

@@ -26,7 +26,7 @@ from types import TracebackType
 from aiohttp import web
 
 from crawler.sim import content, faults
-from crawler.sim.pages import Page, SimRequest, not_found
+from crawler.sim.pages import Page, SimRequest, not_found, redirect
 from crawler.sim.rawhttp import HttpProtocol
 from crawler.sim.world import SimWorld
 
@@ -144,6 +144,7 @@ class SimServer:
         self.request_log: list[LogRecord] = []
         self._ports: dict[str, int] = {}
         self._codes: dict[int, str] = {}
+        self._retired: set[int] = set()  # old ports of counties whose portal moved to a new host
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -185,6 +186,7 @@ class SimServer:
             self.world.base_urls.pop(code, None)
         self._ports.clear()
         self._codes.clear()
+        self._retired.clear()
 
     def __enter__(self) -> SimServer:
         return self.start()
@@ -198,6 +200,18 @@ class SimServer:
         if codes:
             self._call(self._bind(codes))
         return codes
+
+    def move_domain(self, code: str) -> str:
+        """The county's portal moves to a new host, as after a site merger (集约化): a new port
+        serves it from now on, and every request to the old one answers 301 to the same path and
+        query on the new one. Returns the new base URL."""
+        old = self._ports.get(code)
+        if old is None:
+            self.base_url(code)
+            old = self._ports[code]
+        self._call(self._bind([code]))
+        self._retired.add(old)
+        return self.base_url(code)
 
     def base_url(self, code: str) -> str:
         if code not in self._ports:
@@ -250,7 +264,7 @@ class SimServer:
             port = sock.getsockname()[1]
             if self.backend == "raw":
                 loop = asyncio.get_running_loop()
-                responder = functools.partial(self._respond, code)
+                responder = functools.partial(self._respond_at, port)
                 server = await loop.create_server(
                     lambda r=responder, p=port: HttpProtocol(r, p, self._connections, self._renderer),  # type: ignore[misc]
                     sock=sock,
@@ -273,6 +287,16 @@ class SimServer:
         self._servers.clear()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def _respond_at(self, port: int, req: SimRequest, req_headers: Mapping[str, str], target: str) -> tuple[int, dict[str, str], bytes, float]:
+        """The answer of whatever listens on `port`: its county, or a 301 when the county moved."""
+        code = self._codes[port]
+        if port not in self._retired:
+            return self._respond(code, req, req_headers, target)
+        status, headers, body = http_response(redirect(f"http://127.0.0.1:{self._ports[code]}{target}"), req_headers)
+        if self.log_requests:
+            self.request_log.append(LogRecord(code, req.method, target, status, False, time.monotonic()))
+        return status, headers, body, 0.0
 
     def _respond(self, code: str, req: SimRequest, req_headers: Mapping[str, str], target: str) -> tuple[int, dict[str, str], bytes, float]:
         try:
@@ -302,7 +326,7 @@ class SimServer:
         )
         while True:
             try:
-                status, headers, body, delay = self._respond(code, req, request.headers, request.path_qs)
+                status, headers, body, delay = self._respond_at(sockname[1], req, request.headers, request.path_qs)
                 break
             except content.NeedsRender as miss:
                 await asyncio.get_running_loop().run_in_executor(self._renderer, miss.run)

@@ -16,6 +16,9 @@ Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
     nianbao/documents/skipped_known     known links not fetched again (listing unchanged)
     nianbao/failed_requests, nianbao/failed/<reason>
     nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
+
+    nianbao/moved                       "old → new" for list URLs redirected off the portal's hosts
+                                        (a site merger): neither empty nor failed, the portal moved
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from twisted.python.failure import Failure
 
 from crawler.dates import html_to_text, parse_date, parse_datetime, publication_date
 from crawler.items import FetchedDocument, SeenLinks
-from crawler.middlewares import BlockedError, netloc
+from crawler.middlewares import BlockedError, MovedOffPortal, netloc
 from crawler.state import CrawlState
 from crawler.titles import TitleInfo, classify_title, normalize, title_body
 
@@ -435,6 +438,15 @@ class PortalSpider(scrapy.Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("nianbao_kind", "other")
         root = request.meta.get("root")
+        if failure.check(MovedOffPortal):
+            # a list that moved off the portal's hosts is neither empty nor failed: say where it went
+            if kind == "list":
+                moved = failure.value
+                pairs = stats.get_value("nianbao/moved") or []
+                stats.set_value("nianbao/moved", sorted({*pairs, f"{moved.origin} → {moved.target}"}))
+                if root and self.roots.get(root) != "links":
+                    self.roots[root] = "moved"
+            return
         if failure.check(BlockedError):
             if kind == "list" and root and self.roots.get(root) != "links":
                 self.roots[root] = "blocked"
