@@ -337,3 +337,44 @@ def test_portal_moved_to_a_new_host_is_said_and_nothing_is_lost(sim: Sim) -> Non
     again = sim.crawl(code, profile=sim.world.profile(code))
     assert again.status == "ok", again.error
     assert len({u for u in sim.documents() if u.startswith(new_base)}) == len(before)
+
+
+@pytest.mark.parametrize("flavour", ["trs", "vsb"])
+def test_wps_and_scanned_attachments(sim: Sim, flavour: str) -> None:
+    """A .wps file (legacy binary, served as octet-stream) is read through LibreOffice; a scanned PDF
+    (page images, no text layer) is stored and gets STRUCT-006, not a crash nor a missing report."""
+    import os
+    import shutil
+
+    from sqlalchemy import func
+
+    from monitor.extract import extract
+    from storage.models import Finding
+
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice (soffice) is required when CI=true")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    code = sim.county("990013", flavour, populate=False, attachments=("wps", "scan"))
+    wps = sim.world.publish(code, BODIES[1][0], 2025, at=NOW - timedelta(days=40), fmt="wps")
+    scan = sim.world.publish(code, BODIES[2][0], 2025, at=NOW - timedelta(days=30), fmt="scan")
+    profile = sim.world.profile(code)
+    result = sim.crawl(code, profile=profile)
+    assert result.status == "ok", result.error
+    expected = {e["body"]: e for e in sim.world.expected_reports(code)}
+    docs = sim.documents()
+    blobs = BlobStore(sim.tmp / "blobs")
+    wps_doc = docs[expected[wps.body]["attachment_url"]]
+    scan_doc = docs[expected[scan.body]["attachment_url"]]
+    assert wps_doc.body_name == wps.body and scan_doc.body_name == scan.body
+    assert blobs.get(scan_doc.sha256).startswith(b"%PDF")
+    text = extract(blobs.get(wps_doc.sha256), filename=expected[wps.body]["attachment_url"],
+                   content_type=wps_doc.content_type)
+    assert not text.is_empty()
+    findings = process(sim, result.run_id, profile)
+    assert findings.get("STRUCT-006") == 1
+    with sim.sf() as s:
+        (msg,) = s.execute(select(Finding.message).where(Finding.rule_id == "STRUCT-006")).one()
+        assert "图" in msg or "扫描" in msg, msg
+        assert s.execute(select(func.count()).select_from(Finding)
+                         .where(Finding.rule_id == "TIME-004")).scalar_one() >= 1  # the bodies with nothing

@@ -17,12 +17,23 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# Attachment formats: pdf, docx and doc as the report generator renders them; wps is a WPS Writer
+# file (the legacy binary format, served as a download of unknown type, as portals do); scan is a
+# scanned report: a PDF of page images without a text layer.
 ATTACHMENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
+    "wps": "application/octet-stream",
+    "scan": "application/pdf",
 }
-ATTACHMENT_LABELS = {"pdf": "【下载PDF】", "docx": "【下载Word】", "doc": "【下载Word】"}
+ATTACHMENT_LABELS = {"pdf": "【下载PDF】", "docx": "【下载Word】", "doc": "【下载Word】", "wps": "【下载WPS】",
+                     "scan": "【下载PDF】"}
+EXTENSIONS = {"scan": "pdf"}  # the file name extension of a format, where it is not its name
+
+
+def extension(fmt: str) -> str:
+    return EXTENSIONS.get(fmt, fmt)
 # pooled reports are rendered for these names (one per reportgen entity kind), then renamed
 PLACEHOLDERS = {
     "township": "甲乙镇人民政府",
@@ -118,17 +129,40 @@ def report_body_html(spec: Any | None, *, entity: str, year: int, seed: int) -> 
 
 
 def report_file(spec: Any | None, fmt: str, *, entity: str, year: int, seed: int) -> bytes:
-    """The report as an attachment file (pdf/docx/doc)."""
+    """The report as an attachment file (one of ATTACHMENT_TYPES)."""
+    if fmt == "scan":
+        return scanned_pdf(seed)
     gen = _reportgen()
     if spec is not None and gen is not None:
         try:
-            return gen.render(spec, fmt)
+            return gen.render(spec, "doc" if fmt == "wps" else fmt)
         except Exception:  # noqa: BLE001
             log.exception("reportgen.render failed", extra={"entity": entity, "year": year, "fmt": fmt})
     text = f"{entity}{year}年政府信息公开工作年度报告 (stand-in {fmt}, seed {seed})\n"
     if fmt == "pdf":
         return b"%PDF-1.4\n% stand-in\n" + text.encode("utf-8") + b"%%EOF\n"
     return text.encode("utf-8")
+
+
+def scanned_pdf(seed: int, pages: int = 3) -> bytes:
+    """A scanned report: A4 pages that are each one grey image, no text layer at all."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    from crawler.sim.pages import tiny_png
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4, invariant=1)
+    width, height = A4
+    image = ImageReader(io.BytesIO(tiny_png(60 + seed % 7, 85)))
+    for _ in range(pages):
+        pdf.drawImage(image, 20, 20, width - 40, height - 40)
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
 
 
 def short_of(entity: str) -> str:

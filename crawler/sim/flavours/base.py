@@ -154,7 +154,7 @@ class Site:
         return f"{org}/{e.published_at.year}-{e.id % 100000:05d}"
 
     def attachment_name(self, e: SimReport) -> str:
-        return f"{e.title}.{e.fmt}"
+        return f"{e.title}.{content.extension(e.fmt)}"
 
     def article_fragment(self, e: SimReport, now: datetime, attachment_href: str | None) -> str:
         """The article body: the report, a short note linking the file, or a distractor's text."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from crawler.sim import content
 from crawler.sim.flavours.base import DATE_STYLES, Site, match
 from crawler.sim.pages import Page, SimRequest, esc
 
@@ -36,7 +37,7 @@ class GenericSite(Site):
     def attachment_path(self, e: SimReport) -> str | None:
         if e.fmt == "html":
             return None
-        return f"/uploadfiles/{e.published_at:%Y%m}/{e.token}.{e.fmt}"
+        return f"/uploadfiles/{e.published_at:%Y%m}/{e.token}.{content.extension(e.fmt)}"
 
     def page_url(self, col: Column, page: int) -> str:
         """1-based page number → path (+query)."""
@@ -46,7 +47,7 @@ class GenericSite(Site):
         return root + (f"index.html?page={page}" if self.paging == "query" else f"index_{page}.html")
 
     def route(self, req: SimRequest, now: datetime) -> Page | None:
-        m = match(r"/uploadfiles/\d{6}/(\d{12})\.(pdf|docx|doc)", req.path)
+        m = match(r"/uploadfiles/\d{6}/(\d{12})\.(pdf|docx|doc|wps)", req.path)
         if m:
             return self.attachment_at(m.group(1), req.path, now)
         for col in self.county.columns:

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from crawler.sim import content
 from crawler.sim.flavours.base import Site, match
 from crawler.sim.pages import Page, SimRequest, esc
 
@@ -38,7 +39,7 @@ class GkmlptSite(Site):
     def attachment_path(self, e: SimReport) -> str | None:
         if e.fmt == "html":
             return None
-        return f"{self.prefix(e.column)}/attachment/0/{e.id // 1000}/{e.id}/{e.token}.{e.fmt}"
+        return f"{self.prefix(e.column)}/attachment/0/{e.id // 1000}/{e.id}/{e.token}.{content.extension(e.fmt)}"
 
     def route(self, req: SimRequest, now: datetime) -> Page | None:
         for col in self.county.columns:
@@ -55,7 +56,7 @@ class GkmlptSite(Site):
             if m:
                 e = self.find_entry(int(m.group(1)), req.path, now)
                 return self.detail(e, now) if e is not None else None
-            m = match(r"/attachment/0/\d+/\d+/(\d{12})\.(pdf|docx|doc)", rest)
+            m = match(r"/attachment/0/\d+/\d+/(\d{12})\.(pdf|docx|doc|wps)", rest)
             if m:
                 return self.attachment_at(m.group(1), req.path, now)
         return None
@@ -83,7 +84,7 @@ class GkmlptSite(Site):
             "document_number": "", "attachment": [],
         }
         if att:
-            item["attachment"] = [{"name": self.attachment_name(e), "url": f"http://{host}{att}", "ext": e.fmt}]
+            item["attachment"] = [{"name": self.attachment_name(e), "url": f"http://{host}{att}", "ext": content.extension(e.fmt)}]
         if self.county.layout:  # a new front end: other keys, the old ones gone
             item = {"docId": e.id, "name": e.title, "link": item["url"], "pubTime": e.published_at.strftime("%Y-%m-%d")}
         return item

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from crawler.sim import content
 from crawler.sim.flavours.base import Site, match, pubdate
 from crawler.sim.pages import Page, SimRequest, esc
 
@@ -48,7 +49,7 @@ class HanwebSite(Site):
     def attachment_path(self, e: SimReport) -> str | None:
         if e.fmt == "html":
             return None
-        return f"{DOWNLOAD}?classid=0&filename={e.token}.{e.fmt}&showname={quote(self.attachment_name(e))}"
+        return f"{DOWNLOAD}?classid=0&filename={e.token}.{content.extension(e.fmt)}&showname={quote(self.attachment_name(e))}"
 
     # ------------------------------------------------------------ routing
     def route(self, req: SimRequest, now: datetime) -> Page | None:
@@ -58,7 +59,7 @@ class HanwebSite(Site):
         if path == DOWNLOAD:
             name = req.query.get("filename", "")
             e = self.county.by_token.get(name.rsplit(".", 1)[0])
-            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + e.fmt):
+            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + content.extension(e.fmt)):
                 return None
             return self.attachment_response(e, now)
         m = match(r"/col/col(\d+)/(?:index\.html)?", path)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from crawler.sim import content
 from crawler.sim.flavours.base import Site
 from crawler.sim.pages import Page, SimRequest, esc
 
@@ -45,13 +46,13 @@ class HanwebAnnualSite(Site):
     def attachment_path(self, e: SimReport) -> str | None:
         if e.fmt == "html":
             return None
-        return f"{DOWNLOAD}?classid=0&filename={e.token}.{e.fmt}&showname={quote(self.attachment_name(e))}"
+        return f"{DOWNLOAD}?classid=0&filename={e.token}.{content.extension(e.fmt)}&showname={quote(self.attachment_name(e))}"
 
     def route(self, req: SimRequest, now: datetime) -> Page | None:
         if req.path == DOWNLOAD:
             name = req.query.get("filename", "")
             e = self.county.by_token.get(name.rsplit(".", 1)[0])
-            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + e.fmt):
+            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + content.extension(e.fmt)):
                 return None
             return self.attachment_response(e, now)
         if req.path != self.module:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from crawler.sim import content
 from crawler.sim.flavours.base import Site, match, pubdate
 from crawler.sim.pages import Page, SimRequest, esc
 
@@ -47,7 +48,7 @@ class TrsSite(Site):
         return self.column_root(e.column) + self.detail_rel(e)
 
     def attachment_file(self, e: SimReport) -> str:
-        return f"P0{e.published_at:%Y%m%d}{e.token}.{e.fmt}"
+        return f"P0{e.published_at:%Y%m%d}{e.token}.{content.extension(e.fmt)}"
 
     def attachment_path(self, e: SimReport) -> str | None:
         if e.fmt == "html":
@@ -67,7 +68,7 @@ class TrsSite(Site):
             if m:
                 e = self.find_entry(int(m.group(1)), req.path, now)
                 return self.detail(e, now) if e is not None else None
-            m = match(r"\d{6}/P0\d{8}(\d{12})\.(pdf|docx|doc)", rest)
+            m = match(r"\d{6}/P0\d{8}(\d{12})\.(pdf|docx|doc|wps)", rest)
             if m:
                 return self.attachment_at(m.group(1), req.path, now)
         return None
