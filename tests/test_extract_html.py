@@ -201,3 +201,43 @@ def test_mht_archive_is_read_as_its_html_part() -> None:
     doc = extract(data, filename="report.mht")
     assert doc.format == "html"
     assert doc.blocks == [Paragraph("一、总体情况"), Table(rows=[["规章", "2"]], origin="html:table[1]")]
+
+
+CELL_SHAPES = [
+    "<td>12</td>", "<td> 本年 新收 </td>", "<td><p class=MsoNormal><span>规章</span><span><o:p></o:p></span></p></td>",
+    "<td>\n<p><span>本年新</span><br>公开数量</p>\n</td>", "<td><p>Total</p><p>3,119</p></td>",
+    "<td>上年<p>结转</p></td>", "<td><p>予以</p>公开</td>", "<td><span>a<p>b</p></span></td>",
+    "<td><p>x<img src=a.png></p></td>", "<td><img src=a.png></td>", "<td><div><p>嵌套</p></div></td>",
+    "<td><p>one</p>\n</td>", "<td><b>粗体</b> <i>斜体</i></td>", "<td><p>  </p></td>", "<td></td>",
+    "<td><p>A</p> </td>", "<td><li>列表</li></td>", "<td><p>行一<br/></p></td>",
+]
+
+
+def test_cell_text_fast_paths_match_the_general_reading() -> None:
+    from lxml import etree
+
+    from monitor.extract.html import _cell_text, _grid, _rows
+
+    rows = "".join(f"<tr>{a}{b}</tr>" for a, b in zip(CELL_SHAPES, CELL_SHAPES[1:] + CELL_SHAPES[:1],
+                                                        strict=True))
+    root = etree.fromstring(f"<html><body><table>{rows}</table></body></html>", etree.HTMLParser())
+    tbl = root.find(".//table")
+    grid, images = _grid(_rows(tbl), tbl)
+    want = [[_cell_text(c)[0] for c in tr] for tr in _rows(tbl)]
+    want = [r for r in want if any(r)]
+    assert grid == want
+    assert images == sum(_cell_text(c)[1] for tr in _rows(tbl) for c in tr)
+
+
+@pytest.mark.parametrize("reference", ["", "&#20;"])
+def test_hidden_elements_dropped_with_or_without_the_raw_precheck(reference: str) -> None:
+    html = (f"<html><head><title>某镇2023年政府信息公开工作年度报告{reference}</title></head><body>"
+            "<div class='TRS_Editor'><p>一、总体情况</p><p style='DISPLAY : none'>隐藏的文字</p>"
+            "<div style='color:red;display:none'><a href='x.pdf'>附件</a><h1>隐藏标题</h1></div>"
+            "<script>var a = '<table>';</script><p>本年度我镇认真贯彻落实条例要求，推进政务公开工作。</p></div>"
+            "</body></html>")
+    doc = extract(html.encode("utf-8"), filename="a.html")
+    text = "\n".join(b.text for b in doc.blocks if isinstance(b, Paragraph))
+    assert "隐藏" not in text and "一、总体情况" in text
+    assert "attachments" not in doc.meta
+    assert doc.meta["title"].startswith("某镇2023年")

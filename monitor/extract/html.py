@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -77,24 +78,24 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
     if root is None:
         logger.info("no HTML document in %s", source)
         return Document(blocks=[], format="html", meta=meta)
-    _clean(root)
-    meta.update(page_meta(root))
-    body = find_body(root)
-    walker = _Walker()
+    marks = _clean(root, _raw_hints(data, encoding))
+    meta.update(page_meta(root, marks))
+    body = find_body(root, marks)
+    walker = _Walker(holders=marks.holders)
     try:
         walker.block(body)
         walker.flush()
     except RecursionError:  # pathological nesting: keep the text, lose the structure
         logger.warning("HTML nesting too deep in %s; reading text only", source)
-        walker = _Walker()
+        walker = _Walker(holders=marks.holders)
         for line in _text(body).splitlines():
             walker.line.append(line)
             walker.flush()
-    headline = _headline(root, body)
+    headline = _headline(root, body, marks)
     if headline:
         meta["title"] = headline
     meta["images"] = walker.images
-    attachments = _attachments(body)
+    attachments = _attachments(body, marks)
     if attachments:
         meta["attachments"] = attachments
     meta["images_in_tables"] = walker.images_in_tables
@@ -176,26 +177,84 @@ def _drop(el: _El) -> None:
     parent.remove(el)
 
 
-def _clean(root: _El) -> None:
-    for el in list(root.iter(*_DROP)):
-        _drop(el)
-    # the style attributes, not the elements: an XPath predicate on every element costs twice as much
-    for style in root.xpath("//@style[contains(., 'none')]"):
-        el = style.getparent()
-        if el.tag not in ("tr", "td") and _HIDDEN.search(el.get("style", "")) and el.getparent() is not None:
+# Raw bytes whose ASCII characters are one byte each and nothing else (a GBK/UTF-8 multibyte
+# sequence never holds a byte that would read as an ASCII letter where there is none missing):
+# a substring absent from them is absent from every attribute value.
+_ASCII_TRANSPARENT = frozenset(("utf-8", "gb18030", "ascii", "latin-1", "iso8859-1", "cp1252", "big5"))
+_DROP_SET = frozenset(_DROP)
+_HEADINGS = ("h1", "h2", "h3")
+# The elements the reader looks up by tag, found in one scan (each scan of the tree costs as much
+# as a sixth of parsing it).
+_MARK_TAGS = tuple(sorted(_DROP_SET | {"title", "meta", "a", "table", *_HEADINGS}))
+
+
+def _raw_hints(data: bytes, encoding: str) -> bytes | None:
+    """The page's bytes lowercased, for "is this word anywhere in the page" checks, or None
+    when the encoding, a character reference (&#…;) or a NUL could hide an ASCII word."""
+    if encoding not in _ASCII_TRANSPARENT or b"&#" in data or b"\x00" in data:
+        return None
+    return data.lower()
+
+
+class _Marks:
+    """The elements of `_MARK_TAGS` left in the cleaned tree, in document order."""
+
+    def __init__(self, elements: list[_El]) -> None:
+        self.elements = elements
+        self.by_tag: dict[str, list[_El]] = defaultdict(list)
+        for el in elements:
+            self.by_tag[el.tag].append(el)
+        # tables that hold a table (layout: only the leaves are data)
+        self.holders: set[_El] = set()
+        for tbl in self.by_tag.get("table", ()):
+            self.holders.update(tbl.iterancestors("table"))
+
+    def first(self, tag: str) -> _El | None:
+        found = self.by_tag.get(tag)
+        return found[0] if found else None
+
+
+def _inside(el: _El, ancestor: _El) -> bool:
+    """el is `ancestor` or lies within it."""
+    while el is not None:
+        if el is ancestor:
+            return True
+        el = el.getparent()
+    return False
+
+
+def _clean(root: _El, hints: bytes | None = None) -> _Marks:
+    found = list(root.iter(*_MARK_TAGS))
+    dead: set[_El] = set()
+    for el in found:
+        if el.tag in _DROP_SET and el not in dead:
+            if len(el):
+                dead.update(el.iterdescendants(*_MARK_TAGS))
             _drop(el)
+    # the style attributes, not the elements: an XPath predicate on every element costs twice as much
+    if hints is None or b"display" in hints:
+        for style in root.xpath("//@style[contains(., 'none')]"):
+            el = style.getparent()
+            if el.tag not in ("tr", "td") and _HIDDEN.search(el.get("style", "")) and el.getparent() is not None:
+                dead.add(el)
+                if len(el):
+                    dead.update(el.iterdescendants(*_MARK_TAGS))
+                _drop(el)
+    return _Marks([el for el in found if el.tag not in _DROP_SET and el not in dead])
 
 
 # --- page facts -----------------------------------------------------------------------------
 
-def page_meta(root: _El) -> dict[str, object]:
+def page_meta(root: _El, marks: _Marks | None = None) -> dict[str, object]:
+    if marks is None:
+        marks = _Marks(list(root.iter(*_MARK_TAGS)))
     meta: dict[str, object] = {}
-    title = root.find(".//title")
+    title = marks.first("title")
     if title is not None:
         text = _clean_text(_text(title))
         if text:
             meta["page_title"] = meta["title"] = text
-    published = _date_from_meta(root)
+    published = _date_from_meta(marks.by_tag.get("meta", ()))
     if published:
         meta["published_at"], meta["published_source"] = published, "page_meta"
     else:
@@ -205,8 +264,8 @@ def page_meta(root: _El) -> dict[str, object]:
     return meta
 
 
-def _date_from_meta(root: _El) -> str | None:
-    for el in root.iter("meta"):
+def _date_from_meta(metas: Iterable[_El]) -> str | None:
+    for el in metas:
         name = (el.get("name") or el.get("property") or "").strip().lower()
         if name in _DATE_META_NAMES:
             m = _DATE_ANY.search(el.get("content") or "")
@@ -235,44 +294,47 @@ def _iso(m: re.Match[str]) -> str | None:
         return None
 
 
-def _headline(root: _El, body: _El) -> str | None:
+def _headline(root: _El, body: _El, marks: _Marks | None = None) -> str | None:
     """The article's own title: a heading naming a report, else the body's first heading."""
-    headings = [h for h in root.iter("h1", "h2", "h3") if _clean_text(_text(h))]
-    for h in headings:
-        text = _clean_text(_text(h))
-        if _REPORT_TITLE.search(text) and len(text) <= 80:
-            return text
-    for h in body.iter("h1"):
-        text = _clean_text(_text(h))
-        if text:
-            return text
+    if marks is None:
+        marks = _Marks(list(root.iter(*_MARK_TAGS)))
+    for h in marks.elements:
+        if h.tag in _HEADINGS:
+            text = _clean_text(_text(h))
+            if text and _REPORT_TITLE.search(text) and len(text) <= 80:
+                return text
+    for h in marks.by_tag.get("h1", ()):
+        if _inside(h, body):
+            text = _clean_text(_text(h))
+            if text:
+                return text
     return None
 
 
-def _attachments(body: _El) -> list[dict[str, str]]:
+def _attachments(body: _El, marks: _Marks | None = None) -> list[dict[str, str]]:
     """Links to report files in the body ("详见附件"): the crawler may follow them."""
     out = []
-    for a in body.iter("a"):
+    for a in (body.iter("a") if marks is None else marks.by_tag.get("a", ())):
         href = (a.get("href") or "").strip()
-        if _ATTACHMENT.search(href):
+        if _ATTACHMENT.search(href) and (marks is None or _inside(a, body)):
             out.append({"href": href, "text": _clean_text(_text(a))})
     return out
 
 
 # --- body -----------------------------------------------------------------------------------
 
-def find_body(root: _El) -> _El:
+def find_body(root: _El, marks: _Marks | None = None) -> _El:
     page = root.find("body")
     if page is None:
         page = root
-    known = _known_container(page)
+    known = _known_container(page, marks)
     if known is not None:
         return known
     best = _densest(page)
     return best if best is not None else page
 
 
-def _known_container(page: _El) -> _El | None:
+def _known_container(page: _El, marks: _Marks | None = None) -> _El | None:
     found: dict[tuple[str, str], list[_El]] = defaultdict(list)
     generic: list[_El] = []
     # the attributes, not the elements: an XPath predicate on every element costs twice as much;
@@ -291,16 +353,21 @@ def _known_container(page: _El) -> _El | None:
                 found[("class", name)].append(value.getparent())
         if "content" in lowered:  # a whitespace-free word lies within one name
             generic.append(value.getparent())
+    tables = marks.by_tag.get("table", ()) if marks is not None else None
     for key in _KNOWN_CONTAINERS:
         for el in found.get(key, ()):
-            if _has_content(el):
+            if _has_content(el, tables):
                 return el
-    candidates = [el for el in generic if _has_content(el)]
+    candidates = [el for el in generic if _has_content(el, tables)]
     return max(candidates, key=_content_score) if candidates else None
 
 
-def _has_content(el: _El) -> bool:
-    return next(el.iter("table"), None) is not None or len(_WS.sub("", _text(el))) >= _MIN_BODY_CHARS
+def _has_content(el: _El, tables: Iterable[_El] | None = None) -> bool:
+    if tables is None:
+        has_table = next(el.iter("table"), None) is not None
+    else:
+        has_table = any(_inside(t, el) for t in tables)
+    return has_table or len(_WS.sub("", _text(el))) >= _MIN_BODY_CHARS
 
 
 def _content_score(el: _El) -> int:
@@ -360,6 +427,7 @@ class _Walker:
     images: int = 0
     images_in_tables: int = 0
     tables: int = 0
+    holders: set[_El] | None = None  # tables that hold a table (None: look)
 
     def flush(self) -> None:
         text = _clean_text("".join(self.line))
@@ -400,10 +468,11 @@ class _Walker:
         if caption is not None:
             self.line.append(_text(caption))
             self.flush()
-        if next(islice(tbl.iter("table"), 1, None), None) is not None:
+        if (tbl in self.holders if self.holders is not None
+                else next(islice(tbl.iter("table"), 1, None), None) is not None):
             self._layout(rows)  # a table of tables: only the leaves are data
             return
-        grid, images = _grid(rows)
+        grid, images = _grid(rows, tbl)
         if is_layout_grid(grid):
             self._layout(rows)
             return
@@ -451,8 +520,9 @@ def _span(value: str | None, limit: int) -> int:
     return max(1, min(n if n else limit, limit))
 
 
-def _grid(rows: list[_El]) -> tuple[list[list[str]], int]:
+def _grid(rows: list[_El], tbl: _El) -> tuple[list[list[str]], int]:
     """Expand rowspan/colspan into a rectangular grid; returns (grid, images in cells)."""
+    simple = _simple_cells(tbl)
     taken: dict[tuple[int, int], str] = {}
     images = 0
     nrows = len(rows)
@@ -464,8 +534,13 @@ def _grid(rows: list[_El]) -> tuple[list[list[str]], int]:
             while (r, c) in taken:
                 c += 1
             rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
-            text, imgs = _cell_text(cell)
-            images += imgs
+            line = simple.get(cell, cell) if len(cell) else cell
+            if line is not None:  # one line of text, no image: the text serialised by libxml2
+                text = _clean_text(etree.tostring(line, method="text", encoding=str, with_tail=False))
+                text = text.strip()
+            else:
+                text, imgs = _cell_text(cell)
+                images += imgs
             if rowspan is None and colspan is None:
                 taken[(r, c)] = text
                 c += 1
@@ -479,6 +554,38 @@ def _grid(rows: list[_El]) -> tuple[list[list[str]], int]:
     width = max((k[1] + 1 for k in taken), default=0)
     grid = [[taken.get((r, c), "") for c in range(width)] for r in range(len(rows))]
     return _drop_empty(grid), images
+
+
+_CELL = frozenset(("td", "th"))
+
+
+def _simple_cells(tbl: _El) -> dict[_El, _El | None]:
+    """Cells of a leaf table whose content is one line (see `_cell_text`), found in one pass
+    over the table's line breaks (blocks, <br>, <img>) instead of a walk of every cell.
+
+    A cell absent from the result holds no break: its whole text is one line. A cell mapped to
+    an element is one block (Word's <p>) and nothing else with text: that block's text is the
+    line. A cell mapped to None needs `_cell_text`."""
+    out: dict[_El, _El | None] = {}
+    for el in tbl.iter(*_INNER_BREAKS):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if parent.tag in _CELL:
+            cell = parent
+            one = (cell not in out and el.tag not in _LINE_BREAKS and len(cell) == 1
+                   and _blank(cell.text) and _blank(el.tail))
+            out[cell] = el if one else None
+            continue
+        while parent is not None and parent.tag not in _CELL:
+            parent = parent.getparent()
+        if parent is not None:
+            out[parent] = None
+    return out
+
+
+def _blank(text: str | None) -> bool:
+    return not text or text.isspace()
 
 
 def _drop_empty(grid: list[list[str]]) -> list[list[str]]:
@@ -498,6 +605,10 @@ def _cell_text(cell: _El) -> tuple[str, int]:
 
 
 _BLOCK_OR_BR = _BLOCK | {"br"}
+_LINE_BREAKS = frozenset(("br", "img"))
+# What starts a new line inside a cell (the table's own rows and cells are not in a cell).
+_INNER_BREAKS = tuple(sorted((_BLOCK_OR_BR | _LINE_BREAKS)
+                             - {"tr", "td", "th", "tbody", "thead", "tfoot", "caption"}))
 
 
 def _cell_lines(el: _El, lines: list[str], images: int) -> int:
