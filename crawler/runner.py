@@ -133,6 +133,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "retries": n("retry/count"),
         "empty_lists": list(stats.get("nianbao/empty_lists") or []),
         "moved": list(stats.get("nianbao/moved") or []),
+        "too_large": list(stats.get("nianbao/too_large") or []),
     }
     return {**stats, **summary}
 

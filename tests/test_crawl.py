@@ -378,3 +378,17 @@ def test_wps_and_scanned_attachments(sim: Sim, flavour: str) -> None:
         assert "图" in msg or "扫描" in msg, msg
         assert s.execute(select(func.count()).select_from(Finding)
                          .where(Finding.rule_id == "TIME-004")).scalar_one() >= 1  # the bodies with nothing
+
+
+def test_attachment_above_the_size_limit_is_named_and_the_rest_goes_on(sim: Sim) -> None:
+    code = sim.county("990014", "trs", populate=False, attachments=("pdf",))
+    sim.world.publish(code, BODIES[1][0], 2025, at=NOW - timedelta(days=40), fmt="pdf")
+    result = sim.crawl(code, settings={"DOWNLOAD_MAXSIZE": 3000, "DOWNLOAD_WARNSIZE": 1000})
+    assert result.status == "partial"
+    assert result.stats["failed_reasons"] == {"too_large": 1}
+    assert "too_large" in (result.error or "")
+    expected = {e["body"]: e for e in sim.world.expected_reports(code)}
+    assert result.stats["too_large"] == [expected[BODIES[1][0]]["attachment_url"]]
+    docs = sim.documents()
+    assert expected[BODIES[1][0]]["url"] in docs  # the report page that links the file
+    assert expected[BODIES[1][0]]["attachment_url"] not in docs

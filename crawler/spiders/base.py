@@ -14,7 +14,8 @@ Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
     nianbao/documents/fetched           report pages and attachments downloaded (200)
     nianbao/documents/not_modified      …answered 304
     nianbao/documents/skipped_known     known links not fetched again (listing unchanged)
-    nianbao/failed_requests, nianbao/failed/<reason>
+    nianbao/failed_requests, nianbao/failed/<reason>   (reason: http_<status>, too_large, an exception name)
+    nianbao/too_large                   URLs above the download size limit (DOWNLOAD_MAXSIZE)
     nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
 
     nianbao/moved                       "old → new" for list URLs redirected off the portal's hosts
@@ -34,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -461,6 +462,10 @@ class PortalSpider(scrapy.Spider):
                 return
             stats.inc_value("nianbao/ignored")
             return
+        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
+            reason = "too_large"  # DOWNLOAD_MAXSIZE: Content-Length above it, or a body that grew past it
+            big = stats.get_value("nianbao/too_large") or []
+            stats.set_value("nianbao/too_large", sorted({*big, request.url}))
         else:
             reason = type(failure.value).__name__
         stats.inc_value("nianbao/failed_requests")

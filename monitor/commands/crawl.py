@@ -87,7 +87,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
         "blocked": st.get("blocked", 0), "blocked_kinds": st.get("blocked_kinds", {}),
         "failed": st.get("failed", 0), "failed_reasons": st.get("failed_reasons", {}),
         "retries": st.get("retries", 0), "empty_lists": st.get("empty_lists", []),
-        "moved": st.get("moved", []),
+        "moved": st.get("moved", []), "too_large": st.get("too_large", []),
     }
 
 
@@ -164,6 +164,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
                       highlight=False)
     for url in s["empty_lists"]:
         console.print(f"  [yellow]栏目页没有年报链接（可能已改版）：{url}[/]", highlight=False, soft_wrap=True)
+    for url in s.get("too_large", []):
+        console.print(f"  [yellow]文件超过下载大小上限，未下载：{url}[/]", highlight=False, soft_wrap=True)
     for pair in s.get("moved", []):
         console.print(f"  [yellow]网站已迁移（跳转到配置之外的地址，请更新县配置）：{pair}[/]", highlight=False, soft_wrap=True)
 
