@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -21,7 +22,7 @@ from monitor.document import Document, Paragraph, Table
 from monitor.report import ParsedReport, Section
 from monitor.templates import TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template, template_for_year
 from monitor.templates.defs import MODERN_HEADINGS, SECTIONS
-from monitor.textnorm import Cell, arabic_years, cn_number, find_dates, norm, parse_cell, squash
+from monitor.textnorm import CN_NUMERALS, Cell, arabic_years, cn_number, find_dates, norm, parse_cell, squash
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,9 @@ def _lift_paragraphs(doc: Document) -> Document:
             continue
         rows: list[list[str]] = []
         for row in b.rows:
-            texts = [c for c in row if c.strip()]
-            lone = texts[0] if len(set(texts)) == 1 else None
-            if lone is not None and row[0] == lone and (
+            # one text in the row (repeated across merged cells), starting it
+            lone = row[0] if row and row[0].strip() else None
+            if lone is not None and all(c == lone or not c.strip() for c in row) and (
                     _heading(lone, 0) is not None or ("。" in lone and len(lone) > 20)):
                 if rows:
                     blocks.append(Table(rows, b.origin))
@@ -178,9 +179,9 @@ def _paragraph_line(text: str, block: int) -> Line:
     i = len(tokens)
     while i > 0 and parse_cell(tokens[i - 1]) is not None:
         i -= 1
-    values = [c for c in (parse_cell(t) for t in tokens[i:]) if c is not None]
-    if "。" in text or not values:
+    if i == len(tokens) or "。" in text:
         return Line(norm(text), [], text, block, True)
+    values = [parse_cell(t) for t in tokens[i:]]
     return Line(norm("".join(tokens[:i])), values, text, block, True)
 
 
@@ -189,20 +190,18 @@ def _row_line(row: list[str], block: int) -> Line | None:
     kept = [s for c in row if (s := c.strip())]
     if not kept:
         return None
-    cells: list[str] = []
-    for c in row:
+    cells: list[str] = [row[0]]
+    last = row[0]
+    for c in row[1:]:
         # Expanded colspans repeat a label; keep it once. Numbers are never merged.
-        if cells and c == cells[-1] and c.strip() and parse_cell(c) is None:
+        if c == last and parse_cell(c) is None and c.strip():
             continue
         cells.append(c)
-    values: list[Cell] = []
+        last = c
     i = len(cells)
-    while i > 0:
-        cell = parse_cell(cells[i - 1])
-        if cell is None:
-            break
-        values.insert(0, cell)
+    while i > 0 and parse_cell(cells[i - 1]) is not None:
         i -= 1
+    values = [parse_cell(c) for c in cells[i:]]
     label = norm("".join(cells[:i]))
     if not label and not any(v.raw for v in values):
         return None
@@ -356,7 +355,7 @@ def _find_sections(doc: Document) -> list[Section]:
         heading = _heading(text, bi)
         if heading is None:
             continue
-        rank = 0 if re.match(r"^[一二三四五六七八九十]", heading.number) else 1
+        rank = 0 if heading.number and heading.number[0] in CN_NUMERALS else 1
         old = candidates.get(heading.key)
         if old is None or rank < old[0]:
             candidates[heading.key] = (rank, heading)
@@ -388,14 +387,15 @@ def _heading(text: str, position: int) -> Section | None:
     return Section(key=decl.key, number=number, title=squash(text), position=position)
 
 
+_SECTION_RX = {d.key: re.compile("|".join(f"(?:{p})" for p in d.patterns)) for d in SECTIONS}
+_MODERN_HEADING = re.compile("|".join(f"(?:{p})" for p in MODERN_HEADINGS))
+
+
 def _section_decl(title: str, *, bare: bool) -> SectionDecl | None:
-    for decl in SECTIONS:
-        if bare:
-            if title.rstrip(":：") == decl.label:
-                return decl
-        elif any(re.search(p, title) for p in decl.patterns):
-            return decl
-    return None
+    if bare:
+        title = title.rstrip(":：")
+        return next((decl for decl in SECTIONS if title == decl.label), None)
+    return next((decl for decl in SECTIONS if _SECTION_RX[decl.key].search(title)), None)
 
 
 def section_number_value(number: str) -> tuple[int | None, bool]:
@@ -416,8 +416,7 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
                               if p in text),
         "review_table": sum(1 for p in ("未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "尚未审结")
                             if p in text),
-        "modern_headings": sum(1 for s in sections if any(re.search(p, norm(s.title))
-                                                          for p in MODERN_HEADINGS)),
+        "modern_headings": sum(1 for s in sections if _MODERN_HEADING.search(norm(s.title))),
     }
     if signals["2021"] >= 2 and signals["2021"] >= signals["2019"]:
         return "2021", signals
@@ -440,9 +439,11 @@ def _looks_like_report(text: str, report: ParsedReport) -> bool:
 
 def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None:
     section_at = sorted((s.position, s.key) for s in sections)
+    starts = [pos for pos, _ in section_at]
     pending: list[str] = []
     for i, line in enumerate(lines):
-        current = _section_for(line.block, section_at)
+        k = bisect_right(starts, line.block)
+        current = section_at[k - 1][1] if k else None
         if line.is_paragraph and (not line.values) and _is_prose(line):
             pending = []
             continue
@@ -556,6 +557,8 @@ def _match_request_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
     if st.req_started and _SUBTOTAL_WORD.search(label):
         decl = _subtotal_group(label, st)
         return (decl, len(label) + 1) if decl else None
+    if tpl.request_any.search(label[-_LABEL_TAIL:]) is None:
+        return None  # no row of table 三 named at all
     n = len(label)
     if st.req_started:
         done = st.tables.get("requests_subtotals", {})
@@ -589,6 +592,8 @@ def _subtotal_group(label: str, st: _State) -> RowDecl | None:
 
 
 def _match_active_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
+    if st.template.active_any.search(label[-_LABEL_TAIL:]) is None:
+        return None  # no row of table 二 named at all
     done = st.tables.get("active", {})
     best: tuple[RowDecl, int] | None = None
     for key, (_group, decl) in st.template.active_rows.items():
@@ -623,7 +628,7 @@ def _fit(values: list[Cell], n: int) -> tuple[list[Cell], bool]:
 
 def _record_variants(decl: RowDecl, label: str, table: str, st: _State) -> None:
     for v in decl.variants:
-        m = re.search(v.pattern, label)
+        m = v.regex.search(label)
         if m:
             st.notes.setdefault("label_variants", []).append(
                 {"table": table, "row": decl.key, "found": m.group(0), "canonical": v.canonical,
@@ -633,7 +638,7 @@ def _record_variants(decl: RowDecl, label: str, table: str, st: _State) -> None:
 def _record_blanks(table: str, row: str, cells: list[Cell], columns: tuple[str, ...] | list[str],
                    st: _State) -> None:
     for col, c in zip(columns, cells, strict=False):
-        if c.blank:
+        if c.value is None:
             st.notes.setdefault("blank_cells", []).append(
                 {"table": table, "row": row, "column": col, "raw": c.raw})
 
@@ -772,6 +777,9 @@ _NARRATIVE = {
     "fees_collected_yuan": re.compile(r"收取[^,，。；;0-9]{0,12}?(?P<n>\d+(?:\.\d+)?)\s*元"),
 }
 _NONE_RECEIVED = re.compile(r"(?:没有|未)(?:收到|受理|接到|发生)[^,，。；;]{0,12}?申请")
+# A word every pattern above needs: a sentence without one states none of the figures.
+_NARRATIVE_WORD = re.compile(r"主动公开|收到|受理|新收|接到|共收|行政复议|行政诉讼|结转|顺延|收取|发生")
+_SENTENCE_END = re.compile(r"(?<=[。；;])")
 
 
 def _narrative(prose: list[str]) -> dict[str, Any]:
@@ -779,8 +787,8 @@ def _narrative(prose: list[str]) -> dict[str, Any]:
     quotes: dict[str, dict[str, Any]] = {}
     for pi, text in enumerate(prose):
         t = squash(text).replace(" ", "")
-        for sentence in re.split(r"(?<=[。；;])", t):
-            if not sentence or _WIDER_SCOPE.search(sentence):
+        for sentence in _SENTENCE_END.split(t):
+            if not sentence or not _NARRATIVE_WORD.search(sentence) or _WIDER_SCOPE.search(sentence):
                 continue
             for key, rx in _NARRATIVE.items():
                 if key in out:

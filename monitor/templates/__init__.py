@@ -9,6 +9,7 @@ else in the code knows what a template contains.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +20,10 @@ class Variant:
 
     pattern: str  # regex on normalised text
     canonical: str  # what the label should say
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
 
 
 @dataclass(frozen=True, eq=False)  # identity: the parser compares declarations, never contents
@@ -75,12 +80,27 @@ class Template:
     def active_rows(self) -> dict[str, tuple[GroupDecl, RowDecl]]:
         return {r.key: (g, r) for g in self.active for r in g.rows}
 
+    @cached_property
+    def active_any(self) -> re.Pattern[str]:
+        """Matches wherever a row pattern of table 二 matches (none: no row is named)."""
+        return _any_of(d for g in self.active for d in g.rows)
+
+    @cached_property
+    def request_any(self) -> re.Pattern[str]:
+        """Matches wherever a row or subtotal pattern of table 三 matches."""
+        return _any_of((*self.requests, *self.request_subtotals))
+
     def fits_year(self, year: int) -> bool:
         return self.years[0] <= year <= self.years[1]
 
     @property
     def modern(self) -> bool:
         return bool(self.requests)
+
+
+def _any_of(decls: Iterable[RowDecl]) -> re.Pattern[str]:
+    patterns = [p for d in decls for p in d.patterns]
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else re.compile(r"(?!)")
 
 
 from monitor.templates.defs import T2008, T2019, T2021, TEMPLATES  # noqa: E402
