@@ -231,3 +231,26 @@ def test_one_cell_frame_around_the_report_is_read_as_paragraphs() -> None:
     doc = extract(_docx(frame))
     assert doc.tables == []
     assert doc.paragraphs == ["一、总体情况", "本年度，我镇主动公开政府信息。"]
+
+
+def test_plain_paragraph_fast_path_matches_the_general_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.extract import docx as docx_reader
+
+    run = "<w:r><w:t xml:space='preserve'>{}</w:t></w:r>"
+    cells = [
+        _tc("规章"), _tc(" 本年 新收 "),
+        "<w:tc><w:tcPr/><w:p><w:r><w:t>本年新</w:t><w:br/><w:t>公开数量</w:t></w:r></w:p></w:tc>",
+        "<w:tc><w:p><w:r><w:t>Total</w:t></w:r></w:p><w:p><w:r><w:t>3,119</w:t></w:r></w:p></w:tc>",
+        "<w:tc><w:p><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t><w:noBreakHyphen/><w:t>c</w:t></w:r></w:p></w:tc>",
+        "<w:tc><w:sdt><w:sdtContent><w:p>" + run.format("控件") + "</w:p></w:sdtContent></w:sdt></w:tc>",
+        "<w:tc><w:p><w:ins><w:r><w:t>插入</w:t></w:r></w:ins><w:r><w:delText>删</w:delText></w:r></w:p></w:tc>",
+        "<w:tc>" + _p("编号", (5, 1)) + "</w:tc>", "<w:tc><w:p/></w:tc>",
+        "<w:tc><w:p><w:r><w:instrText> PAGE </w:instrText></w:r>" + run.format("1") + "</w:p></w:tc>",
+    ]
+    rows = "".join(f"<w:tr>{a}{b}</w:tr>" for a, b in zip(cells, cells[1:] + cells[:1], strict=True))
+    body = _p("标题", (5, 0)) + _p(" 正文 ") + f"<w:tbl>{rows}</w:tbl>" + _p("结尾", (5, 0))
+    data = _docx(body, NUMBERING)
+    fast = extract(data)
+    monkeypatch.setattr(docx_reader, "_special_paragraphs", lambda body: set(body.iter(docx_reader._P)))
+    assert extract(data) == fast
+    assert fast.paragraphs[0] == "一、标题" and fast.paragraphs[-1] == "二、结尾"

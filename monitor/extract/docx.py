@@ -48,9 +48,12 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Tru
 def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> Document:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            root = _load_xml(zf, "word/document.xml", required=True)
-            assert root is not None
-            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), _read_part(zf, "word/styles.xml"))
+            xml = _read_part(zf, "word/document.xml", required=True)
+            assert xml is not None
+            root = _parse_xml(xml)
+            # styles.xml (~350 KB in Word's templates) only matters for paragraph styles
+            styles = _read_part(zf, "word/styles.xml") if b"pStyle" in xml else None
+            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), styles)
             core = _load_xml(zf, "docProps/core.xml")
             chunks = _alt_chunk_parts(zf, root)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
@@ -62,6 +65,8 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
         ) from exc
     body = root.find(W + "body")
     walker = _Walker(numbering, has_textboxes=next(root.iter(_TXBX), None) is not None)
+    if body is not None and not walker.has_textboxes:
+        walker.special = _special_paragraphs(body)
     walker.alt_chunks = {rid: _alt_chunk_blocks(name, part, source) for rid, (name, part) in chunks.items()}
     blocks: list[Block] = []
     if body is not None:
@@ -120,8 +125,10 @@ def _read_part(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> byt
 
 def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
     xml = _read_part(zf, name, required=required)
-    if xml is None:
-        return None
+    return None if xml is None else _parse_xml(xml)
+
+
+def _parse_xml(xml: bytes) -> etree._Element:
     if _STRICT_W in xml:  # "Strict Open XML" saves: same vocabulary, other namespace
         xml = xml.replace(_STRICT_W, _TRANSITIONAL_W)
     return etree.fromstring(xml, _PARSER)
@@ -133,6 +140,8 @@ class _Walker:
         self.has_textboxes = has_textboxes
         self.tables = 0
         self.alt_chunks: dict[str, list[Block]] = {}
+        # Without text boxes: the paragraphs that need `paragraph_text` (None: all of them).
+        self.special: set[etree._Element] | None = None
 
     def walk(self, container: etree._Element, out: list[Block]) -> None:
         """Paragraphs and tables of a body, cell, text box or content control, in order."""
@@ -160,6 +169,9 @@ class _Walker:
                 self.walk(box, out)
 
     def paragraph_text(self, p: etree._Element) -> str:
+        if self.special is not None and p not in self.special:
+            # one line of runs, no numbering: the text of its w:t elements
+            return "".join([t.text for t in p.iter(_T) if t.text]).strip()
         lines = _lines(p, slow=self.has_textboxes)
         text = join_lines(lines)
         label = self.numbering.label(p)  # counted even when empty: Word numbers empty items too
@@ -196,10 +208,10 @@ class _Walker:
         return rectangular(rows)
 
     def cell_text(self, tc: etree._Element) -> str:
-        parts: list[str] = []
-        for p in tc.iter(_P):
-            parts.append(self.paragraph_text(p))
-        return join_lines(parts)
+        if self.special is not None and all(c.tag == _P or c.tag == _TCPR for c in tc):
+            # Word's cell: its paragraphs are its children (no text boxes, so none nested)
+            return join_lines([self.paragraph_text(c) for c in tc if c.tag == _P])
+        return join_lines([self.paragraph_text(p) for p in tc.iter(_P)])
 
 
 def _rows(tbl: etree._Element) -> Iterator[etree._Element]:
@@ -304,6 +316,22 @@ def _walk_runs(el: etree._Element) -> Iterator[etree._Element]:
             continue
         else:
             yield from _walk_runs(child)
+
+
+_SPECIAL = (_BR, _CR, _TAB, _PTAB, _NOBREAK_HYPHEN, W + "numPr", W + "pStyle")
+
+
+def _special_paragraphs(body: etree._Element) -> set[etree._Element]:
+    """Paragraphs holding a line break, tab, non-breaking hyphen, numbering or a style (which
+    may number it), found in one scan: every other paragraph is one line of w:t text."""
+    out: set[etree._Element] = set()
+    for el in body.iter(*_SPECIAL):
+        p = el.getparent()
+        while p is not None and p.tag != _P:
+            p = p.getparent()
+        if p is not None:
+            out.add(p)
+    return out
 
 
 def _textboxes(p: etree._Element) -> Iterator[etree._Element]:
