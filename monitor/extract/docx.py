@@ -191,15 +191,27 @@ class _Walker:
 
     def grid(self, tbl: etree._Element) -> list[list[str]]:
         rows: list[list[str]] = []
+        plain = self.special is not None
         for tr in _rows(tbl):
             row: list[str] = [""] * _trpr_int(tr, "gridBefore")
             for tc in _cells(tr):
                 span, vmerge, hmerge = _cell_props(tc)
+                paras: list[etree._Element] | None = []
+                for c in tc:  # Word's cell: w:tcPr, then its paragraphs
+                    tag = c.tag
+                    if tag == _P:
+                        paras.append(c)
+                    elif tag != _TCPR:
+                        paras = None  # other content: the paragraphs are found by a scan
+                        break
                 col = len(row)
                 if vmerge == "continue" and rows and col < len(rows[-1]):
                     text = rows[-1][col]
                 elif hmerge == "continue" and row:
                     text = row[-1]
+                elif plain and paras is not None:
+                    # no text boxes in the document, so no paragraph nests in these
+                    text = join_lines([self.paragraph_text(p) for p in paras])
                 else:
                     text = self.cell_text(tc)
                 row.extend([text] * span)
