@@ -29,6 +29,8 @@ import threading
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -72,8 +74,7 @@ _JUNK_TITLES = {"untitled", "anonymous", "title", "无标题", "1"}
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、．])")
 
 
-@dataclass(slots=True)
-class _Char:
+class _Char(NamedTuple):
     ch: str
     x0: float  # glyph (tight) extent: gaps between cells
     x1: float
@@ -82,6 +83,21 @@ class _Char:
     em: float
     lx0: float  # advance (loose) extent: gaps between words
     lx1: float
+
+
+_X0, _YC = itemgetter(1), itemgetter(3)  # _Char.x0, _Char.yc
+_new_char = tuple.__new__  # _new_char(_Char, (...)): a _Char without NamedTuple's Python __new__
+
+
+def _bare_call(fn: object) -> Callable[..., int]:
+    """The same PDFium function without ctypes argument conversion (2-3x cheaper a call; the
+    per-character box calls are most of reading a page): pass the text page as a c_void_p, the
+    index as an int and byref() outputs."""
+    return ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+_GET_CHAR_BOX = _bare_call(raw.FPDFText_GetCharBox)
+_GET_LOOSE_CHAR_BOX = _bare_call(raw.FPDFText_GetLooseCharBox)
 
 
 @dataclass(slots=True)
@@ -284,23 +300,27 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         rect = raw.FS_RECTF()
         box = ctypes.byref(rect)
         left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        tight = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+        handle = ctypes.cast(tp, ctypes.c_void_p)
+        get_loose, get_tight, new = _GET_LOOSE_CHAR_BOX, _GET_CHAR_BOX, _new_char
         groups: dict[int, list[_Char]] = {0: []}
         upright = groups[0]
         for i in range(n):
             ch = text[i] if text is not None else chr(raw.FPDFText_GetUnicode(tp, i))
             # spaces, PDFium's generated line breaks and unmappable glyphs carry no text; the
             # loose box spans the font's ascent..descent, so "，" sits on the same line as "政"
-            if ch <= " " or ch in _BLANKS or not raw.FPDFText_GetLooseCharBox(tp, i, box):
+            if ch <= " " or ch in _BLANKS or not get_loose(handle, i, box):
                 continue
             rotation = _angle(tp, i) if rotated else 0
             if rotation:
                 groups.setdefault(rotation, []).append(_rotated(ch, rect, rotation))
                 continue
             # x from the tight glyph box: gaps between cells are clearer without side bearings
-            raw.FPDFText_GetCharBox(tp, i, left, right, bottom, top)
-            h = abs(rect.top - rect.bottom)
-            upright.append(_Char(ch, left.value, right.value, (rect.top + rect.bottom) / 2, h, h if h > 1.0 else 1.0,
-                                 rect.left, rect.right))
+            get_tight(handle, i, *tight)
+            r_top, r_bottom = rect.top, rect.bottom
+            h = abs(r_top - r_bottom)
+            upright.append(new(_Char, (ch, left.value, right.value, (r_top + r_bottom) / 2, h,
+                                       h if h > 1.0 else 1.0, rect.left, rect.right)))
         return groups
     finally:
         textpage.close()
@@ -346,15 +366,18 @@ def _lines(chars: list[_Char], page: int, rules: Sequence[tuple[float, float, fl
     and by the vertical rules that cross it."""
     if not chars:
         return []
-    chars = sorted(chars, key=lambda c: -c.yc)
-    groups: list[list[_Char]] = [[chars[0]]]
+    chars = sorted(chars, key=_YC, reverse=True)  # top first; stable, as the order of -yc
+    last = [chars[0]]
+    groups: list[list[_Char]] = [last]
+    ref_yc, ref_h = chars[0].yc, chars[0].h
     for c in chars[1:]:
-        last = groups[-1]
-        ref = last[0]
-        if abs(ref.yc - c.yc) <= _LINE_TOL * (ref.h if ref.h > c.h else c.h):
+        yc, h = c.yc, c.h
+        if abs(ref_yc - yc) <= _LINE_TOL * (ref_h if ref_h > h else h):
             last.append(c)
         else:
-            groups.append([c])
+            last = [c]
+            groups.append(last)
+            ref_yc, ref_h = yc, h
     return [_cells(group, page, _crossing(rules, group)) for group in groups]
 
 
@@ -362,8 +385,8 @@ def _crossing(rules: Sequence[tuple[float, float, float]], group: list[_Char]) -
     """x of the rules crossing the line's vertical centre, near-duplicates merged."""
     if not rules:
         return []
-    yc = sum(c.yc for c in group) / len(group)
-    xs = sorted(x for x, y0, y1 in rules if y0 < yc < y1)
+    yc = sum([c.yc for c in group]) / len(group)
+    xs = sorted([x for x, y0, y1 in rules if y0 < yc < y1])
     merged: list[float] = []
     for x in xs:
         if not merged or x - merged[-1] > _RULE_MERGE:
@@ -372,33 +395,41 @@ def _crossing(rules: Sequence[tuple[float, float, float]], group: list[_Char]) -
 
 
 def _cells(group: list[_Char], page: int, rules: list[float] | None = None) -> _Line:
-    group.sort(key=lambda c: c.x0)
-    cells: list[list[str]] = [[group[0].ch]]
+    group.sort(key=_X0)
+    first = group[0]
+    cur = [first.ch]
+    cells: list[list[str]] = [cur]
     if rules:
         slots = [bisect(rules, (c.x0 + c.x1) / 2) for c in group]
     else:
         slots = [0] * len(group)
     cell_slot = [slots[0]]
-    bounds = [[group[0].x0, group[0].x1]]
-    for prev, c, prev_slot, c_slot in zip(group, group[1:], slots, slots[1:], strict=False):
-        gap = c.x0 - prev.x1
-        em = prev.em if prev.em > c.em else c.em
-        if gap > _CELL_GAP_EM * em or c_slot != prev_slot:
-            cells.append([c.ch])
-            cell_slot.append(c_slot)
-            bounds.append([c.x0, c.x1])
-            continue
-        if c.lx0 - prev.lx1 > _WORD_GAP_EM * em and not (is_cjk(prev.ch) or is_cjk(c.ch)):
-            cells[-1].append(" ")
-        cells[-1].append(c.ch)
-        if c.x1 > bounds[-1][1]:
-            bounds[-1][1] = c.x1
-    ems = sorted(c.em for c in group)
+    bounds = [[first.x0, first.x1]]
+    span = bounds[0]
+    cell_gap, word_gap = _CELL_GAP_EM, _WORD_GAP_EM
+    p_ch, _, p_x1, _, _, p_em, _, p_lx1 = first
+    p_slot = slots[0]
+    for (ch, x0, x1, _yc, _h, em, lx0, lx1), slot in zip(group[1:], slots[1:], strict=True):
+        wide = p_em if p_em > em else em
+        if x0 - p_x1 > cell_gap * wide or slot != p_slot:
+            cur = [ch]
+            cells.append(cur)
+            cell_slot.append(slot)
+            span = [x0, x1]
+            bounds.append(span)
+        else:
+            if lx0 - p_lx1 > word_gap * wide and not (is_cjk(p_ch) or is_cjk(ch)):
+                cur.append(" ")
+            cur.append(ch)
+            if x1 > span[1]:
+                span[1] = x1
+        p_ch, p_x1, p_em, p_lx1, p_slot = ch, x1, em, lx1, slot
+    ems = sorted([c.em for c in group])
     return _Line(
         cells=["".join(cell) for cell in cells],
-        x0=group[0].x0,
-        x1=max(c.x1 for c in group),
-        yc=sum(c.yc for c in group) / len(group),
+        x0=first.x0,
+        x1=max([c.x1 for c in group]),
+        yc=sum([c.yc for c in group]) / len(group),
         em=ems[len(ems) // 2],
         page=page,
         rules=rules or [],
