@@ -49,7 +49,10 @@ class WrongYear(DocRule):
                 if int(m["y"]) == report.year:
                     quotes.append({"kind": "plan", "quote": _around(t, m.start())})
         for text in report.prose:
-            for m in _SELF_YEAR.finditer(norm(text)):
+            nt = norm(text)
+            if "报" not in nt:  # _SELF_YEAR needs 年报 or 年度报告
+                continue
+            for m in _SELF_YEAR.finditer(nt):
                 if int(m["y"]) != report.year:
                     quotes.append({"kind": "title_vs_body", "quote": _around(norm(text), m.start()),
                                    "body_year": int(m["y"])})
@@ -68,6 +71,15 @@ def _around(text: str, pos: int, width: int = 40) -> str:
 
 # An item (at least 6 characters, starting after a separator) written twice in a row.
 _REPEAT = re.compile(r"(?:^|(?<=[、，,；;。:：]))(?P<x>[^、，,；;。]{6,})[、，,；;。]\s*(?P=x)")
+_SEPARATOR = re.compile(r"[、，,；;。]")
+
+
+def _may_repeat(text: str) -> bool:
+    """False when `_REPEAT` cannot match: an item ends where a piece between separators ends
+    and starts the next piece again, so the last 6 characters of a piece of 6 or more would
+    appear in the piece after it."""
+    pieces = _SEPARATOR.split(text)
+    return any(len(a) >= 6 and a[-6:] in b for a, b in zip(pieces, pieces[1:], strict=False))
 
 
 @register
@@ -84,7 +96,8 @@ class RepeatedText(DocRule):
             if prev_para is not None and t == prev_para and len(t) >= 10:
                 repeats.append(t[:80])
             prev_para = t
-            repeats.extend(m["x"] for m in _REPEAT.finditer(t))
+            if _may_repeat(t):
+                repeats.extend(m["x"] for m in _REPEAT.finditer(t))
         if repeats:
             yield self.finding(f"有内容紧挨着重复出现：“{repeats[0][:40]}”" +
                                (f"等{len(repeats)}处" if len(repeats) > 1 else ""),
