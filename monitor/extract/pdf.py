@@ -89,15 +89,23 @@ _X0, _YC = itemgetter(1), itemgetter(3)  # _Char.x0, _Char.yc
 _new_char = tuple.__new__  # _new_char(_Char, (...)): a _Char without NamedTuple's Python __new__
 
 
-def _bare_call(fn: object) -> Callable[..., int]:
+class _Handle(ctypes.c_void_p):
+    """A PDFium handle returned by a `_bare_call` (a c_void_p subclass stays a ctypes object)."""
+
+
+def _bare_call(fn: object, restype: type = ctypes.c_int) -> Callable[..., object]:
     """The same PDFium function without ctypes argument conversion (2-3x cheaper a call; the
-    per-character box calls are most of reading a page): pass the text page as a c_void_p, the
-    index as an int and byref() outputs."""
-    return ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(fn, ctypes.c_void_p).value)
+    per-character box calls are most of reading a page): pass handles as c_void_p, indexes as
+    ints and byref() outputs."""
+    return ctypes.CFUNCTYPE(restype)(ctypes.cast(fn, ctypes.c_void_p).value)
 
 
 _GET_CHAR_BOX = _bare_call(raw.FPDFText_GetCharBox)
 _GET_LOOSE_CHAR_BOX = _bare_call(raw.FPDFText_GetLooseCharBox)
+_PAGE_GET_OBJECT = _bare_call(raw.FPDFPage_GetObject, _Handle)
+_FORM_GET_OBJECT = _bare_call(raw.FPDFFormObj_GetObject, _Handle)
+_OBJ_GET_TYPE = _bare_call(raw.FPDFPageObj_GetType)
+_OBJ_GET_BOUNDS = _bare_call(raw.FPDFPageObj_GetBounds)
 
 
 @dataclass(slots=True)
@@ -201,22 +209,26 @@ def _rules(page: pdfium.PdfPage) -> list[tuple[float, float, float]]:
     a whole grid in one path), also inside Form XObjects."""
     out: list[tuple[float, float, float]] = []
     objs = page.raw
-    _collect_rules(objs, raw.FPDFPage_CountObjects(objs), raw.FPDFPage_GetObject, None, out, 0)
+    _collect_rules(ctypes.cast(objs, ctypes.c_void_p), raw.FPDFPage_CountObjects(objs), _PAGE_GET_OBJECT,
+                   None, out, 0)
     return out
 
 
-def _collect_rules(parent: object, n: int, get: Callable[[object, int], object], form: _Matrix | None,
+def _collect_rules(parent: ctypes.c_void_p, n: int, get: Callable[..., object], form: _Matrix | None,
                    out: list[tuple[float, float, float]], depth: int) -> None:
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    bounds = (ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top))
+    path_kind, form_kind, get_type, get_bounds = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM, _OBJ_GET_TYPE, _OBJ_GET_BOUNDS
     for k in range(n):
-        obj = get(parent, k)
-        kind = raw.FPDFPageObj_GetType(obj)
-        if kind == raw.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+        handle = get(parent, k)
+        kind = get_type(handle)
+        if kind == form_kind and depth < _MAX_FORM_DEPTH:
+            obj = ctypes.cast(handle, raw.FPDF_PAGEOBJECT)
             m = _matrix(obj)
-            _collect_rules(obj, raw.FPDFFormObj_CountObjects(obj), raw.FPDFFormObj_GetObject,
+            _collect_rules(handle, raw.FPDFFormObj_CountObjects(obj), _FORM_GET_OBJECT,
                            m if form is None else _compose(m, form), out, depth + 1)
             continue
-        if kind != raw.FPDF_PAGEOBJ_PATH or not raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        if kind != path_kind or not get_bounds(handle, *bounds):
             continue
         x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value
         if form is not None:
@@ -226,7 +238,7 @@ def _collect_rules(parent: object, n: int, get: Callable[[object, int], object],
             continue  # horizontal rules, dots
         if w <= _RULE_WIDTH:
             out.append(((x0 + x1) / 2, y0, y1))
-        elif raw.FPDFPath_CountSegments(obj) <= _MAX_PATH_SEGMENTS:
+        elif raw.FPDFPath_CountSegments(obj := ctypes.cast(handle, raw.FPDF_PAGEOBJECT)) <= _MAX_PATH_SEGMENTS:
             m = _matrix(obj)
             _vertical_pieces(obj, m if form is None else _compose(m, form), out)
 
