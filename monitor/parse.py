@@ -447,7 +447,7 @@ def _walk_tables(lines: list[Line], sections: list[Section], st: _State) -> None
         if line.is_paragraph and (not line.values) and _is_prose(line):
             pending = []
             continue
-        if line.values and all(v.raw == "" for v in line.values) and not _blank_row_is_data(lines, i, st):
+        if line.values and not any(v.raw for v in line.values) and not _blank_row_is_data(lines, i, st):
             line = Line(line.label, [], line.raw, line.block, line.is_paragraph)
         if not line.values:
             pending.append(line.label)
@@ -515,7 +515,7 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
             _store_review(line, label, st)
         return
     req = _match_request_row(label, st)
-    if req and not st.req_started and st.template.requests.index(req[0]) > _REQ_START:
+    if req and not st.req_started and st.template.request_index.get(req[0], -1) > _REQ_START:
         req = None  # table 三 starts with its first rows, not with a stray "总计" in a header
     act = None if (st.req_started and section != "active") else _match_active_row(label, st)
     if act and (not req or act[1] >= req[1]):
@@ -608,6 +608,8 @@ def _match_active_row(label: str, st: _State) -> tuple[RowDecl, int] | None:
 def _fit(values: list[Cell], n: int) -> tuple[list[Cell], bool]:
     """Exactly n cells: drop padding blanks (empty strings) around, else pad with blanks."""
     vals = list(values)
+    if len(vals) == n:
+        return vals, False
     while len(vals) > n and vals[-1].raw == "":
         vals.pop()
     while len(vals) > n and vals[0].raw == "":
@@ -689,11 +691,13 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
         if subtotal.blank:
             _record_blanks("requests", decl.key, [subtotal], ["法人或其他组织小计"], st)
     values = [c.value for c in cells]
-    _record_blanks("requests", decl.key, cells, columns, st)
-    for col, c in zip(columns, cells, strict=True):
-        if isinstance(c.value, float):
-            st.notes.setdefault("fractional_counts", []).append(
-                {"table": "requests", "row": decl.key, "column": col, "raw": c.raw})
+    if None in values:
+        _record_blanks("requests", decl.key, cells, columns, st)
+    if float in map(type, values):
+        for col, c in zip(columns, cells, strict=True):
+            if isinstance(c.value, float):
+                st.notes.setdefault("fractional_counts", []).append(
+                    {"table": "requests", "row": decl.key, "column": col, "raw": c.raw})
     if ragged:
         st.notes.setdefault("ragged_rows", []).append({"table": "requests", "row": decl.key})
     if decl in st.template.request_subtotals:
@@ -702,7 +706,7 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
     st.tables.setdefault("requests", {})[decl.key] = values
     st.last_request_key = decl.key
     _record_variants(decl, label, "requests", st)
-    st.req_pos = st.template.requests.index(decl) + 1
+    st.req_pos = st.template.request_index[decl] + 1
     if decl.key == "carried_forward":
         st.req_done = True
 

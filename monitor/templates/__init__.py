@@ -81,6 +81,11 @@ class Template:
         return {r.key: (g, r) for g in self.active for r in g.rows}
 
     @cached_property
+    def request_index(self) -> dict[RowDecl, int]:
+        """Position of each row of table 三 (declarations hash by identity)."""
+        return {d: i for i, d in enumerate(self.requests)}
+
+    @cached_property
     def active_any(self) -> re.Pattern[str]:
         """Matches wherever a row pattern of table 二 matches (none: no row is named)."""
         return _any_of(d for g in self.active for d in g.rows)
