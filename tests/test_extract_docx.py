@@ -254,3 +254,18 @@ def test_plain_paragraph_fast_path_matches_the_general_reading(monkeypatch: pyte
     monkeypatch.setattr(docx_reader, "_special_paragraphs", lambda body: set(body.iter(docx_reader._P)))
     assert extract(data) == fast
     assert fast.paragraphs[0] == "一、标题" and fast.paragraphs[-1] == "二、结尾"
+
+
+def test_merge_and_grid_properties_found_by_the_table_scan() -> None:
+    hmerge = "<w:tc><w:tcPr><w:hMerge/></w:tcPr>" + _p("") + "</w:tc>"
+    restart = "<w:tc><w:tcPr><w:hMerge w:val='restart'/></w:tcPr>" + _p("合并") + "</w:tc>"
+    vstart = "<w:tc><w:tcPr><w:vMerge w:val='restart'/></w:tcPr>" + _p("纵向") + "</w:tc>"
+    vcont = "<w:tc><w:tcPr><w:vMerge/></w:tcPr>" + _p("") + "</w:tc>"
+    span2 = "<w:gridSpan w:val='2'/>"
+    body = ("<w:tbl>"
+            f"<w:tr>{restart}{hmerge}{vstart}</w:tr>"
+            f"<w:tr><w:trPr><w:gridAfter w:val='1'/></w:trPr>{_tc('a')}{_tc('b')}{vcont}</w:tr>"
+            f"<w:tr>{_tc('1', span2)}{_tc('2')}</w:tr>"
+            "</w:tbl>")
+    (table,) = extract(_docx(body)).tables
+    assert table.rows == [["合并", "合并", "纵向", ""], ["a", "b", "纵向", ""], ["1", "1", "2", ""]]

@@ -36,6 +36,7 @@ _ALTCHUNK = W + "altChunk"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _TRPR, _TCPR, _VAL = W + "trPr", W + "tcPr", W + "val"
 _GRIDSPAN, _VMERGE, _HMERGE = W + "gridSpan", W + "vMerge", W + "hMerge"
+_GRID_BEFORE, _GRID_AFTER = W + "gridBefore", W + "gridAfter"
 _CONTAINERS = {W + "customXml", W + "smartTag", W + "ins", W + "moveTo", W + "hyperlink", W + "fldSimple",
                _SDT, _SDTC, W + "r", _MC + "AlternateContent", _MC + "Choice"}
 _MAX_XML = 200 * 1024 * 1024  # uncompressed document.xml; beyond this it is a zip bomb, not a report
@@ -192,10 +193,14 @@ class _Walker:
     def grid(self, tbl: etree._Element) -> list[list[str]]:
         rows: list[list[str]] = []
         plain = self.special is not None
+        # one scan for the few cells and rows with merge or grid properties; the others have none
+        merged = {pr.getparent() for pr in (el.getparent() for el in tbl.iter(_GRIDSPAN, _VMERGE, _HMERGE))
+                  if pr is not None}
+        padded = next(tbl.iter(_GRID_BEFORE, _GRID_AFTER), None) is not None
         for tr in _rows(tbl):
-            row: list[str] = [""] * _trpr_int(tr, "gridBefore")
+            row: list[str] = [""] * _trpr_int(tr, "gridBefore") if padded else []
             for tc in _cells(tr):
-                span, vmerge, hmerge = _cell_props(tc)
+                span, vmerge, hmerge = _cell_props(tc) if tc in merged else (1, None, None)
                 paras: list[etree._Element] | None = []
                 for c in tc:  # Word's cell: w:tcPr, then its paragraphs
                     tag = c.tag
@@ -215,7 +220,8 @@ class _Walker:
                 else:
                     text = self.cell_text(tc)
                 row.extend([text] * span)
-            row.extend([""] * _trpr_int(tr, "gridAfter"))
+            if padded:
+                row.extend([""] * _trpr_int(tr, "gridAfter"))
             rows.append(row)
         return rectangular(rows)
 
