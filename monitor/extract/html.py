@@ -536,8 +536,9 @@ def _grid(rows: list[_El], tbl: _El) -> tuple[list[list[str]], int]:
             rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
             line = simple.get(cell, cell) if len(cell) else cell
             if line is not None:  # one line of text, no image: the text serialised by libxml2
-                text = _clean_text(etree.tostring(line, method="text", encoding=str, with_tail=False))
-                text = text.strip()
+                text = etree.tostring(line, method="text", encoding=str, with_tail=False)
+                if not text.isalnum():  # letters and digits only: no blank to clean
+                    text = _clean_text(text).strip()
             else:
                 text, imgs = _cell_text(cell)
                 images += imgs
@@ -574,7 +575,7 @@ def _simple_cells(tbl: _El) -> dict[_El, _El | None]:
         if parent.tag in _CELL:
             cell = parent
             one = (cell not in out and el.tag not in _LINE_BREAKS and len(cell) == 1
-                   and _blank(cell.text) and _blank(el.tail))
+                   and (not (text := cell.text) or text.isspace()) and (not (tail := el.tail) or tail.isspace()))
             out[cell] = el if one else None
             continue
         while parent is not None and parent.tag not in _CELL:
@@ -582,10 +583,6 @@ def _simple_cells(tbl: _El) -> dict[_El, _El | None]:
         if parent is not None:
             out[parent] = None
     return out
-
-
-def _blank(text: str | None) -> bool:
-    return not text or text.isspace()
 
 
 def _drop_empty(grid: list[list[str]]) -> list[list[str]]:
