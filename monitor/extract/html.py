@@ -146,8 +146,10 @@ def _meta_charset(data: bytes) -> str | None:
 
 
 def _parse(text: str) -> _El | None:
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
-    if not text.strip():
+    text = _XML_DECL.sub("", text, count=1)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text or text.isspace():
         return None
     # plain etree elements: lxml.html's per-element class lookup costs a third of the time
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
