@@ -11,6 +11,7 @@ import pytest
 from crawler.sim.reportgen import FORMATS, VARIANTS, expected, make_spec, render
 from monitor.engine import check_bytes
 from monitor.parse import canonical_entity
+from tests.conftest import require_cjk_font
 
 FAST_FORMATS = [f for f in FORMATS if f != "doc"]
 NEEDS_SOFFICE = pytest.mark.skipif(shutil.which("soffice") is None and os.environ.get("CI") != "true",
@@ -68,6 +69,8 @@ SIMPLE_VARIANTS = [v for v in VARIANTS if v not in ("missing_section", "missing_
                                                       "broken_arith:ARITH-003", "broken_arith:ARITH-004",
                                                       "missing_section:problems", "missing_table:requests"])
 def test_variant_gives_its_findings(fmt: str, variant: str) -> None:
+    if fmt == "pdf" and variant == "fullwidth_digits":
+        require_cjk_font()  # lone full-width digits are one-glyph runs of a non-embedded CJK font
     spec = make_spec(11, entity="青石镇人民政府", year=2022, variants=[variant])
     result = _parsed(spec, fmt)
     fired = {f.rule for f in result.findings}
