@@ -25,6 +25,7 @@ import ctypes
 import logging
 import math
 import re
+import struct
 import threading
 from bisect import bisect
 from collections.abc import Callable, Sequence
@@ -86,6 +87,7 @@ class _Char(NamedTuple):
 
 
 _X0, _YC = itemgetter(1), itemgetter(3)  # _Char.x0, _Char.yc
+_BOXES = struct.Struct("=4f4d")  # a loose FS_RECTF, then the tight box's four doubles
 _new_char = tuple.__new__  # _new_char(_Char, (...)): a _Char without NamedTuple's Python __new__
 
 
@@ -309,10 +311,13 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         n = raw.FPDFText_CountChars(tp)
         text = _page_text(tp, n)
         rotated = _has_rotated_text(tp, n)
-        rect = raw.FS_RECTF()
-        box = ctypes.byref(rect)
-        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-        tight = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+        # both boxes of a character land in one buffer, read back with one unpack: the loose
+        # FS_RECTF (4 floats: left, top, right, bottom) then the tight left, right, bottom, top
+        buf = ctypes.create_string_buffer(_BOXES.size)
+        rect = raw.FS_RECTF.from_buffer(buf)
+        box = ctypes.byref(buf)
+        tight = tuple(ctypes.byref(buf, 16 + 8 * k) for k in range(4))
+        unpack = _BOXES.unpack_from
         handle = ctypes.cast(tp, ctypes.c_void_p)
         get_loose, get_tight, new = _GET_LOOSE_CHAR_BOX, _GET_CHAR_BOX, _new_char
         groups: dict[int, list[_Char]] = {0: []}
@@ -329,10 +334,10 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
                 continue
             # x from the tight glyph box: gaps between cells are clearer without side bearings
             get_tight(handle, i, *tight)
-            r_top, r_bottom = rect.top, rect.bottom
+            r_left, r_top, r_right, r_bottom, left, right, _, _ = unpack(buf)
             h = abs(r_top - r_bottom)
-            upright.append(new(_Char, (ch, left.value, right.value, (r_top + r_bottom) / 2, h,
-                                       h if h > 1.0 else 1.0, rect.left, rect.right)))
+            upright.append(new(_Char, (ch, left, right, (r_top + r_bottom) / 2, h,
+                                       h if h > 1.0 else 1.0, r_left, r_right)))
         return groups
     finally:
         textpage.close()
