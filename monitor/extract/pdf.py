@@ -108,6 +108,7 @@ _PAGE_GET_OBJECT = _bare_call(raw.FPDFPage_GetObject, _Handle)
 _FORM_GET_OBJECT = _bare_call(raw.FPDFFormObj_GetObject, _Handle)
 _OBJ_GET_TYPE = _bare_call(raw.FPDFPageObj_GetType)
 _OBJ_GET_BOUNDS = _bare_call(raw.FPDFPageObj_GetBounds)
+_GET_CHAR_ANGLE = _bare_call(raw.FPDFText_GetCharAngle, ctypes.c_float)
 
 
 @dataclass(slots=True)
@@ -310,7 +311,8 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         tp = textpage.raw
         n = raw.FPDFText_CountChars(tp)
         text = _page_text(tp, n)
-        rotated = _has_rotated_text(tp, n)
+        handle = ctypes.cast(tp, ctypes.c_void_p)
+        rotated = _has_rotated_text(handle, n)
         # both boxes of a character land in one buffer, read back with one unpack: the loose
         # FS_RECTF (4 floats: left, top, right, bottom) then the tight left, right, bottom, top
         buf = ctypes.create_string_buffer(_BOXES.size)
@@ -318,7 +320,6 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         box = ctypes.byref(buf)
         tight = tuple(ctypes.byref(buf, 16 + 8 * k) for k in range(4))
         unpack = _BOXES.unpack_from
-        handle = ctypes.cast(tp, ctypes.c_void_p)
         get_loose, get_tight, new = _GET_LOOSE_CHAR_BOX, _GET_CHAR_BOX, _new_char
         groups: dict[int, list[_Char]] = {0: []}
         upright = groups[0]
@@ -328,7 +329,7 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
             # loose box spans the font's ascent..descent, so "，" sits on the same line as "政"
             if ch <= " " or ch in _BLANKS or not get_loose(handle, i, box):
                 continue
-            rotation = _angle(tp, i) if rotated else 0
+            rotation = _angle(handle, i) if rotated else 0
             if rotation:
                 groups.setdefault(rotation, []).append(_rotated(ch, rect, rotation))
                 continue
@@ -343,12 +344,12 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
         textpage.close()
 
 
-def _angle(tp: raw.FPDF_TEXTPAGE, i: int) -> int:
-    angle = raw.FPDFText_GetCharAngle(tp, i)
+def _angle(tp: ctypes.c_void_p, i: int) -> int:
+    angle = _GET_CHAR_ANGLE(tp, i)
     return 90 * (round(math.degrees(angle) / 90) % 4) if angle >= 0 else 0
 
 
-def _has_rotated_text(tp: raw.FPDF_TEXTPAGE, n: int) -> bool:
+def _has_rotated_text(tp: ctypes.c_void_p, n: int) -> bool:
     """A sample of characters says whether the page has sideways text (a landscape table
     printed on a portrait page); only then is every character's angle read."""
     return any(_angle(tp, i) for i in range(0, n, max(1, n // 64)))
@@ -403,7 +404,8 @@ def _crossing(rules: Sequence[tuple[float, float, float]], group: list[_Char]) -
     if not rules:
         return []
     yc = sum([c.yc for c in group]) / len(group)
-    xs = sorted([x for x, y0, y1 in rules if y0 < yc < y1])
+    xs = [x for x, y0, y1 in rules if y0 < yc < y1]
+    xs.sort()
     merged: list[float] = []
     for x in xs:
         if not merged or x - merged[-1] > _RULE_MERGE:
