@@ -99,7 +99,9 @@ def _bare_call(fn: object, restype: type = ctypes.c_int) -> Callable[..., object
     """The same PDFium function without ctypes argument conversion (2-3x cheaper a call; the
     per-character box calls are most of reading a page): pass handles as c_void_p, indexes as
     ints and byref() outputs."""
-    return ctypes.CFUNCTYPE(restype)(ctypes.cast(fn, ctypes.c_void_p).value)
+    stdcall = getattr(ctypes, "_FUNCFLAG_STDCALL", 0) & getattr(fn, "_flags_", 0)  # 32-bit Windows
+    proto = ctypes.WINFUNCTYPE if stdcall else ctypes.CFUNCTYPE  # type: ignore[attr-defined]
+    return proto(restype)(ctypes.cast(fn, ctypes.c_void_p).value)
 
 
 _GET_CHAR_BOX = _bare_call(raw.FPDFText_GetCharBox)
