@@ -20,6 +20,7 @@ from monitor.document import Paragraph, Table
 from monitor.errors import ExtractError
 from monitor.extract import extract
 from monitor.extract.pdf import UNUSABLE_SCANNED
+from tests.conftest import require_cjk_font
 
 FONT = "STSong-Light"  # reportlab's built-in CJK CID font; PDFium maps it back to Unicode
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -143,6 +144,7 @@ def test_cells_split_on_wide_gaps_and_page_markers_dropped() -> None:
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_sideways_table_on_a_portrait_page_reads_in_its_own_direction(rotation: int) -> None:
+    require_cjk_font()  # one-character runs of a non-embedded CJK font
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.setFont(FONT, 10.5)
@@ -198,6 +200,7 @@ def test_text_layer_of_private_use_garbage_is_unusable() -> None:
 
 @pytest.mark.libreoffice
 def test_word_table_exported_to_pdf_by_libreoffice(tmp_path) -> None:
+    require_cjk_font()  # one-character runs of a non-embedded CJK font
     import os
     import shutil
     import subprocess
@@ -261,6 +264,7 @@ def _spanned_table_pdf(data: list[list[str]], spans: list[tuple[tuple[int, int],
 
 
 def test_ruled_table_keeps_a_blank_cells_place_and_labels_stay_packed() -> None:
+    require_cjk_font()  # one-character runs of a non-embedded CJK font
     data = [["项目", "", "甲", "乙", "丙"],
             ["一、办理结果", "（一）予以公开", "2", "", "1"],
             ["", "（二）部分公开", "", "3", ""],
@@ -282,6 +286,7 @@ def test_ruled_table_keeps_a_blank_cells_place_and_labels_stay_packed() -> None:
 
 @pytest.mark.parametrize("rules", ["cell boxes", "hair rectangles", "one path", "form xobject"])
 def test_blank_cells_by_rules_however_they_are_drawn(rules: str) -> None:
+    require_cjk_font()  # one-character runs of a non-embedded CJK font
     rows = [["项目", "甲", "乙", "丙"], ["一、本年新收", "5", "", "6"], ["二、上年结转", "", "1", ""]]
     xs, top, h = [72, 202, 252, 302, 352], 700, 20
     ys = [top - h * i for i in range(len(rows) + 1)]

@@ -432,7 +432,12 @@ def _cells(group: list[_Char], page: int, rules: list[float] | None = None) -> _
     p_slot = slots[0]
     for (ch, x0, x1, _yc, _h, em, lx0, lx1), slot in zip(group[1:], slots[1:], strict=True):
         wide = p_em if p_em > em else em
-        if x0 - p_x1 > cell_gap * wide or slot != p_slot:
+        gap = x0 - p_x1
+        if gap > cell_gap * wide and lx0 - p_lx1 < gap:
+            # full-width punctuation keeps its ink at one side of its em ("”、“"): by ink the gap
+            # looks like a cell border; by advance (the loose boxes) the glyphs touch
+            gap = lx0 - p_lx1
+        if gap > cell_gap * wide or slot != p_slot:
             cur = [ch]
             cells.append(cur)
             cell_slot.append(slot)
