@@ -99,7 +99,29 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
     if attachments:
         meta["attachments"] = attachments
     meta["images_in_tables"] = walker.images_in_tables
+    if walker.images and not attachments and _only_pictures(walker.blocks, headline):
+        meta["unusable"] = (f"报告正文是{walker.images}张图片（扫描件或截图），没有可读的文字，无法识别"
+                            "（需要OCR或向发布单位索取文字版）")
     return Document(blocks=walker.blocks, format="html", meta=meta)
+
+
+_PICTURE_PAGE_TEXT = 120  # characters besides the title: less, with pictures, is a report in pictures
+
+
+def _only_pictures(blocks: list[Block], headline: str | None) -> bool:
+    """A page whose report is pictures (scanned pages, screenshots): no table, and hardly any
+    text besides its title."""
+    chars = 0
+    for block in blocks:
+        if isinstance(block, Table):
+            return False
+        text = "".join(block.text.split())
+        if headline and text in "".join(headline.split()):
+            continue
+        chars += len(text)
+        if chars >= _PICTURE_PAGE_TEXT:
+            return False
+    return True
 
 
 def mht_html(data: bytes) -> bytes:
