@@ -312,27 +312,39 @@ _PERIOD = re.compile(
 _PERIOD_YEAR = re.compile(r"统计期限[^0-9。]{0,8}?(?P<y>(?:19|20)\d{2})年度?(?:全年)?")
 
 
+# "本报告统计数据从2016年1月1日至2016年12月31日止", "数据统计范围为2021年1月1日至12月31日":
+# a date range in the sentence that speaks of 统计, without the word 期限
+_STAT_RANGE = re.compile(
+    r"统计[^。；;0-9]{0,12}?(?P<y1>(?:19|20)\d{2})年(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日?(?:起)?"
+    r"\s*(?:至|到|—|－|-|~|～)\s*(?:(?P<y2>(?:19|20)\d{2})年)?(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日")
+
+
 def _find_period(prose: list[str]) -> list[str | None] | None:
     for text in prose:
         t = norm(text)
-        t = re.sub(r"统计(?:时限|周期|时间|区间)", "统计期限", t)
+        t = re.sub(r"统计(?:时限|周期|时间|区间|时段|范围)", "统计期限", t)
         if "统计期限" not in t:
+            if "统计" in t and (m := _STAT_RANGE.search(t)) is not None:
+                return _range(m)
             continue
         m = _PERIOD.search(t)
         if m:
-            y1 = int(m["y1"])
-            y2 = int(m["y2"]) if m["y2"] else y1
-            try:
-                return [date(y1, int(m["m1"]), int(m["d1"])).isoformat(),
-                        date(y2, int(m["m2"]), int(m["d2"])).isoformat()]
-            except ValueError:
-                return [None, None]
+            return _range(m)
         m = _PERIOD_YEAR.search(t)
         if m:
             y = int(m["y"])
             return [date(y, 1, 1).isoformat(), date(y, 12, 31).isoformat()]
         return [None, None]  # stated, but not in a form we read
     return None
+
+
+def _range(m: re.Match[str]) -> list[str | None]:
+    y1 = int(m["y1"])
+    y2 = int(m["y2"]) if m["y2"] else y1
+    try:
+        return [date(y1, int(m["m1"]), int(m["d1"])).isoformat(), date(y2, int(m["m2"]), int(m["d2"])).isoformat()]
+    except ValueError:
+        return [None, None]
 
 
 def _period_year(period: list[str | None] | None) -> int | None:
