@@ -6,8 +6,10 @@ from __future__ import annotations
 from monitor.templates import ColumnDecl, GroupDecl, RowDecl, SectionDecl, Template, Variant
 
 SECTIONS = (
-    SectionDecl("overview", 1, "总体情况", (r"总体情况", r"^概述$", r"工作概述")),
-    SectionDecl("active", 2, "主动公开政府信息情况", (r"主动公开政府信息", r"主动公开情况")),
+    SectionDecl("overview", 1, "总体情况", (r"总体情况", r"^概述$", r"工作概述", r"总体概[述况]", r"^概况$",
+                                         r"整体情况", r"总体工作情况")),
+    # "主动公开政府政府情况" (a doubled word) is still section 二
+    SectionDecl("active", 2, "主动公开政府信息情况", (r"主动公开政府信息", r"主动公开情况", r"^主动公开.{0,6}情况$")),
     SectionDecl("requests", 3, "收到和处理政府信息公开申请情况",
                 (r"收到和处理.*申请", r"收到.*处理.*申请", r"依申请公开.*情况", r"申请的?办理情况")),
     SectionDecl("review_litigation", 4, "政府信息公开行政复议、行政诉讼情况",
@@ -15,7 +17,8 @@ SECTIONS = (
     SectionDecl("problems", 5, "存在的主要问题及改进情况",
                 (r"存在的?主要问题", r"存在的?问题", r"问题及改进", r"改进情况")),
     SectionDecl("other", 6, "其他需要报告的事项",
-                (r"其他需要报告", r"其他需要说明", r"需要说明的事项", r"其他事项")),
+                (r"其他需要报告", r"其他需要说明", r"需要说明的事项", r"其他事项", r"其他.{0,2}报告.{0,2}事项",
+                 r"其他需报告")),
 )
 
 # ---- table 二 -------------------------------------------------------------------------------
