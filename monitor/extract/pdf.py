@@ -22,6 +22,8 @@ without a Unicode map), gives an empty Document with ``meta["unusable"]``.
 from __future__ import annotations
 
 import ctypes
+import functools
+import io
 import logging
 import math
 import re
@@ -191,7 +193,46 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
         logger.info("PDF text layer not decodable (%d of %d chars): %s", garbled, chars, source)
         meta["unusable"] = UNUSABLE_GARBLED
         return Document(blocks=[], format="pdf", meta=meta)
+    if not _warned_cjk_font and _lone_cjk_glyphs_lost():
+        _warn_cjk_font()
     return Document(blocks=_blocks(lines), format="pdf", meta=meta)
+
+
+_warned_cjk_font = False
+
+
+def _warn_cjk_font() -> None:
+    global _warned_cjk_font  # noqa: PLW0603 - one warning per process
+    _warned_cjk_font = True
+    logger.warning("no CJK font installed: PDFium drops one-character text runs set in CJK fonts a PDF "
+                   "does not embed (a lone 〇 or 无 in a table cell); install one, e.g. "
+                   "apt-get install fonts-wqy-microhei")
+
+
+@functools.cache
+def _lone_cjk_glyphs_lost() -> bool:
+    """Whether PDFium, on this machine, loses a one-character run of a non-embedded CJK font
+    (it needs a CJK system font to map it). Probed once on a one-line PDF; the caller holds
+    _PDFIUM_LOCK."""
+    try:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+        from reportlab.pdfgen import canvas
+
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+        out = io.BytesIO()
+        page = canvas.Canvas(out)
+        page.setFont("STSong-Light", 10)
+        page.drawString(100, 700, "无")
+        page.save()
+        probe = pdfium.PdfDocument(out.getvalue())
+        try:
+            return probe[0].get_textpage().get_text_bounded().strip() != "无"
+        finally:
+            probe.close()
+    except Exception:  # noqa: BLE001 - a probe that cannot run says nothing
+        logger.debug("CJK font probe failed", exc_info=True)
+        return False
 
 
 def _page_chars(
