@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -59,34 +58,12 @@ def blobs(tmp_path: Path) -> object:
     return BlobStore(tmp_path / "blobs")
 
 
-@functools.cache
-def _pdfium_reads_lone_cjk_glyphs() -> bool:
-    """Whether PDFium extracts a one-character text run set in a non-embedded CJK font (reportlab's
-    STSong-Light, as the report generator's PDFs use, and as many real PDFs reference SimSun).
-    PDFium needs a CJK system font for that; without one such runs vanish from the text layer."""
-    import io
-
-    import pypdfium2 as pdfium
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    page.setFont("STSong-Light", 10)
-    page.drawString(100, 700, "１")
-    page.save()
-    pdf = pdfium.PdfDocument(out.getvalue())
-    try:
-        return pdf[0].get_textpage().get_text_bounded().strip() == "１"
-    finally:
-        pdf.close()
-
-
 def require_cjk_font() -> None:
-    """Fail under CI, skip elsewhere, when the machine has no CJK font for PDFium."""
-    if _pdfium_reads_lone_cjk_glyphs():
+    """Fail under CI, skip elsewhere, when the machine has no CJK font for PDFium: one-character text
+    runs of a non-embedded CJK font (reportlab's STSong-Light in the generated reports) vanish."""
+    from monitor.extract.pdf import lone_cjk_glyphs_lost
+
+    if not lone_cjk_glyphs_lost():
         return
     message = ("no CJK font for PDFium: one-character cells in non-embedded CJK fonts are lost; "
                "install one: apt-get install -y fonts-wqy-microhei")

@@ -209,6 +209,13 @@ def _warn_cjk_font() -> None:
                    "apt-get install fonts-wqy-microhei")
 
 
+def lone_cjk_glyphs_lost() -> bool:
+    """Whether PDFium on this machine loses one-character runs of non-embedded CJK fonts (no CJK
+    system font): `nianbao` warns, and the tests that need such runs say so."""
+    with _PDFIUM_LOCK:
+        return _lone_cjk_glyphs_lost()
+
+
 @functools.cache
 def _lone_cjk_glyphs_lost() -> bool:
     """Whether PDFium, on this machine, loses a one-character run of a non-embedded CJK font
