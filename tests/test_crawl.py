@@ -392,3 +392,18 @@ def test_attachment_above_the_size_limit_is_named_and_the_rest_goes_on(sim: Sim)
     docs = sim.documents()
     assert expected[BODIES[1][0]]["url"] in docs  # the report page that links the file
     assert expected[BODIES[1][0]]["attachment_url"] not in docs
+
+
+@pytest.mark.parametrize("flavour", ["trs", "hanweb", "generic"])
+def test_pdf_shown_in_an_embedded_viewer_is_downloaded(sim: Sim, flavour: str) -> None:
+    """Report pages that show their PDF in a pdf.js viewer <iframe> and offer no download link."""
+    code = sim.county("990015", flavour, populate=False, attachments=("pdf",), pdf_viewer=True)
+    sim.world.publish(code, BODIES[1][0], 2025, at=NOW - timedelta(days=40), fmt="pdf")
+    sim.world.publish(code, BODIES[2][0], 2025, at=NOW - timedelta(days=30), fmt="pdf")
+    result = sim.crawl(code)
+    assert result.status == "ok", result.error
+    docs = sim.documents()
+    for e in sim.world.expected_reports(code):
+        assert e["attachment_url"] in docs, e["attachment_url"]
+        assert docs[e["attachment_url"]].body_name == e["body"]
+    assert not [r for r in sim.server.records(code) if "pdfjs" in r.path]  # the viewer page itself: never

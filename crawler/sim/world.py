@@ -96,6 +96,7 @@ class SimCounty:
     per_body_columns: bool
     page_size: int
     robots: str
+    pdf_viewer: bool = False  # report pages show their PDF in an embedded pdf.js viewer, no download link
     columns: list[Column] = field(default_factory=list)
     entries: list[SimReport] = field(default_factory=list)
     by_id: dict[int, SimReport] = field(default_factory=dict)
@@ -248,6 +249,7 @@ class SimWorld:
         per_body_columns: bool = False,
         page_size: int = 15,
         robots: str = "none",
+        pdf_viewer: bool = False,
     ) -> SimCounty:
         from crawler.sim.flavours import make_site
 
@@ -268,7 +270,7 @@ class SimWorld:
             county = SimCounty(
                 code=code, name=name, flavour=flavour, bodies=list(bodies), years=sorted(set(years)),
                 encoding=encoding, attachments=atts, per_body_columns=per_body_columns,
-                page_size=page_size, robots=robots,
+                page_size=page_size, robots=robots, pdf_viewer=pdf_viewer,
             )
             county.next_id = rng.randint(300_000, 2_000_000)
             if flavour == "gkmlpt":  # gkmlpt post ids are 7 digits: /gkmlpt/content/1/1223/post_1223632.html

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -111,8 +111,10 @@ def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
 
 
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
-_ATTR = {name: re.compile(name + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-         for name in ("href", "title")}
+_ATTR = {name: re.compile(r"(?<![\w-])" + name + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+         for name in ("href", "title", "src", "data")}
+_EMBED = re.compile(r"<(?:iframe|embed|object)\b([^>]*)>", re.I)
+_VIEWER_PARAMS = ("file", "url", "src", "path", "pdf")
 _TAG = re.compile(r"<[^>]+>")
 _META_TITLE = re.compile(r"""<meta\b[^>]*name\s*=\s*["']?ArticleTitle["']?[^>]*>""", re.I)
 _CONTENT_ATTR = re.compile(r"""content\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
@@ -140,16 +142,41 @@ def anchors(html: str) -> Iterator[tuple[str, str, str | None]]:
             yield href.strip(), _strip(m.group(2)), _attr(m.group(1), "title")
 
 
+def viewer_target(url: str) -> str | None:
+    """The document an online viewer page shows — pdf.js `viewer.html?file=/upload/x.pdf` and its
+    kin (`?url=`, `?src=`…) — or None when `url` is not such a page."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return None
+    for key, value in parse_qsl(parts.query):
+        if key.lower() in _VIEWER_PARAMS:
+            inner = urlsplit(value)
+            if _ATT_EXT.search(inner.path + "?" + inner.query):
+                return urljoin(url, value)
+    return None
+
+
 def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
     """DOC/DOCX/WPS/PDF links of a report page: by file extension in the path, the query
     (`downfile.jsp?filename=…docx`) or the link text (VSB's `download.jsp?wbfileid=…` shows the file
-    name), or by their text (【下载Word】, 附件：…) when the target is not another HTML page."""
+    name), or by their text (【下载Word】, 附件：…) when the target is not another HTML page; and
+    files the page embeds (`<iframe>`, `<embed>`, `<object>`), directly or through a pdf.js viewer."""
     seen: dict[str, str] = {}
+    for m in _EMBED.finditer(html):
+        src = _attr(m.group(1), "src") or _attr(m.group(1), "data")
+        if not src or src.startswith(_SKIP_HREF):
+            continue
+        url = urljoin(base_url, src.strip())
+        url = viewer_target(url) or url
+        parts = urlsplit(url)
+        if _ATT_EXT.search(parts.path + "?" + parts.query) and url not in seen:
+            seen[url] = ""
     for href, text, title in anchors(html):
         if not href or href.startswith(_SKIP_HREF):
             continue
         label = text or clean(title)
         url = urljoin(base_url, href)
+        url = viewer_target(url) or url
         parts = urlsplit(url)
         by_ext = bool(_ATT_EXT.search(parts.path + "?" + parts.query)) or bool(_ATT_EXT.search(label))
         by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", parts.path)

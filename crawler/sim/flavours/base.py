@@ -172,6 +172,11 @@ class Site:
         updated = ""
         if e.version(now):  # the file was replaced: portals say so under the note
             updated = f'<p class="MsoNormal">（{e.modified_at(now):%Y年%m月%d日}更新附件）</p>'
+        if self.county.pdf_viewer and e.fmt in ("pdf", "scan"):
+            # the file shown in an embedded pdf.js viewer, as many portals do, and no download link
+            viewer = f"/static/pdfjs/web/viewer.html?file={quote(self.attachment_path(e) or '', safe='')}"
+            return (f'<p class="MsoNormal">{esc(e.title)}</p>{updated}'
+                    f'<iframe src="{esc(viewer)}" width="100%" height="900" frameborder="0"></iframe>')
         return (
             f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>{updated}'
             f'<p><a href="{esc(attachment_href or "")}">{label}</a></p>'
