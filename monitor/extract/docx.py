@@ -54,7 +54,9 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
             root = _parse_xml(xml)
             # styles.xml (~350 KB in Word's templates) only matters for paragraph styles
             styles = _read_part(zf, "word/styles.xml") if b"pStyle" in xml else None
-            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml"), styles)
+            # list numbering only matters to paragraphs that use it, directly or through a style
+            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml") if styles is not None
+                                           or b"numPr" in xml else None, styles)
             core = _load_xml(zf, "docProps/core.xml")
             chunks = _alt_chunk_parts(zf, root)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
