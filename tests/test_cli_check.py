@@ -137,3 +137,17 @@ def test_tables_without_headings(tmp_path: Path) -> None:
     assert obj["tables"]["requests"] == spec.tables["requests"]
     missing = next(f for f in obj["findings"] if f["rule"] == "STRUCT-001")
     assert len(missing["details"]["missing"]) == 6
+
+
+def test_a_folder_is_every_report_below_it(tmp_path: Path) -> None:
+    folder = tmp_path / "下载"
+    (folder / "2023").mkdir(parents=True)
+    (folder / ".cache").mkdir()
+    (folder / "2023" / "a.html").write_bytes(render(make_spec(1, entity="青石镇人民政府", year=2023), "html"))
+    (folder / "b.docx").write_bytes(render(make_spec(2, entity="白沙乡人民政府", year=2022), "docx"))
+    (folder / ".cache" / "x.html").write_bytes(b"<html></html>")
+    out = run("--json", folder)
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(ln) for ln in out.stdout.splitlines()]
+    assert [Path(o["file"]).name for o in objs] == ["a.html", "b.docx"]
+    assert [o["entity"] for o in objs] == ["青石镇", "白沙乡"]

@@ -48,10 +48,22 @@ def _print_human(console: Console, path: str, result: CheckResult) -> None:
     console.print()
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for every file below it (sorted, hidden ones left out)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        else:
+            out.append(path)
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
-        files: Annotated[list[Path], typer.Argument(help="报告文件（HTML、DOCX、DOC、WPS、PDF、TXT）")],
+        files: Annotated[list[Path], typer.Argument(help="报告文件（HTML、DOCX、DOC、WPS、PDF、TXT），或包含它们的文件夹")],
         as_json: Annotated[bool, typer.Option("--json", help="每个文件输出一行 JSON")] = False,
         min_severity: Annotated[str, typer.Option("--min-severity", help="error|warning|info")] = "info",
         max_bytes: Annotated[int, typer.Option(help="单个文件大小上限（字节）")] = DEFAULT_MAX_BYTES,
@@ -60,7 +72,7 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False)
         unreadable = 0
         floor = SEVERITY_RANK.get(min_severity, 0)
-        for path in files:
+        for path in _expand(files):
             name = str(path)
             try:
                 if path.stat().st_size > max_bytes:
