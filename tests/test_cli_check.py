@@ -139,13 +139,14 @@ def test_tables_without_headings(tmp_path: Path) -> None:
     assert len(missing["details"]["missing"]) == 6
 
 
-def test_a_folder_is_every_report_below_it(tmp_path: Path) -> None:
+def test_a_folder_is_every_report_file_below_it(tmp_path: Path) -> None:
     folder = tmp_path / "下载"
     (folder / "2023").mkdir(parents=True)
     (folder / ".cache").mkdir()
     (folder / "2023" / "a.html").write_bytes(render(make_spec(1, entity="青石镇人民政府", year=2023), "html"))
     (folder / "b.docx").write_bytes(render(make_spec(2, entity="白沙乡人民政府", year=2022), "docx"))
     (folder / ".cache" / "x.html").write_bytes(b"<html></html>")
+    (folder / "990101.toml").write_text("[county]\ncode = '990101'\n", "utf-8")
     out = run("--json", folder)
     assert out.returncode == 0, out.stderr
     objs = [json.loads(ln) for ln in out.stdout.splitlines()]

@@ -48,12 +48,19 @@ def _print_human(console: Console, path: str, result: CheckResult) -> None:
     console.print()
 
 
+# what a folder's files may be: the formats `extract` reads, and downloads saved without a suffix
+_REPORT_SUFFIXES = {"", ".html", ".htm", ".shtml", ".xhtml", ".jsp", ".mht", ".mhtml", ".docx", ".doc",
+                    ".wps", ".rtf", ".pdf", ".txt"}
+
+
 def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder stands for every file below it (sorted, hidden ones left out)."""
+    """Files as given; a folder stands for the report files below it (by suffix; sorted, hidden
+    ones left out)."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             out.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                              and p.suffix.lower() in _REPORT_SUFFIXES
                               and not any(part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             out.append(path)
@@ -63,7 +70,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
-        files: Annotated[list[Path], typer.Argument(help="报告文件（HTML、DOCX、DOC、WPS、PDF、TXT），或包含它们的文件夹")],
+        files: Annotated[list[Path], typer.Argument(help="报告文件（HTML、DOCX、DOC、WPS、PDF、TXT），或包含它们的文件夹（按扩展名选取）")],
         as_json: Annotated[bool, typer.Option("--json", help="每个文件输出一行 JSON")] = False,
         min_severity: Annotated[str, typer.Option("--min-severity", help="error|warning|info")] = "info",
         max_bytes: Annotated[int, typer.Option(help="单个文件大小上限（字节）")] = DEFAULT_MAX_BYTES,
