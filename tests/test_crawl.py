@@ -407,3 +407,21 @@ def test_pdf_shown_in_an_embedded_viewer_is_downloaded(sim: Sim, flavour: str) -
         assert e["attachment_url"] in docs, e["attachment_url"]
         assert docs[e["attachment_url"]].body_name == e["body"]
     assert not [r for r in sim.server.records(code) if "pdfjs" in r.path]  # the viewer page itself: never
+
+
+def test_configured_list_gone_is_crawl003_not_a_failing_portal(sim: Sim) -> None:
+    """The portal was rebuilt: the configured column answers 404. The portal is up, the list is
+    gone: CRAWL-003 names it, no CRAWL-002 ("the portal fails"), and what was stored stays."""
+    code = sim.county("990016", "trs", attachments=())
+    profile = sim.world.profile(code)
+    assert sim.crawl(code, profile=profile).status == "ok"
+    before = {url: doc.sha256 for url, doc in sim.documents().items()}
+    sim.world.move_column(code, redirect=False)
+    sim.clock.advance(days=1)
+    result = sim.crawl(code, profile=profile)
+    assert result.status == "ok", result.error
+    assert result.stats["failed"] == 0
+    assert result.stats["empty_lists"] == profile["portals"][0]["start_urls"]
+    findings = process(sim, result.run_id, profile)
+    assert findings.get("CRAWL-003") == 1 and "CRAWL-002" not in findings
+    assert {url: doc.sha256 for url, doc in sim.documents().items()} == before

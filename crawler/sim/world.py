@@ -366,8 +366,9 @@ class SimWorld:
             self.county(code).rev += 1
             return entry
 
-    def move_column(self, code: str) -> None:
-        """Move every column of the county: old list URLs answer 301 to the new ones."""
+    def move_column(self, code: str, *, redirect: bool = True) -> None:
+        """Move every column of the county: old list URLs answer 301 to the new ones (or 404, with
+        `redirect=False`, as when a portal is rebuilt and the old column simply disappears)."""
         with self.lock:
             county = self.county(code)
             rng = stable_rng(self.seed, code, "move", county.moves)
@@ -375,7 +376,7 @@ class SimWorld:
                 old = county.site.column_root(col)
                 col.ids.append(rng.randint(100000, 999999))
                 new = county.site.column_root(col)
-                if old != new:
+                if old != new and redirect:
                     county.redirects = [(o, new if n == old else n) for o, n in county.redirects]
                     county.redirects.append((old, new))
             county.moves += 1

@@ -17,6 +17,7 @@ Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
     nianbao/failed_requests, nianbao/failed/<reason>   (reason: http_<status>, too_large, an exception name)
     nianbao/too_large                   URLs above the download size limit (DOWNLOAD_MAXSIZE)
     nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
+    nianbao/lists_gone                  …of them, those answered 404/410 (counted as list pages read)
 
     nianbao/moved                       "old → new" for list URLs redirected off the portal's hosts
                                         (a site merger): neither empty nor failed, the portal moved
@@ -480,7 +481,17 @@ class PortalSpider(scrapy.Spider):
                 self.roots[root] = "blocked"
             return
         if failure.check(HttpError):
-            reason = f"http_{failure.value.response.status}"
+            status = failure.value.response.status
+            if status in (404, 410) and kind == "list" and root and request.url == root:
+                # the portal answered: the configured column is not there any more (CRAWL-003), which
+                # is neither a failing portal nor an empty year
+                stats.inc_value("nianbao/list_pages")
+                stats.inc_value("nianbao/lists_gone")
+                if self.roots.get(root) != "links":
+                    self.roots[root] = "empty"
+                log.warning("configured list page gone", extra={"url": request.url, "status": status})
+                return
+            reason = f"http_{status}"
         elif failure.check(IgnoreRequest):
             if "robots.txt" in str(failure.value):
                 stats.inc_value("nianbao/blocked/robots")
