@@ -521,11 +521,19 @@ def _is_prose(line: Line) -> bool:
 _REQ_START = 3
 
 
+# A note in brackets after a row's label: "规章（设区的市、自治州人民政府应提供相关数据）",
+# "其他对外管理服务事项（指行政许可以外的政务服务事项…）" — some templates print them, some reports keep them.
+_LABEL_NOTE = re.compile(r"[(（][^()（）]{2,}[)）]$")
+
+
 def _take_row(line: Line, label: str, header: str, section: str | None, st: _State) -> None:
     if section == "review_litigation" or st.req_done:
         if section in (None, "requests", "review_litigation"):
             _store_review(line, label, st)
         return
+    if label.endswith((")", "）")) and _LABEL_NOTE.search(label) \
+            and not _match_request_row(label, st) and not _match_active_row(label, st):
+        label = _LABEL_NOTE.sub("", label)  # the label without its note names the row
     req = _match_request_row(label, st)
     if req and not st.req_started and st.template.request_index.get(req[0], -1) > _REQ_START:
         req = None  # table 三 starts with its first rows, not with a stray "总计" in a header
