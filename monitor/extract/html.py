@@ -20,7 +20,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 
 from lxml import etree
 
@@ -91,7 +90,7 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
         for line in _text(body).splitlines():
             walker.line.append(line)
             walker.flush()
-    headline = _headline(root, body, marks)
+    headline = _headline(body, marks)
     if headline:
         meta["title"] = headline
     meta["images"] = walker.images
@@ -269,9 +268,7 @@ def _clean(root: _El, hints: bytes | None = None) -> _Marks:
 
 # --- page facts -----------------------------------------------------------------------------
 
-def page_meta(root: _El, marks: _Marks | None = None) -> dict[str, object]:
-    if marks is None:
-        marks = _Marks(list(root.iter(*_MARK_TAGS)))
+def page_meta(root: _El, marks: _Marks) -> dict[str, object]:
     meta: dict[str, object] = {}
     title = marks.first("title")
     if title is not None:
@@ -318,10 +315,8 @@ def _iso(m: re.Match[str]) -> str | None:
         return None
 
 
-def _headline(root: _El, body: _El, marks: _Marks | None = None) -> str | None:
+def _headline(body: _El, marks: _Marks) -> str | None:
     """The article's own title: a heading naming a report, else the body's first heading."""
-    if marks is None:
-        marks = _Marks(list(root.iter(*_MARK_TAGS)))
     for h in marks.elements:
         if h.tag in _HEADINGS:
             text = _clean_text(_text(h))
@@ -335,19 +330,19 @@ def _headline(root: _El, body: _El, marks: _Marks | None = None) -> str | None:
     return None
 
 
-def _attachments(body: _El, marks: _Marks | None = None) -> list[dict[str, str]]:
+def _attachments(body: _El, marks: _Marks) -> list[dict[str, str]]:
     """Links to report files in the body ("详见附件"): the crawler may follow them."""
     out = []
-    for a in (body.iter("a") if marks is None else marks.by_tag.get("a", ())):
+    for a in marks.by_tag.get("a", ()):
         href = (a.get("href") or "").strip()
-        if _ATTACHMENT.search(href) and (marks is None or _inside(a, body)):
+        if _ATTACHMENT.search(href) and _inside(a, body):
             out.append({"href": href, "text": _clean_text(_text(a))})
     return out
 
 
 # --- body -----------------------------------------------------------------------------------
 
-def find_body(root: _El, marks: _Marks | None = None) -> _El:
+def find_body(root: _El, marks: _Marks) -> _El:
     page = root.find("body")
     if page is None:
         page = root
@@ -358,7 +353,7 @@ def find_body(root: _El, marks: _Marks | None = None) -> _El:
     return best if best is not None else page
 
 
-def _known_container(page: _El, marks: _Marks | None = None) -> _El | None:
+def _known_container(page: _El, marks: _Marks) -> _El | None:
     found: dict[tuple[str, str], list[_El]] = defaultdict(list)
     generic: list[_El] = []
     # the attributes, not the elements: an XPath predicate on every element costs twice as much;
@@ -377,7 +372,7 @@ def _known_container(page: _El, marks: _Marks | None = None) -> _El | None:
                 found[("class", name)].append(value.getparent())
         if "content" in lowered:  # a whitespace-free word lies within one name
             generic.append(value.getparent())
-    tables = marks.by_tag.get("table", ()) if marks is not None else None
+    tables = marks.by_tag.get("table", ())
     for key in _KNOWN_CONTAINERS:
         for el in found.get(key, ()):
             if _has_content(el, tables):
@@ -386,12 +381,8 @@ def _known_container(page: _El, marks: _Marks | None = None) -> _El | None:
     return max(candidates, key=_content_score) if candidates else None
 
 
-def _has_content(el: _El, tables: Iterable[_El] | None = None) -> bool:
-    if tables is None:
-        has_table = next(el.iter("table"), None) is not None
-    else:
-        has_table = any(_inside(t, el) for t in tables)
-    return has_table or len(_WS.sub("", _text(el))) >= _MIN_BODY_CHARS
+def _has_content(el: _El, tables: Iterable[_El]) -> bool:
+    return any(_inside(t, el) for t in tables) or len(_WS.sub("", _text(el))) >= _MIN_BODY_CHARS
 
 
 def _content_score(el: _El) -> int:
@@ -451,7 +442,7 @@ class _Walker:
     images: int = 0
     images_in_tables: int = 0
     tables: int = 0
-    holders: set[_El] | None = None  # tables that hold a table (None: look)
+    holders: set[_El] = field(default_factory=set)  # tables that hold a table (_Marks.holders)
 
     def flush(self) -> None:
         text = _clean_text("".join(self.line))
@@ -492,8 +483,7 @@ class _Walker:
         if caption is not None:
             self.line.append(_text(caption))
             self.flush()
-        if (tbl in self.holders if self.holders is not None
-                else next(islice(tbl.iter("table"), 1, None), None) is not None):
+        if tbl in self.holders:
             self._layout(rows)  # a table of tables: only the leaves are data
             return
         grid, images = _grid(rows, tbl)
