@@ -193,20 +193,17 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
         logger.info("PDF text layer not decodable (%d of %d chars): %s", garbled, chars, source)
         meta["unusable"] = UNUSABLE_GARBLED
         return Document(blocks=[], format="pdf", meta=meta)
-    if not _warned_cjk_font and _lone_cjk_glyphs_lost():
-        _warn_cjk_font()
+    _warn_if_cjk_font_missing()
     return Document(blocks=_blocks(lines), format="pdf", meta=meta)
 
 
-_warned_cjk_font = False
-
-
-def _warn_cjk_font() -> None:
-    global _warned_cjk_font  # noqa: PLW0603 - one warning per process
-    _warned_cjk_font = True
-    logger.warning("no CJK font installed: PDFium drops one-character text runs set in CJK fonts a PDF "
-                   "does not embed (a lone 〇 or 无 in a table cell); install one, e.g. "
-                   "apt-get install fonts-wqy-microhei")
+@functools.cache
+def _warn_if_cjk_font_missing() -> None:
+    """One warning per process (the caller holds _PDFIUM_LOCK)."""
+    if _lone_cjk_glyphs_lost():
+        logger.warning("no CJK font installed: PDFium drops one-character text runs set in CJK fonts a PDF "
+                       "does not embed (a lone 〇 or 无 in a table cell); install one, e.g. "
+                       "apt-get install fonts-wqy-microhei")
 
 
 def lone_cjk_glyphs_lost() -> bool:
