@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -150,11 +150,14 @@ def viewer_target(url: str) -> str | None:
     if not parts.query:
         return None
     for key, value in parse_qsl(parts.query):
-        if key.lower() in _VIEWER_PARAMS:
-            inner = urlsplit(value)
-            if _ATT_EXT.search(inner.path + "?" + inner.query):
-                return urljoin(url, value)
+        if key.lower() in _VIEWER_PARAMS and _names_file(urlsplit(value)):
+            return urljoin(url, value)
     return None
+
+
+def _names_file(parts: SplitResult) -> bool:
+    """A document file's extension in the URL's path or query (`downfile.jsp?filename=x.docx`)."""
+    return _ATT_EXT.search(parts.path + "?" + parts.query) is not None
 
 
 def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
@@ -169,8 +172,7 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
             continue
         url = urljoin(base_url, src.strip())
         url = viewer_target(url) or url
-        parts = urlsplit(url)
-        if _ATT_EXT.search(parts.path + "?" + parts.query) and url not in seen:
+        if _names_file(urlsplit(url)) and url not in seen:
             seen[url] = ""
     for href, text, title in anchors(html):
         if not href or href.startswith(_SKIP_HREF):
@@ -179,7 +181,7 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
         url = urljoin(base_url, href)
         url = viewer_target(url) or url
         parts = urlsplit(url)
-        by_ext = bool(_ATT_EXT.search(parts.path + "?" + parts.query)) or bool(_ATT_EXT.search(label))
+        by_ext = _names_file(parts) or bool(_ATT_EXT.search(label))
         by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", parts.path)
         if (by_ext or by_text) and url not in seen:
             seen[url] = label
@@ -471,8 +473,7 @@ class PortalSpider(scrapy.Spider):
             # a list that moved off the portal's hosts is neither empty nor failed: say where it went
             if kind == "list":
                 moved = failure.value
-                pairs = stats.get_value("nianbao/moved") or []
-                stats.set_value("nianbao/moved", sorted({*pairs, f"{moved.origin} → {moved.target}"}))
+                _add_to_list(stats, "nianbao/moved", [f"{moved.origin} → {moved.target}"])
                 if root and self.roots.get(root) != "links":
                     self.roots[root] = "moved"
             return
@@ -502,8 +503,7 @@ class PortalSpider(scrapy.Spider):
             return
         elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
             reason = "too_large"  # DOWNLOAD_MAXSIZE: Content-Length above it, or a body that grew past it
-            big = stats.get_value("nianbao/too_large") or []
-            stats.set_value("nianbao/too_large", sorted({*big, request.url}))
+            _add_to_list(stats, "nianbao/too_large", [request.url])
         else:
             reason = type(failure.value).__name__
         stats.inc_value("nianbao/failed_requests")
@@ -513,10 +513,13 @@ class PortalSpider(scrapy.Spider):
             self.roots[root] = "failed"
 
     def closed(self, reason: str) -> None:
-        empty = sorted(root for root, status in self.roots.items() if status in ("empty", "failed"))
-        stats = self.crawler.stats
-        previous = stats.get_value("nianbao/empty_lists") or []
-        stats.set_value("nianbao/empty_lists", sorted(set(previous) | set(empty)))
+        empty = [root for root, status in self.roots.items() if status in ("empty", "failed")]
+        _add_to_list(self.crawler.stats, "nianbao/empty_lists", empty)
+
+
+def _add_to_list(stats: Any, key: str, values: Iterable[str]) -> None:
+    """A stats value that is a sorted list without repeats (runs merge them as sets)."""
+    stats.set_value(key, sorted({*(stats.get_value(key) or []), *values}))
 
 
 def _header(response: Response, name: bytes) -> str | None:
