@@ -223,6 +223,10 @@ def pubdate(d: datetime) -> str:
     return d.strftime("%Y-%m-%d %H:%M")
 
 
+# the file extensions attachments are served with, for route patterns: r"…\." + FILE_EXT
+FILE_EXT = "(?:" + "|".join(sorted({content.extension(f) for f in content.ATTACHMENT_TYPES})) + ")"
+
+
 def match(pattern: str, path: str) -> re.Match[str] | None:
     return re.fullmatch(pattern, path)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.sim import content
-from crawler.sim.flavours.base import DATE_STYLES, Site, match
+from crawler.sim.flavours.base import DATE_STYLES, FILE_EXT, Site, match
 from crawler.sim.pages import Page, SimRequest, esc
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class GenericSite(Site):
         return root + (f"index.html?page={page}" if self.paging == "query" else f"index_{page}.html")
 
     def route(self, req: SimRequest, now: datetime) -> Page | None:
-        m = match(r"/uploadfiles/\d{6}/(\d{12})\.(pdf|docx|doc|wps)", req.path)
+        m = match(r"/uploadfiles/\d{6}/(\d{12})\." + FILE_EXT, req.path)
         if m:
             return self.attachment_at(m.group(1), req.path, now)
         for col in self.county.columns:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.sim import content
-from crawler.sim.flavours.base import Site, match
+from crawler.sim.flavours.base import FILE_EXT, Site, match
 from crawler.sim.pages import Page, SimRequest, esc
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class GkmlptSite(Site):
             if m:
                 e = self.find_entry(int(m.group(1)), req.path, now)
                 return self.detail(e, now) if e is not None else None
-            m = match(r"/attachment/0/\d+/\d+/(\d{12})\.(pdf|docx|doc|wps)", rest)
+            m = match(r"/attachment/0/\d+/\d+/(\d{12})\." + FILE_EXT, rest)
             if m:
                 return self.attachment_at(m.group(1), req.path, now)
         return None

@@ -18,6 +18,24 @@ DOWNLOAD = "/module/download/downfile.jsp"
 GROUP = 3  # jpage loads groupSize pages of records per proxy call
 
 
+def download_path(site: Site, e: SimReport) -> str | None:
+    """Hanweb's download URL of a report's file (both Hanweb flavours serve files this way)."""
+    if e.fmt == "html":
+        return None
+    return (f"{DOWNLOAD}?classid=0&filename={e.token}.{content.extension(e.fmt)}"
+            f"&showname={quote(site.attachment_name(e))}")
+
+
+def download(site: Site, req: SimRequest, now: datetime) -> Page | None:
+    """The file a `download_path` URL names, if its report is visible."""
+    name = req.query.get("filename", "")
+    e = site.county.by_token.get(name.rsplit(".", 1)[0])
+    if e is None or not e.visible(now) or download_path(site, e) is None \
+            or not name.endswith("." + content.extension(e.fmt)):
+        return None
+    return site.attachment_response(e, now)
+
+
 class HanwebSite(Site):
     flavour = "hanweb"
 
@@ -47,9 +65,7 @@ class HanwebSite(Site):
         return f"/art/{d.year}/{d.month}/{d.day}/art_{e.column.ids[0]}_{e.id}.html"
 
     def attachment_path(self, e: SimReport) -> str | None:
-        if e.fmt == "html":
-            return None
-        return f"{DOWNLOAD}?classid=0&filename={e.token}.{content.extension(e.fmt)}&showname={quote(self.attachment_name(e))}"
+        return download_path(self, e)
 
     # ------------------------------------------------------------ routing
     def route(self, req: SimRequest, now: datetime) -> Page | None:
@@ -57,11 +73,7 @@ class HanwebSite(Site):
         if path == PROXY:
             return self.proxy(req, now)
         if path == DOWNLOAD:
-            name = req.query.get("filename", "")
-            e = self.county.by_token.get(name.rsplit(".", 1)[0])
-            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + content.extension(e.fmt)):
-                return None
-            return self.attachment_response(e, now)
+            return download(self, req, now)
         m = match(r"/col/col(\d+)/(?:index\.html)?", path)
         if m:
             col = self.county.column_by_any_id(int(m.group(1)))

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from crawler.sim import content
 from crawler.sim.flavours.base import Site
+from crawler.sim.flavours.hanweb import DOWNLOAD, download, download_path
 from crawler.sim.pages import Page, SimRequest, esc
 
 if TYPE_CHECKING:
     from crawler.sim.world import Column, SimReport
-
-DOWNLOAD = "/module/download/downfile.jsp"
 
 
 class HanwebAnnualSite(Site):
@@ -44,17 +41,11 @@ class HanwebAnnualSite(Site):
         return self.annual_url(e.body or "", e.year)
 
     def attachment_path(self, e: SimReport) -> str | None:
-        if e.fmt == "html":
-            return None
-        return f"{DOWNLOAD}?classid=0&filename={e.token}.{content.extension(e.fmt)}&showname={quote(self.attachment_name(e))}"
+        return download_path(self, e)
 
     def route(self, req: SimRequest, now: datetime) -> Page | None:
         if req.path == DOWNLOAD:
-            name = req.query.get("filename", "")
-            e = self.county.by_token.get(name.rsplit(".", 1)[0])
-            if e is None or not e.visible(now) or e.fmt == "html" or not name.endswith("." + content.extension(e.fmt)):
-                return None
-            return self.attachment_response(e, now)
+            return download(self, req, now)
         if req.path != self.module:
             return None
         area, fbtime = req.query.get("area", ""), req.query.get("fbtime", "")
