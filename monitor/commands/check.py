@@ -13,6 +13,7 @@ from rich.console import Console
 from monitor.engine import CheckResult, check_bytes
 from monitor.errors import ExtractError, TooLargeError
 from monitor.extract import DEFAULT_MAX_BYTES
+from monitor.extract.sniff import SUFFIXES
 from monitor.report import SEVERITY_RANK
 
 SEVERITY_STYLE = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
@@ -49,8 +50,7 @@ def _print_human(console: Console, path: str, result: CheckResult) -> None:
 
 
 # what a folder's files may be: the formats `extract` reads, and downloads saved without a suffix
-_REPORT_SUFFIXES = {"", ".html", ".htm", ".shtml", ".xhtml", ".jsp", ".mht", ".mhtml", ".docx", ".doc",
-                    ".wps", ".rtf", ".pdf", ".txt"}
+_REPORT_SUFFIXES = SUFFIXES | {""}
 
 
 def _expand(paths: list[Path]) -> list[Path]:

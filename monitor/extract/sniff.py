@@ -21,6 +21,7 @@ _EXTENSIONS = {
     ".pdf": PDF, ".docx": DOCX, ".doc": DOC, ".wps": WPS, ".rtf": RTF,
     ".mht": MHT, ".mhtml": MHT, ".html": HTML, ".htm": HTML, ".shtml": HTML, ".xhtml": HTML, ".jsp": HTML, ".txt": TEXT,
 }
+SUFFIXES = frozenset(_EXTENSIONS)  # file name suffixes of the formats read
 _CONTENT_TYPES = {
     "application/pdf": PDF,
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": DOCX,

@@ -54,7 +54,7 @@ class WrongYear(DocRule):
                 continue
             for m in _SELF_YEAR.finditer(nt):
                 if int(m["y"]) != report.year:
-                    quotes.append({"kind": "title_vs_body", "quote": _around(norm(text), m.start()),
+                    quotes.append({"kind": "title_vs_body", "quote": _around(nt, m.start()),
                                    "body_year": int(m["y"])})
         if quotes:
             first = quotes[0]
