@@ -531,19 +531,26 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
         if section in (None, "requests", "review_litigation"):
             _store_review(line, label, st)
         return
-    if label.endswith((")", "）")) and _LABEL_NOTE.search(label) \
-            and not _match_request_row(label, st) and not _match_active_row(label, st):
+    req, act = _match_row(label, section, st)
+    if not req and not act and label.endswith((")", "）")) and _LABEL_NOTE.search(label):
         label = _LABEL_NOTE.sub("", label)  # the label without its note names the row
-    req = _match_request_row(label, st)
-    if req and not st.req_started and st.template.request_index.get(req[0], -1) > _REQ_START:
-        req = None  # table 三 starts with its first rows, not with a stray "总计" in a header
-    act = None if (st.req_started and section != "active") else _match_active_row(label, st)
+        req, act = _match_row(label, section, st)
     if act and (not req or act[1] >= req[1]):
         _store_active(act[0], line, label, header, st)
     elif req:
         _store_request(req[0], line, label, header, st)
     elif "行政复议" in header or "行政诉讼" in header or len(line.values) >= 10:
         _store_review(line, label, st)
+
+
+def _match_row(label: str, section: str | None, st: _State
+               ) -> tuple[tuple[RowDecl, int] | None, tuple[RowDecl, int] | None]:
+    """The row of table 三 and the row of table 二 the label names (each with where it ends)."""
+    req = _match_request_row(label, st)
+    if req and not st.req_started and st.template.request_index.get(req[0], -1) > _REQ_START:
+        req = None  # table 三 starts with its first rows, not with a stray "总计" in a header
+    act = None if (st.req_started and section != "active") else _match_active_row(label, st)
+    return req, act
 
 
 # Row labels are short; a longer label is pending header text in front of the row's own label.
