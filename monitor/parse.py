@@ -792,8 +792,6 @@ def _finish_requests(st: _State) -> None:
             act.setdefault(key, {c.key: None for c in group.columns})
 
 
-
-
 # ---- narrative ---------------------------------------------------------------------------------------
 
 _WIDER_SCOPE = re.compile(r"全市|全县|全区|全省|各部门|各单位|各乡镇|备案|全镇各")

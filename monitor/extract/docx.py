@@ -194,7 +194,6 @@ class _Walker:
 
     def grid(self, tbl: etree._Element) -> list[list[str]]:
         rows: list[list[str]] = []
-        plain = self.special is not None
         # one scan for the few cells and rows with merge or grid properties; the others have none
         merged = {pr.getparent() for pr in (el.getparent() for el in tbl.iter(_GRIDSPAN, _VMERGE, _HMERGE))
                   if pr is not None}
@@ -203,22 +202,11 @@ class _Walker:
             row: list[str] = [""] * _trpr_int(tr, "gridBefore") if padded else []
             for tc in _cells(tr):
                 span, vmerge, hmerge = _cell_props(tc) if tc in merged else (1, None, None)
-                paras: list[etree._Element] | None = []
-                for c in tc:  # Word's cell: w:tcPr, then its paragraphs
-                    tag = c.tag
-                    if tag == _P:
-                        paras.append(c)
-                    elif tag != _TCPR:
-                        paras = None  # other content: the paragraphs are found by a scan
-                        break
                 col = len(row)
                 if vmerge == "continue" and rows and col < len(rows[-1]):
                     text = rows[-1][col]
                 elif hmerge == "continue" and row:
                     text = row[-1]
-                elif plain and paras is not None:
-                    # no text boxes in the document, so no paragraph nests in these
-                    text = join_lines([self.paragraph_text(p) for p in paras])
                 else:
                     text = self.cell_text(tc)
                 row.extend([text] * span)
@@ -228,9 +216,17 @@ class _Walker:
         return rectangular(rows)
 
     def cell_text(self, tc: etree._Element) -> str:
-        if self.special is not None and all(c.tag == _P or c.tag == _TCPR for c in tc):
-            # Word's cell: its paragraphs are its children (no text boxes, so none nested)
-            return join_lines([self.paragraph_text(c) for c in tc if c.tag == _P])
+        if self.special is not None:
+            # Word's cell: w:tcPr, then its paragraphs (no text boxes, so none nested in them)
+            paras: list[etree._Element] = []
+            for c in tc:
+                tag = c.tag
+                if tag == _P:
+                    paras.append(c)
+                elif tag != _TCPR:
+                    break  # other content: the paragraphs are found by a scan
+            else:
+                return join_lines([self.paragraph_text(p) for p in paras])
         return join_lines([self.paragraph_text(p) for p in tc.iter(_P)])
 
 
