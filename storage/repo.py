@@ -108,57 +108,43 @@ def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, u
                     now: datetime | None = None) -> tuple[Document, str]:
     """Store one fetched document. Returns it and "new" (URL never seen), "changed" (the URL now
     serves other bytes) or "unchanged". The county comes from the run (or `county_code` for a
-    document ingested by hand)."""
+    document ingested by hand). Within a crawl run this is `record_documents` for one item."""
     now = now or _now()
     if run_id is not None:
-        run = session.get_one(CrawlRun, run_id)
-        county_code = run.county_code
+        (status,) = record_documents(session, blobs, run_id, [{
+            "url": url, "final_url": final_url, "content_type": content_type, "body": body,
+            "listing_title": listing_title, "listing_date": listing_date,
+            "page_published_at": page_published_at, "published_source": published_source,
+            "etag": etag, "last_modified": last_modified, "body_name": body_name}], now=now)
+        doc = session.scalars(select(Document).where(Document.sha256 == blobs.sha256(body))
+                              .execution_options(populate_existing=True)).one()
+        return doc, status
     if county_code is None:
         raise ValueError("record_document needs a run or a county")
+    # a document ingested by hand: no portal URL to remember
     sha = blobs.put(body)  # before the row: the row never names a missing blob
     doc = session.scalar(select(Document).where(Document.sha256 == sha))
-    l_date = as_date(listing_date)
     p_date = as_date(page_published_at)
     if doc is None:
         doc = Document(sha256=sha, url=url, final_url=final_url, content_type=content_type,
                        size=len(body), first_seen_at=now, last_seen_at=now, etag=etag,
                        last_modified=last_modified, page_published_at=p_date,
                        published_source=published_source if p_date else None,
-                       listing_title=listing_title, listing_date=l_date, body_name=body_name,
-                       crawl_run_id=run_id)
+                       listing_title=listing_title, listing_date=as_date(listing_date),
+                       body_name=body_name, crawl_run_id=None)
         session.add(doc)
         session.flush()
-    else:
-        doc.last_seen_at = now
-        doc.etag = etag or doc.etag
-        doc.last_modified = last_modified or doc.last_modified
-        if doc.page_published_at is None and p_date is not None:
-            doc.page_published_at, doc.published_source = p_date, published_source
-        doc.listing_title = doc.listing_title or listing_title
-        doc.listing_date = doc.listing_date or l_date
-        doc.body_name = doc.body_name or body_name
-    if run_id is None:  # a document ingested by hand: no portal URL to remember
-        session.flush()
-        return doc, "new" if doc.first_seen_at == now else "unchanged"
-    seen = session.scalar(select(SeenUrl).where(SeenUrl.county_code == county_code,
-                                                SeenUrl.url == url))
-    if seen is None:
-        status = "new"
-        seen = SeenUrl(county_code=county_code, url=url, first_seen_at=now, first_run_id=run_id)
-        session.add(seen)
-    elif seen.document_id != doc.id:
-        status = "changed" if seen.document_id is not None else "new"
-    else:
-        status = "unchanged"
-    seen.document_id = doc.id
-    seen.etag, seen.last_modified = etag, last_modified
-    seen.listing_title = listing_title or seen.listing_title
-    seen.listing_date = l_date or seen.listing_date
-    seen.last_seen_at = now
-    seen.last_run_id = run_id
+        return doc, "new"
+    doc.last_seen_at = now
+    doc.etag = etag or doc.etag
+    doc.last_modified = last_modified or doc.last_modified
+    if doc.page_published_at is None and p_date is not None:
+        doc.page_published_at, doc.published_source = p_date, published_source
+    doc.listing_title = doc.listing_title or listing_title
+    doc.listing_date = doc.listing_date or as_date(listing_date)
+    doc.body_name = doc.body_name or body_name
     session.flush()
-    log.debug("document recorded", extra={"url": url, "run_id": run_id, "status": status})
-    return doc, status
+    return doc, "new" if doc.first_seen_at == now else "unchanged"
 
 
 def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Iterable[dict[str, Any]], *,
