@@ -42,10 +42,7 @@ def watch_parent(interval: float = 0.5) -> None:
 
 
 def crawl_settings_overrides(settings: Any) -> dict[str, Any] | None:
-    from monitor.schedule import ScheduleConfig
-
-    extra = ScheduleConfig.from_settings(settings).extra.get("crawl_settings")
-    return dict(extra) if isinstance(extra, dict) else None
+    return dict(settings.daemon.crawl_settings) or None
 
 
 def run_queued(run_id: int, settings: Any, clock: Any) -> dict[str, Any] | None:
@@ -75,8 +72,7 @@ def run_queued(run_id: int, settings: Any, clock: Any) -> dict[str, Any] | None:
         result = run_crawls([CountyJob(profile_dict(profile), run_id)], db_url=settings.database_url,
                             data_dir=settings.data_dir, contact_url=settings.user_agent_contact,
                             settings=crawl_settings_overrides(settings))[0]
-        outcome = process_run(sf, settings.blob_store(), run_id, clock,
-                              crawl_failure_threshold=settings.crawl_failure_threshold)
+        outcome = process_run(sf, settings.blob_store(), run_id, clock, policy=settings.policy)
         st = result.stats
         return {"run_id": run_id, "county": code, "status": result.status, "error": result.error,
                 "pages": st.get("pages", 0), "blocked": st.get("blocked", 0), "failed": st.get("failed", 0),

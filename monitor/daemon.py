@@ -603,10 +603,8 @@ class Daemon:
     async def sweep(self) -> None:
         from monitor.deadlines import season_year, sweep
 
-        s = self.settings
         result = await asyncio.to_thread(sweep, self.sf, self.clock, season_year(self.clock),
-                                         default_reminder_days=s.reminder_days,
-                                         crawl_failure_threshold=s.crawl_failure_threshold)
+                                         policy=self.settings.policy)
         log.info("deadline sweep done", extra={"new": result.new, "resolved": result.resolved})
         self._wake_sender.set()
 
