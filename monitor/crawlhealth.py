@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.clock import Clock
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
 from monitor.rules.base import Rule, register
 from storage.models import CrawlRun
@@ -101,8 +102,10 @@ def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str,
 
 
 def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None = None, *,
-             threshold: int = 2, names: dict[str, str] | None = None) -> tuple[int, int]:
-    """Crawl-health findings of the counties, in the caller's transaction. Returns (new, resolved)."""
+             policy: Policy = DEFAULT_POLICY, names: dict[str, str] | None = None) -> tuple[int, int]:
+    """Crawl-health findings of the counties, in the caller's transaction. Returns (new, resolved).
+    CRAWL-002 needs `policy.crawl_failure_threshold` failed scheduled runs in a row."""
+    threshold = policy.crawl_failure_threshold
     from storage.models import County
 
     codes = list(county_codes) if county_codes is not None else None

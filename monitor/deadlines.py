@@ -26,6 +26,7 @@ from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import SHANGHAI, Clock, today_shanghai
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
 from monitor.rules.base import Rule, register
 from storage.models import County, CrawlRun, Entity, Report
@@ -291,7 +292,7 @@ class SweepResult:
 
 
 def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[str] | None = None,
-             *, default_reminder_days: int = DEFAULT_REMINDER_DAYS) -> SweepResult:
+             *, policy: Policy = DEFAULT_POLICY) -> SweepResult:
     """The sweep inside the caller's transaction. Findings are built only for cells that fire
     and are not open already (the daily case is "still firing": its fingerprint is enough).
     `SweepResult.cells`/`states` count the cells evaluated; reports published before the
@@ -310,7 +311,7 @@ def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[s
     no_crawl = CrawlState()
     for cell, overrides in cells_for_year(session, year, codes, actionable_only=True):
         classify(cell, today, crawl.get(cell.county_code, no_crawl),
-                 reminder_days(overrides, default_reminder_days) if overrides else default_reminder_days)
+                 reminder_days(overrides, policy.reminder_days) if overrides else policy.reminder_days)
         result.cells += 1
         result.states[cell.state] = result.states.get(cell.state, 0) + 1
         if cell.frozen:
@@ -332,15 +333,14 @@ def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[s
 
 def sweep(session_factory: sessionmaker[Session], clock: Clock, year: int,
           county_codes: Iterable[str] | None = None, *,
-          default_reminder_days: int = DEFAULT_REMINDER_DAYS, crawl_failure_threshold: int = 2,
-          ) -> SweepResult:
+          policy: Policy = DEFAULT_POLICY) -> SweepResult:
     """The daily deadline sweep for one report year (all counties, or some), plus crawl health,
     in one transaction."""
     from monitor import crawlhealth
 
     with session_factory() as s, s.begin():
-        result = evaluate(s, clock, year, county_codes, default_reminder_days=default_reminder_days)
-        crawlhealth.evaluate(s, clock, county_codes, threshold=crawl_failure_threshold)
+        result = evaluate(s, clock, year, county_codes, policy=policy)
+        crawlhealth.evaluate(s, clock, county_codes, policy=policy)
     log.info("deadline sweep", extra={"year": year, "cells": result.cells, "new": result.new,
                                       "resolved": result.resolved})
     return result

@@ -31,6 +31,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import Clock, SystemClock
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.errors import NianbaoError
 from monitor.report import Finding as RuleFinding
 from monitor.report import ParsedReport
@@ -42,7 +43,6 @@ from storage.models import Finding as FindingRow
 log = logging.getLogger(__name__)
 
 HIST_RULES = ("YOY-001", "YOY-002", "YOY-003", "TEXT-003")
-DEFAULT_THRESHOLD = 0.5
 _YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
 _TITLE_NAME = re.compile(r"^(.*?)(?:关于)?(?:20\d{2}|19\d{2})\s*年")
 
@@ -148,7 +148,7 @@ def _parser_version() -> str:
 
 
 def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Source, *, now: datetime,
-                    threshold: float = DEFAULT_THRESHOLD, data: bytes | None = None) -> IngestOutcome:
+                    policy: Policy = DEFAULT_POLICY, data: bytes | None = None) -> IngestOutcome:
     out = IngestOutcome(document_id=doc.id)
     data = blobs.get(doc.sha256) if data is None else data
     year_hint = src.year_hint or year_from_text(src.listing_title)
@@ -191,10 +191,10 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         out.status = "unchanged"
     findings = list(result.findings)
     _sync_doc_findings(session, report, version, entity, result.findings, now)
-    hist = refresh_history(session, report, version, entity, parsed, now=now, threshold=threshold)
+    hist = refresh_history(session, report, version, entity, parsed, now=now, policy=policy)
     findings += hist
     _refresh_peers(session, entity, year, {f.subject for f in hist if f.rule == "TEXT-003"}, now=now,
-                   threshold=threshold)
+                   policy=policy)
     if previous is not None and _same_source(previous[2], src.url):
         change = _describe_change(previous[1], parsed)
         if change is not None:
@@ -210,7 +210,7 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         nv = _current(session, nxt.id)
         if nv is not None:
             refresh_history(session, nxt, nv, entity, ParsedReport.from_dict(nv.parsed), now=now,
-                            threshold=threshold)
+                            policy=policy)
     out.findings = findings
     return out
 
@@ -281,7 +281,7 @@ def _sync_doc_findings(session: Session, report: Report, version: ReportVersion,
 
 
 def refresh_history(session: Session, report: Report, version: ReportVersion, entity: Entity,
-                    parsed: ParsedReport, *, now: datetime, threshold: float = DEFAULT_THRESHOLD,
+                    parsed: ParsedReport, *, now: datetime, policy: Policy = DEFAULT_POLICY,
                     ) -> list[RuleFinding]:
     """YOY-001/002/003 and TEXT-003 of one report against the stored history; stored findings synced."""
     from monitor.history import check_history
@@ -297,7 +297,7 @@ def refresh_history(session: Session, report: Report, version: ReportVersion, en
         .where(Entity.county_code == entity.county_code, Report.year == report.year,
                Entity.id != entity.id))
     peers = [(name, ParsedReport.from_dict(p)) for name, p in peer_rows]
-    findings = check_history(parsed, previous, peers, threshold=threshold)
+    findings = check_history(parsed, previous, peers, threshold=policy.similarity_threshold)
     rows = [repo.finding_row(f, scope="hist", county_code=entity.county_code, entity_id=entity.id,
                              year=report.year, report_id=report.id, report_version_id=version.id)
             for f in findings]
@@ -307,7 +307,7 @@ def refresh_history(session: Session, report: Report, version: ReportVersion, en
 
 
 def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str], *, now: datetime,
-                   threshold: float) -> None:
+                   policy: Policy) -> None:
     """TEXT-003 cannot tell who copied whom, so both reports carry it: re-check the peers this
     report was found alike to, and those that had an open TEXT-003 about this body (it may have
     been corrected)."""
@@ -327,7 +327,7 @@ def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str],
         if peer.name not in named and peer.id not in candidates:
             continue
         refresh_history(session, report, version, peer, ParsedReport.from_dict(version.parsed), now=now,
-                        threshold=threshold)
+                        policy=policy)
 
 
 def _describe_change(old: ParsedReport, new: ParsedReport) -> RuleFinding | None:
@@ -342,7 +342,7 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
                  county_code: str, filename: str | None = None, content_type: str | None = None,
                  entity: str | None = None, year: int | None = None,
                  published_at: date | str | None = None, clock: Clock | None = None,
-                 threshold: float = DEFAULT_THRESHOLD, sweep: bool = True) -> IngestOutcome:
+                 policy: Policy = DEFAULT_POLICY, sweep: bool = True) -> IngestOutcome:
     """A report received by mail or downloaded by hand (`nianbao ingest`), in one transaction."""
     clock = clock or SystemClock()
     now = clock.now()
@@ -357,11 +357,11 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
             page_published_at=None, published_source=None, etag=None, last_modified=None, now=now)
         src = _Source(county_code=county_code, entity_hint=entity, year_hint=year, published_at=pub,
                       published_source="manual" if pub else None)
-        out = ingest_document(s, blobs, doc, src, now=now, threshold=threshold, data=data)
+        out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data)
     if sweep and out.year is not None and out.report_id is not None:
         from monitor.deadlines import sweep as run_sweep
 
-        run_sweep(session_factory, clock, out.year, [county_code])
+        run_sweep(session_factory, clock, out.year, [county_code], policy=policy)
     return out
 
 
@@ -383,7 +383,7 @@ def _pending(session: Session, county_code: str) -> list[int]:
 
 
 def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, county_code: str,
-                    clock: Clock, *, threshold: float = DEFAULT_THRESHOLD) -> list[IngestOutcome]:
+                    clock: Clock, *, policy: Policy = DEFAULT_POLICY) -> list[IngestOutcome]:
     """Ingest every document of the county not ingested yet in its current content."""
     with session_factory() as s:
         pending = _pending(s, county_code)
@@ -398,7 +398,7 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
                               body_name=doc.body_name, url=seen.url)
                 if seen.listing_date and not doc.listing_date:
                     doc.listing_date = seen.listing_date
-                out = ingest_document(s, blobs, doc, src, now=now, threshold=threshold)
+                out = ingest_document(s, blobs, doc, src, now=now, policy=policy)
                 seen.ingested_document_id, seen.ingest_error = doc.id, out.error
         except Exception as exc:  # one bad document must not stop the batch
             log.exception("ingest failed", extra={"county": county_code, "seen_url_id": seen_id})
@@ -439,7 +439,7 @@ def check_vanished(session: Session, county_code: str, run_id: int, now: datetim
 
 
 def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id: int, clock: Clock, *,
-                threshold: float = DEFAULT_THRESHOLD, crawl_failure_threshold: int = 2) -> RunOutcome:
+                policy: Policy = DEFAULT_POLICY) -> RunOutcome:
     """Ingest what a crawl run fetched, then YOY-005 (after an ok run), crawl health and the
     deadline rules of the county for the years touched."""
     from monitor import crawlhealth, deadlines
@@ -448,7 +448,7 @@ def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id
         run = s.get_one(CrawlRun, run_id)
         code, status = run.county_code, run.status
     result = RunOutcome(run_id=run_id, county_code=code)
-    result.outcomes = process_pending(session_factory, blobs, code, clock, threshold=threshold)
+    result.outcomes = process_pending(session_factory, blobs, code, clock, policy=policy)
     result.failed = sum(o.status == "failed" for o in result.outcomes)
     years = {o.year for o in result.outcomes if o.year is not None}
     years.add(deadlines.season_year(clock))
@@ -456,15 +456,15 @@ def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id
         if status == "ok":
             result.vanished = check_vanished(s, code, run_id, clock.now())
         for y in sorted(years):
-            deadlines.evaluate(s, clock, y, [code])
-        crawlhealth.evaluate(s, clock, [code], threshold=crawl_failure_threshold)
+            deadlines.evaluate(s, clock, y, [code], policy=policy)
+        crawlhealth.evaluate(s, clock, [code], policy=policy)
     log.info("run processed", extra={"run_id": run_id, "county": code, "documents": len(result.outcomes),
                                      "failed": result.failed, "vanished": result.vanished})
     return result
 
 
 def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: Clock, *,
-               county_code: str | None = None, threshold: float = DEFAULT_THRESHOLD) -> int:
+               county_code: str | None = None, policy: Policy = DEFAULT_POLICY) -> int:
     """Re-run extraction, parsing and every doc and hist rule on the stored documents (after a
     rule or the parser changed), without crawling. Current versions are re-parsed in place (same
     document, new `parser_version`); documents that failed before are tried again. Returns the
@@ -494,7 +494,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
                 version.template = result.report.template
                 version.parser_version, version.parsed_at = _parser_version(), now
                 _sync_doc_findings(s, report, version, entity, result.findings, now)
-                refresh_history(s, report, version, entity, result.report, now=now, threshold=threshold)
+                refresh_history(s, report, version, entity, result.report, now=now, policy=policy)
                 done += 1
         except Exception:
             log.exception("revalidate failed", extra={"report_version_id": vid})
@@ -507,7 +507,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
             seen.ingested_document_id = None
             codes.add(seen.county_code)
     for code in sorted(codes):
-        process_pending(session_factory, blobs, code, clock, threshold=threshold)
+        process_pending(session_factory, blobs, code, clock, policy=policy)
     return done
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.clock import Clock, today_shanghai
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.deadlines import (
     Cell,
     CrawlState,
@@ -133,7 +134,7 @@ _OK_RUNS = (select(func.min(CrawlRun.finished_at), func.max(CrawlRun.finished_at
 
 
 def county_status(session: Session, code: str, clock: Clock, years: list[int] | None = None,
-                  *, default_reminder_days: int = 14) -> CountyStatus:
+                  *, policy: Policy = DEFAULT_POLICY) -> CountyStatus:
     conn = session.connection()
     params = {"code": code}
     county = conn.execute(_COUNTY, params).first()
@@ -161,7 +162,7 @@ def county_status(session: Session, code: str, clock: Clock, years: list[int] | 
     if last is not None:
         crawl.last_status, crawl.last_finished = last
     crawl.first_ok, crawl.last_ok = conn.execute(_OK_RUNS, params).one()
-    remind = reminder_days(overrides, default_reminder_days)
+    remind = reminder_days(overrides, policy.reminder_days)
     dues = {(k, y): due_date(k, y, overrides) for k in {e.kind for e in entities} for y in years}
     rows: list[BodyRow] = []
     for e in entities:
@@ -193,7 +194,8 @@ def county_status(session: Session, code: str, clock: Clock, years: list[int] | 
                         crawl_findings=crawl_findings)
 
 
-def overview(session: Session, clock: Clock, year: int | None = None) -> list[dict[str, Any]]:
+def overview(session: Session, clock: Clock, year: int | None = None, *,
+             policy: Policy = DEFAULT_POLICY) -> list[dict[str, Any]]:
     """Per county: the number of bodies in each state for one report year (all counties)."""
     from monitor.deadlines import cells_for_year
 
@@ -207,7 +209,8 @@ def overview(session: Session, clock: Clock, year: int | None = None) -> list[di
                                            FindingRow.scope.in_(("doc", "hist"))).distinct())}
     out: dict[str, dict[str, Any]] = {}
     for cell, overrides in cells_for_year(session, year):
-        classify(cell, today, crawl.get(cell.county_code, CrawlState()), reminder_days(overrides))
+        classify(cell, today, crawl.get(cell.county_code, CrawlState()),
+                 reminder_days(overrides, policy.reminder_days))
         state = "errors" if cell.report_id is not None and cell.entity_id in errors else cell.state
         row = out.setdefault(cell.county_code, {"code": cell.county_code,
                                                 "name": names.get(cell.county_code, ""), "year": year,
@@ -254,12 +257,12 @@ def list_findings(session: Session, *, county: str | None = None, severity: str 
 
 
 def report_rows(session: Session, clock: Clock, *, county: str | None = None,
-                years: list[int] | None = None) -> list[dict[str, Any]]:
+                years: list[int] | None = None, policy: Policy = DEFAULT_POLICY) -> list[dict[str, Any]]:
     """One row per body × year (the status grid, flattened) — for `export`."""
     codes = [county] if county else list(session.scalars(select(County.code).order_by(County.code)))
     out = []
     for code in codes:
-        st = county_status(session, code, clock, years)
+        st = county_status(session, code, clock, years, policy=policy)
         for b in st.bodies:
             for y, c in b.cells.items():
                 if c.state == "not_expected":

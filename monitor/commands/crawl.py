@@ -66,7 +66,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
                                   contact_url=settings.user_agent_contact, settings=crawl_settings,
                                   on_progress=on_progress)
         outcome = process_run(sf, settings.blob_store(), result.run_id, SystemClock(),
-                              crawl_failure_threshold=settings.crawl_failure_threshold)
+                              policy=settings.policy)
         open_findings = _open_findings(sf, profile.code)
     finally:
         engine.dispose()

@@ -107,7 +107,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
             raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
         out = ingest_bytes(sf, blobs, data, county_code=county, filename=path.name, entity=entity,
                            year=year, published_at=published_at, clock=clock,
-                           threshold=settings.similarity_threshold)
+                           policy=settings.policy)
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
             continue
@@ -128,7 +128,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
     clock = _clock()
     with sf() as s:
         if county is None:
-            rows = overview(s, clock, year)
+            rows = overview(s, clock, year, policy=settings.policy)
             t = Table(title=f"{rows[0]['year'] if rows else year or ''}年度 各县年报公开情况")
             t.add_column("县")
             states = ["on_time", "published", "late", "errors", "missing", "blocked", "not_due", "reminder", "unknown"]
@@ -139,7 +139,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
             console.print(t)
             return
         st = county_status(s, county, clock, [year] if year else None,
-                           default_reminder_days=settings.reminder_days)
+                           policy=settings.policy)
     t = Table(title=f"{st.code} {st.name} 年报公开情况")
     t.add_column("主体")
     for y in st.years:
@@ -190,7 +190,7 @@ def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county c
     settings = _settings()
     sf = _open(settings)
     n = run(sf, settings.blob_store(), _clock(), county_code=county,
-            threshold=settings.similarity_threshold)
+            policy=settings.policy)
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
@@ -214,7 +214,8 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
     settings = _settings()
     sf = _open(settings)
     with sf() as s:
-        reports = report_rows(s, _clock(), county=county, years=[year] if year else None)
+        reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
+                              policy=settings.policy)
         found = list_findings(s, county=county, year=year)
     for f in found:
         f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
