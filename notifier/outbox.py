@@ -98,7 +98,7 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
         kind, occ = _ev(ev, "kind"), _ev(ev, "occurrence") or 1
         told = dict(session.execute(
             select(Alert.subscriber_id, Alert.status).where(Alert.finding_id == f.id, Alert.occurrence == occ,
-                                                            Alert.kind == "new"))) if kind != "opened" else {}
+                                                            Alert.kind == "new")).all()) if kind != "opened" else {}
         if kind in OPEN_EVENTS or kind == "severity_changed":
             for s in subs:
                 if s.id not in told and covers(s, f.rule_id, f.severity, f.county_code, f.entity_id):

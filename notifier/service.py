@@ -180,7 +180,7 @@ def unsubscribe(session: Session, channel: str, address: str, county: str | None
 def describe(session: Session, sub: Subscriber) -> str:
     scope = sub.scope or {}
     codes = scope.get("counties", [])
-    names = dict(session.execute(select(County.code, County.name).where(County.code.in_(codes)))) if codes else {}
+    names = dict(session.execute(select(County.code, County.name).where(County.code.in_(codes))).all()) if codes else {}
     ents = list(session.execute(select(Entity.name, County.name).join(County, County.code == Entity.county_code)
                                 .where(Entity.id.in_(scope.get("entities", []))))) if scope.get("entities") else []
     parts = [f"{names.get(c, '?')}（{c}）" for c in codes] + [f"{cn} {en}" for en, cn in ents]
@@ -248,6 +248,45 @@ def mute(session: Session, channel: str, address: str, hours: float, now: dateti
     return f"已静音 {hours:g} 小时，期间的提醒在静音结束后发送。"
 
 
-__all__ = ["SubscriptionError", "CountyRef", "find_county", "find_entity", "subscribe", "unsubscribe",
+def report_detail(session: Session, body: str, year: int) -> dict[str, Any]:
+    """One body's report of one year (the bot's /report): publication, template, link, open findings.
+    `body` is a body's name (exact, or the one body whose name contains it)."""
+    from storage.models import Document, Finding, Report, ReportVersion
+
+    q = _norm(body)
+    if not q:
+        raise SubscriptionError("请给出单位名称")
+    rows = list(session.execute(select(Entity.id, Entity.name, Entity.aliases, County.name)
+                                .join(County, County.code == Entity.county_code)))
+    exact = [r for r in rows if _norm(r[1]) == q or q in [_norm(a) for a in (r[2] or [])]]
+    found = exact or [r for r in rows if q in _norm(r[1])]
+    if not found:
+        close = difflib.get_close_matches(body, [r[1] for r in rows], n=3, cutoff=0.3)
+        raise SubscriptionError(f"没有找到单位“{body}”。" + (f"您是不是要找：{'、'.join(close)}？" if close else ""))
+    if len(found) > 1:
+        names = "、".join(f"{r[3]} {r[1]}" for r in found[:5])
+        raise SubscriptionError(f"“{body}”对应多个单位：{names}，请写全名")
+    eid, name, _aliases, county_name = found[0]
+    out: dict[str, Any] = {"entity_id": eid, "entity": name, "county_name": county_name, "year": year,
+                           "report_id": None, "published_at": None, "published_source": None,
+                           "template": None, "link": None, "findings": []}
+    rep = session.scalar(select(Report).where(Report.entity_id == eid, Report.year == year))
+    if rep is not None:
+        out.update(report_id=rep.id, published_at=rep.published_at.isoformat() if rep.published_at else None,
+                   published_source=rep.published_source)
+        cur = session.execute(select(ReportVersion.template, Document.final_url, Document.url)
+                              .join(Document, Document.id == ReportVersion.document_id)
+                              .where(ReportVersion.report_id == rep.id, ReportVersion.is_current.is_(True))).first()
+        if cur is not None:
+            out.update(template=cur[0], link=cur[1] or cur[2])
+    rank = {"error": 0, "warning": 1, "info": 2}
+    fs = session.execute(select(Finding.rule_id, Finding.severity, Finding.message)
+                         .where(Finding.entity_id == eid, Finding.year == year, Finding.resolved_at.is_(None)))
+    out["findings"] = sorted(({"rule": r, "severity": sv, "message": m} for r, sv, m in fs),
+                             key=lambda f: (rank.get(f["severity"], 3), f["rule"]))
+    return out
+
+
+__all__ = ["SubscriptionError", "report_detail", "CountyRef", "find_county", "find_entity", "subscribe", "unsubscribe",
            "describe", "list_subscribers", "remove_subscriber", "set_digest", "mute", "get_subscriber",
            "ROLES", "SEVERITIES", "DIGESTS"]
