@@ -153,6 +153,7 @@ class TelegramSettings(_Section):
     # county code → chat ids of that county's admins (may /recrawl it, receive its health alerts)
     county_admins: dict[str, tuple[int, ...]] = Field(default_factory=dict)
     webhook: Webhook | None = None
+    api_url: str | None = None  # another Bot API server (a local telegram-bot-api, or the tests' fake one)
 
     _list = field_validator("admin_chat_ids", mode="before")(_split_list)
 

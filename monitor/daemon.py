@@ -47,7 +47,7 @@ from monitor.schedule import ScheduleConfig, planned_jobs
 
 log = logging.getLogger(__name__)
 
-SenderFactory = Callable[["Daemon"], Callable[[], Awaitable[Any]]]
+SenderFactory = Callable[["Daemon"], Callable[..., Awaitable[Any]]]
 BotFactory = Callable[["Daemon"], Any]
 RunListener = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
@@ -315,8 +315,8 @@ class Daemon:
         self.http = self.cfg.http if http is None else http
         self._executor_given = executor
         self.executor: CrawlExecutor | None = executor
-        self.sender_factory = sender_factory
-        self.bot_factory = bot_factory
+        self.sender_factory = notifier_sender if sender_factory is None else sender_factory
+        self.bot_factory = telegram_bot if bot_factory is None else bot_factory
         self.web_app_factory = web_app_factory
         self.load_settings = load_settings
         self.scheduler: ClockedScheduler | None = None
@@ -332,7 +332,7 @@ class Daemon:
         self._lock: Any = None
         self._engine: Any = None
         self.sf: Any = None
-        self._sender: Callable[[], Awaitable[Any]] | None = None
+        self._sender: Callable[..., Awaitable[Any]] | None = None
         self._bot: Any = None
         self._uvicorn: Any = None
         self.last_tick = time.time()
@@ -396,7 +396,8 @@ class Daemon:
             self._sender = self.sender_factory(self)
         if self.bot_factory is not None:
             self._bot = self.bot_factory(self)
-            await self._bot.start()
+            if self._bot is not None:
+                await self._bot.start()
         self._tasks = [asyncio.create_task(self._dispatch_loop(), name="dispatcher"),
                        asyncio.create_task(self._sender_loop(), name="sender")]
         if self.http:
@@ -609,7 +610,9 @@ class Daemon:
         self._wake_sender.set()
 
     async def digest(self) -> None:
-        log.info("digest: no digest channel configured")
+        """Digest subscribers' alerts, one message each (notifier.outbox, digest=True)."""
+        if self._sender is not None:
+            await self._sender(digest=True)  # type: ignore[call-arg]
 
     async def housekeeping(self) -> None:
         result = await asyncio.to_thread(housekeep, self.sf, Path(self.settings.data_dir) / "blobs", self.clock,
@@ -690,6 +693,72 @@ class Daemon:
                 raise RuntimeError(f"http server on {self.http} did not start")
             await asyncio.sleep(0.02)
         self.http_port = self._uvicorn.servers[0].sockets[0].getsockname()[1]
+
+
+# --- the notifier's parts in the daemon -----------------------------------------------------------
+
+def _telegram_api_url(settings: Any) -> str | None:
+    return getattr(getattr(settings, "telegram", None), "api_url", None) or None
+
+
+def notifier_sender(daemon: Daemon) -> Callable[[], Awaitable[Any]]:
+    """The outbox sender: every due alert to its channel (console always; Telegram with a token)."""
+    from notifier.channels import build_channels
+    from notifier.outbox import drain_async
+
+    channels = build_channels(daemon.settings)
+    api_url = _telegram_api_url(daemon.settings)
+    if "telegram" in channels and api_url:
+        from notifier.channels import _token
+        from notifier.channels.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(_token(daemon.settings) or "", base_url=api_url)
+
+    async def send(digest: bool = False) -> Any:
+        stats = await drain_async(daemon.sf, channels, daemon.clock, digest=digest)
+        if getattr(stats, "alerts_sent", 0) or getattr(stats, "failed", 0):
+            log.info("outbox drained", extra={k: v for k, v in vars(stats).items()
+                                             if isinstance(v, int) and not isinstance(v, bool)})
+        return stats
+
+    return send
+
+
+class TelegramBot:
+    """The PTB Application of notifier.bot, long polling in the daemon's event loop."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        from notifier.bot import build_application
+
+        self.app = build_application(daemon.settings, daemon.sf, clock=daemon.clock,
+                                     base_url=_telegram_api_url(daemon.settings),
+                                     watch_interval=daemon.cfg.poll_seconds)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(drop_pending_updates=False, poll_interval=0.0, timeout=10)
+
+    async def stop(self) -> None:
+        assert self.app.updater is not None
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+
+def telegram_bot(daemon: Daemon) -> TelegramBot | None:
+    """The bot when a token is configured (NIANBAO_BOT_TOKEN / NIANBAO_BOT_TOKEN_FILE), else None."""
+    from notifier.channels import _token
+
+    if not _token(daemon.settings):
+        log.info("no bot token: the Telegram bot is off")
+        return None
+    return TelegramBot(daemon)
 
 
 def _find_web_app() -> Callable[[Any, Clock], Any] | None:
