@@ -49,6 +49,14 @@ def runs(dw: DaemonWorld) -> list[CrawlRun]:
         return list(s.scalars(select(CrawlRun).order_by(CrawlRun.id)))
 
 
+def wait_running(dw: DaemonWorld, run_id: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(r.id == run_id and r.status == "running" for r in runs(dw)):
+        assert time.monotonic() < deadline, f"run {run_id} never started"
+        time.sleep(0.2)
+    time.sleep(2)  # the Scrapy grandchild starts and waits on the slow portal
+
+
 def wait_gone(pgid: int, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while process_group_alive(pgid):
@@ -64,6 +72,7 @@ def test_sigkill_during_a_crawl_fails_and_requeues_the_run_on_restart(dw: Daemon
     out = dw.cli("recrawl", "990301")
     assert out.returncode == 0 and "守护进程将在几秒内开始" in out.stdout, out.stdout + out.stderr
     crawl = json.loads(d1.wait_for(r'"message": "crawl started"').string)
+    wait_running(dw, crawl["run_id"])
     before = jobs(dw)
     assert set(before) == {"sweep", "digest", "housekeeping", "crawl:990301"}
 
@@ -98,6 +107,7 @@ def test_sigterm_stops_a_running_crawl_after_the_grace_period_and_requeues_it(dw
     d = dw.start().started()
     dw.cli("recrawl", "990301")
     crawl = json.loads(d.wait_for(r'"message": "crawl started"').string)
+    wait_running(dw, crawl["run_id"])
     assert d.stop() == 0
     assert not process_group_alive(crawl["pid"])
     stopped = json.loads(d.wait_for(r'"message": "crawl finished"').string)
