@@ -120,8 +120,9 @@ def _run_demo(data_dir: Path, console: Console) -> None:
     import tomli_w
 
     from crawler.sim.server import SimServer
+    from monitor import jobs
     from monitor.clock import SHANGHAI
-    from monitor.commands.crawl import print_summary, run_crawl
+    from monitor.commands.crawl import print_summary, summarize
     from monitor.config import load_config
     from monitor.profiles import load_profile
 
@@ -147,9 +148,8 @@ def _run_demo(data_dir: Path, console: Console) -> None:
         fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1}
         for code, _name, _flavour, _fault in DEMO_COUNTIES:
             profile = load_profile(counties_dir / f"{code}.toml")
-            summary = run_crawl(profile, settings=settings, years=None, full=False, console=console,
-                                crawl_settings=fast)
-            print_summary(console, summary)
+            outcome = jobs.crawl_county(code, settings, trigger="cli", profile=profile, crawl_overrides=fast)
+            print_summary(console, summarize(outcome, settings, profile))
             console.print()
     _print_status_and_alerts(settings, console)
 
