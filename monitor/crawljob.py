@@ -41,46 +41,43 @@ def watch_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def crawl_settings_overrides(settings: Any) -> dict[str, Any] | None:
-    return dict(settings.daemon.crawl_settings) or None
+def alert_events(clock: Any) -> Any:
+    """The finding-events hook that writes the alert outbox in the same transaction."""
+    from notifier.outbox import write_alerts
+
+    def hook(session: Any, events: Any) -> None:
+        write_alerts(session, events, now=clock.now())
+
+    return hook
 
 
 def run_queued(run_id: int, settings: Any, clock: Any) -> dict[str, Any] | None:
-    """Crawl and process the queued run; None when it is not queued any more."""
-    from crawler.runner import CountyJob, profile_dict, run_crawls
-    from monitor.pipeline import process_run
-    from monitor.profiles import load_profiles
+    """Crawl and process the queued run (monitor.jobs.run_queued, alerts written with the findings);
+    None when it is not queued any more or its county is being crawled by another process."""
+    from monitor.jobs import CrawlInProgress
+    from monitor.jobs import run_queued as crawl_queued
     from storage.db import session_factory
     from storage.models import CrawlRun
-    from storage.repo import finish_crawl_run, start_crawl_run
 
     engine = settings.engine()
-    sf = session_factory(engine)
     try:
-        with sf() as s, s.begin():
+        with session_factory(engine)() as s:
             run = s.get(CrawlRun, run_id)
             if run is None or run.status != "queued":
                 return None
-            code = run.county_code
-            start_crawl_run(s, run_id, now=clock.now())
-        profile = next((p for p in load_profiles(settings.counties_dir) if p.code == code), None)
-        if profile is None:
-            with sf() as s, s.begin():
-                finish_crawl_run(s, run_id, "failed", {}, f"no county profile for {code} in {settings.counties_dir}",
-                                 now=clock.now())
-            return {"run_id": run_id, "county": code, "status": "failed", "error": "no county profile"}
-        result = run_crawls([CountyJob(profile_dict(profile), run_id)], db_url=settings.database_url,
-                            data_dir=settings.data_dir, contact_url=settings.user_agent_contact,
-                            settings=crawl_settings_overrides(settings))[0]
-        outcome = process_run(sf, settings.blob_store(), run_id, clock, policy=settings.policy)
-        st = result.stats
-        return {"run_id": run_id, "county": code, "status": result.status, "error": result.error,
-                "pages": st.get("pages", 0), "blocked": st.get("blocked", 0), "failed": st.get("failed", 0),
-                "documents": {k: st.get(k, 0) for k in ("new", "changed", "unchanged")},
-                "ingested": len(outcome.outcomes),
-                "findings": sum(len(o.findings) for o in outcome.outcomes)}
     finally:
         engine.dispose()
+    try:
+        out = crawl_queued(run_id, settings, clock=clock, on_events=alert_events(clock),
+                           crawl_overrides=dict(settings.daemon.crawl_settings) or None)
+    except CrawlInProgress as exc:
+        log.info("queued run waits", extra={"run_id": run_id, "reason": str(exc)})
+        return None
+    result, st = out.crawl, out.crawl.stats
+    return {"run_id": run_id, "county": result.county_code, "status": result.status, "error": result.error,
+            "pages": st.get("pages", 0), "blocked": st.get("blocked", 0), "failed": st.get("failed", 0),
+            "documents": {k: st.get(k, 0) for k in ("new", "changed", "unchanged")},
+            "ingested": len(out.run.outcomes), "findings": sum(len(o.findings) for o in out.run.outcomes)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,21 +123,27 @@ class ClockedScheduler(AsyncIOScheduler):
 
 # --- service functions the jobs call (blocking; run in threads) ----------------------------------
 
-def reap_stale_runs(sf: Any, clock: Clock) -> list[tuple[int, int]]:
-    """Runs left `running` (or `queued` runs started by nobody are kept): each running one is marked
-    failed and the county queued again. Returns (old run id, queued run id) pairs."""
+def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
+    """Runs left `running` by a dead process (monitor.jobs.reap_stale_runs: failed) are queued
+    again. Returns (failed run id, queued run id) pairs."""
+    from monitor.jobs import reap_stale_runs
     from monitor.status import request_recrawl
+    from storage.db import session_factory
     from storage.models import CrawlRun
     from storage.repo import finish_crawl_run
 
     out = []
-    with sf() as s, s.begin():
-        for run in s.scalars(select(CrawlRun).where(CrawlRun.status == "running")).all():
-            finish_crawl_run(s, run.id, "failed", run.stats or {},
-                             "the daemon stopped during the crawl; queued again at the next start",
-                             now=clock.now())
-            queued, _ = request_recrawl(s, run.county_code, run.requested_by or "daemon", trigger=run.trigger)
-            out.append((run.id, queued.id))
+    reaped = reap_stale_runs(settings, clock=clock)
+    engine = settings.engine()
+    try:
+        with session_factory(engine)() as s, s.begin():
+            for run in s.scalars(select(CrawlRun).where(CrawlRun.id.in_(reaped))):
+                note = f"{run.error}; the daemon stopped during the crawl, queued again" if run.error else None
+                finish_crawl_run(s, run.id, "failed", run.stats or {}, note, now=run.finished_at)
+                queued, _ = request_recrawl(s, run.county_code, run.requested_by or "daemon", trigger=run.trigger)
+                out.append((run.id, queued.id))
+    finally:
+        engine.dispose()
     return out
 
 
@@ -382,7 +388,7 @@ class Daemon:
         await asyncio.to_thread(upgrade, self._engine)
         self.sf = session_factory(self._engine)
         codes = await asyncio.to_thread(self._sync_profiles)
-        reaped = await asyncio.to_thread(reap_stale_runs, self.sf, self.clock)
+        reaped = await asyncio.to_thread(requeue_stale_runs, self.settings, self.clock)
         for old, new in reaped:
             log.warning("run left running by a stopped daemon: failed and queued again",
                         extra={"run_id": old, "queued_run_id": new})
@@ -602,10 +608,11 @@ class Daemon:
 
     # ---------------------------------------------------------------- other jobs
     async def sweep(self) -> None:
-        from monitor.deadlines import season_year, sweep
+        from monitor.crawljob import alert_events
+        from monitor.jobs import sweep
 
-        result = await asyncio.to_thread(sweep, self.sf, self.clock, season_year(self.clock),
-                                         policy=self.settings.policy)
+        result = await asyncio.to_thread(sweep, None, self.settings, clock=self.clock,
+                                         on_events=alert_events(self.clock))
         log.info("deadline sweep done", extra={"new": result.new, "resolved": result.resolved})
         self._wake_sender.set()
 
@@ -777,5 +784,5 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-__all__ = ["Daemon", "ClockedScheduler", "reap_stale_runs", "mark_failed", "housekeep", "setup_logging",
+__all__ = ["Daemon", "ClockedScheduler", "requeue_stale_runs", "mark_failed", "housekeep", "setup_logging",
            "JsonFormatter", "job_queue_crawl", "job_sweep", "job_digest", "job_housekeeping"]

@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         wait: Annotated[bool, typer.Option("--wait", help="守护进程运行时，等待抓取结束并输出摘要")] = False,
     ) -> None:
         """立即重新抓取一个县：交给运行中的守护进程；没有守护进程时在本进程抓取。"""
-        from monitor.clock import SystemClock
+        from monitor.clock import clock_from_env
         from monitor.config import load_config
         from monitor.crawljob import run_queued
         from monitor.daemonlock import daemon_running
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
                 print_run(_wait_for(settings, run_id))
             return
         typer.echo(f"没有运行中的守护进程，现在在本进程中抓取（#{run_id}）……")
-        summary = run_queued(run_id, settings, SystemClock())
+        summary = run_queued(run_id, settings, clock_from_env())
         if summary is None:
             typer.echo(f"抓取 #{run_id} 已由其他进程开始。")
             return
