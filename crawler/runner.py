@@ -272,9 +272,17 @@ def _finish_failed(db_url: str, result: CrawlResult) -> None:
         with session_factory(engine)() as s, s.begin():
             run = s.get(CrawlRun, result.run_id)
             if run is not None and run.status in ("queued", "running"):
-                finish_crawl_run(s, result.run_id, "failed", result.stats, result.error)
+                finish_crawl_run(s, result.run_id, "failed", result.stats, result.error, now=_clock_now())
     finally:
         engine.dispose()
+
+
+def _clock_now() -> datetime:
+    """Now on the clock this process was given (`NIANBAO_CLOCK`: the daemon's accelerated clock in
+    demos and tests), so that a run's end and its start are on the same clock."""
+    from monitor.clock import clock_from_env
+
+    return clock_from_env().now()
 
 
 # --- child side --------------------------------------------------------------------------------
@@ -476,7 +484,7 @@ class _Child:
                 log.exception("crawl state not saved", extra={"run_id": result.run_id})
         try:
             with self.session_factory()() as s, s.begin():
-                finish_crawl_run(s, result.run_id, result.status, result.stats, result.error)
+                finish_crawl_run(s, result.run_id, result.status, result.stats, result.error, now=_clock_now())
         except Exception:
             log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
 

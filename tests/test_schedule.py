@@ -10,7 +10,14 @@ import pytest
 
 from monitor.clock import SHANGHAI
 from monitor.config import load_config
-from monitor.schedule import CountyCadence, ScheduleConfig, county_offset, crawl_times, in_season, planned_jobs
+from monitor.schedule import (
+    CountyCadence,
+    ScheduleConfig,
+    county_offset,
+    crawl_times,
+    in_season,
+    planned_jobs,
+)
 
 
 def cfg(**kw: object) -> ScheduleConfig:
