@@ -349,6 +349,9 @@ class Daemon:
         global _CURRENT
         from monitor.daemonlock import acquire
 
+        if hasattr(self.clock, "to_env"):  # this process's own writes (storage.repo) on the same clock
+            os.environ[CLOCK_ENV] = self.clock.to_env()  # type: ignore[attr-defined]
+
         self._lock = await asyncio.to_thread(acquire, self.settings.database_url)
         _CURRENT = self
         loop = asyncio.get_running_loop()
@@ -724,8 +727,8 @@ def notifier_sender(daemon: Daemon) -> Callable[[], Awaitable[Any]]:
     async def send(digest: bool = False) -> Any:
         stats = await drain_async(daemon.sf, channels, daemon.clock, digest=digest)
         if getattr(stats, "alerts_sent", 0) or getattr(stats, "failed", 0):
-            log.info("outbox drained", extra={k: v for k, v in vars(stats).items()
-                                             if isinstance(v, int) and not isinstance(v, bool)})
+            log.info("outbox drained", extra={k: getattr(stats, k) for k in ("messages", "alerts_sent", "retried",
+                                                                            "failed", "dropped")})
         return stats
 
     return send

@@ -52,9 +52,10 @@ def _open(settings: Any, *, must_exist: bool = True) -> Any:
 
 
 def _clock() -> Any:
-    from monitor.clock import SystemClock
+    """The system clock, or the one `NIANBAO_CLOCK` names (the daemon's demo)."""
+    from monitor.clock import clock_from_env
 
-    return SystemClock()
+    return clock_from_env()
 
 
 def init(counties: Annotated[Path | None, typer.Option(help="county profiles directory")] = None) -> None:
