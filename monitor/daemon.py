@@ -56,28 +56,46 @@ _CURRENT: Daemon | None = None
 
 # --- stored jobs (referenced by "monitor.daemon:job_…" in the job store) ------------------------
 
+def _stored_job(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A job interrupted by the daemon's shutdown ends quietly (its next run comes after restart)."""
+    import functools
+
+    @functools.wraps(fn)
+    async def run(*args: Any) -> None:
+        try:
+            await fn(*args)
+        except asyncio.CancelledError:
+            log.info("job interrupted by shutdown", extra={"job": fn.__name__})
+
+    return run
+
+
 def _daemon() -> Daemon | None:
     if _CURRENT is None:
         log.warning("scheduled job fired with no daemon running in this process")
     return _CURRENT
 
 
+@_stored_job
 async def job_queue_crawl(county_code: str) -> None:
     """The county's scheduled crawl: a queued CrawlRun (joins one already queued)."""
     if (d := _daemon()) is not None:
         await d.queue_crawl(county_code, trigger="schedule", requested_by="schedule")
 
 
+@_stored_job
 async def job_sweep() -> None:
     if (d := _daemon()) is not None:
         await d.sweep()
 
 
+@_stored_job
 async def job_digest() -> None:
     if (d := _daemon()) is not None:
         await d.digest()
 
 
+@_stored_job
 async def job_housekeeping() -> None:
     if (d := _daemon()) is not None:
         await d.housekeeping()
@@ -148,8 +166,9 @@ def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
 
 
 def mark_failed(sf: Any, clock: Clock, run_id: int, reason: str, requeue: bool) -> int | None:
-    """A run its crawl did not finish: failed (and queued again when asked). Returns the queued id."""
-    from monitor.status import request_recrawl
+    """A run its crawl did not finish. Stopped by a shutdown (`requeue`): queued again as it is, so
+    that the next start crawls it and a restart never counts as a failed crawl (CRAWL-002);
+    otherwise (time limit, a crash of the child): failed. Returns the id when it was queued again."""
     from storage.models import CrawlRun
     from storage.repo import finish_crawl_run
 
@@ -157,9 +176,13 @@ def mark_failed(sf: Any, clock: Clock, run_id: int, reason: str, requeue: bool) 
         run = s.get(CrawlRun, run_id)
         if run is None or run.status not in ("queued", "running"):
             return None
-        finish_crawl_run(s, run_id, "failed", run.stats or {}, reason, now=clock.now())
         if requeue:
-            return request_recrawl(s, run.county_code, run.requested_by or "daemon", trigger=run.trigger)[0].id
+            run.status, run.started_at, run.error = "queued", None, f"{reason}; queued again"
+            for attr in ("host", "pid"):
+                if hasattr(run, attr):
+                    setattr(run, attr, None)
+            return run.id
+        finish_crawl_run(s, run_id, "failed", run.stats or {}, reason, now=clock.now())
     return None
 
 
@@ -372,8 +395,9 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
-            if self._engine is not None:
-                self._engine.dispose()
+            for engine in (self._engine, getattr(self, "_jobs_engine", None)):
+                if engine is not None:
+                    engine.dispose()
             self._lock.release()
             _CURRENT = None
         log.info("daemon stopped")
@@ -455,12 +479,25 @@ class Daemon:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
         scheduler = ClockedScheduler(
-            self.clock, jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename="apscheduler_jobs")},
+            self.clock, jobstores={"default": SQLAlchemyJobStore(engine=self._jobstore_engine(),
+                                                                 tablename="apscheduler_jobs")},
             executors={"default": AsyncIOExecutor()}, timezone=SHANGHAI,
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": int(self.cfg.misfire_grace_seconds)})
         scheduler.add_listener(self._on_job_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         return scheduler
+
+    def _jobstore_engine(self) -> Any:
+        """The job store's engine. APScheduler 3.x reads its store on the event loop's thread; on
+        SQLite the project's engine begins every transaction with BEGIN IMMEDIATE (it waits for the
+        write lock, which a crawl child may hold), so the job store gets an engine of its own whose
+        reads take no lock (WAL) and whose short writes wait at most a few seconds."""
+        from sqlalchemy import create_engine
+
+        if self._engine.dialect.name != "sqlite":
+            return self._engine
+        self._jobs_engine = create_engine(self._engine.url, connect_args={"timeout": 5})
+        return self._jobs_engine
 
     def _on_job_event(self, event: Any) -> None:
         assert self.metrics is not None

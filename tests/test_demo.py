@@ -23,7 +23,7 @@ def test_demo_runs_the_daemon_through_a_season_and_alerts(tmp_path: Path) -> Non
     rules = {re.search(r"[A-Z]+-\d{3}", ln).group(0) for ln in heads}  # type: ignore[union-attr]
     # the body that never published, the report with broken arithmetic, the late one, the blocked portal
     assert {"TIME-004", "ARITH-003", "TIME-003", "CRAWL-001"} <= rules
-    assert sum("TIME-004 东关街道办事处 2025年度" in ln for ln in heads if "云溪县" not in ln) >= 1
+    assert any("TIME-004 东关街道办事处 2025年度" in ln for ln in heads)
     assert any("TIME-003 云溪县教育局 2025年度" in ln for ln in heads)
     # a blocked county is never "missing"; it recovers after its week
     assert not any("TIME-004 石门县" in ln for ln in heads)

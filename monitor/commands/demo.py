@@ -226,6 +226,10 @@ async def _season(settings: Any, clock: Any, world: Any, end: datetime, console:
         s = data.get("summary") or {}
         docs = s.get("documents") or {}
         status = data.get("status", "")
+        if data.get("stopped") == "shutdown":
+            console.print(f"{day()} 抓取 {names.get(data['county'], data['county'])} #{data['run_id']}："
+                          "守护进程停止，已重新排队", highlight=False)
+            return
         if data["county"] == "990102" and status == "blocked":
             blocked_runs.append(data["run_id"])
         console.print(f"{day()} 抓取 {names.get(data['county'], data['county'])} #{data['run_id']}："
