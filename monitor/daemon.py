@@ -390,7 +390,12 @@ class Daemon:
             sd_notify("READY=1")
             await self._stop.wait()
             sd_notify("STOPPING=1")
-            await self._close()
+            logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)  # cancelled jobs
+            close = asyncio.create_task(self._close(), name="close")
+            done, _ = await asyncio.wait({close}, timeout=self.cfg.stop_grace_seconds + 30)
+            if not done:
+                log.error("shutdown steps did not finish in time; stopping anyway",
+                          extra={"stack": "".join(f"{f}" for f in close.get_stack(limit=20))})
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 with contextlib.suppress(Exception):

@@ -70,7 +70,7 @@ def test_sigkill_during_a_crawl_fails_and_requeues_the_run_on_restart(dw: Daemon
     dw.world.set_fault("990301", "slow", delay=30)  # the crawl is still running when the daemon dies
     d1 = dw.start().started()
     out = dw.cli("recrawl", "990301")
-    assert out.returncode == 0 and "守护进程将在几秒内开始" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0 and "守护进程正在运行，将在几秒内开始抓取" in out.stdout, out.stdout + out.stderr
     crawl = json.loads(d1.wait_for(r'"message": "crawl started"').string)
     wait_running(dw, crawl["run_id"])
     before = jobs(dw)

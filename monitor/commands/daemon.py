@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -52,44 +54,61 @@ def register(app: typer.Typer) -> None:
         clock = make_clock(clock_start, clock_rate)
         d = Daemon(settings, clock=clock, config_path=config or settings.source, http=http,
                    load_settings=lambda: load_config(config), **plugins())
-        raise typer.Exit(asyncio.run(d.run()))
+        loop = asyncio.new_event_loop()  # not asyncio.run: its clean-up would wait on any stuck task
+        code = loop.run_until_complete(d.run())
+        # every resource is released by now (lock, database, children); a library thread left
+        # waiting must not keep a stopped daemon alive
+        logging.shutdown()
+        os._exit(code)
 
     @app.command("recrawl")
     def recrawl(
-        county: Annotated[str, typer.Argument(help="县的6位行政区划代码")],
+        county: Annotated[str | None, typer.Argument(help="县的代码或名称（不给则只运行已排队的请求）")] = None,
         config: Annotated[Path | None, typer.Option("--config", help="nianbao.toml")] = None,
         wait: Annotated[bool, typer.Option("--wait", help="守护进程运行时，等待抓取结束并输出摘要")] = False,
     ) -> None:
-        """立即重新抓取一个县：交给运行中的守护进程；没有守护进程时在本进程抓取。"""
+        """立即重新抓取一个县：交给运行中的守护进程；没有守护进程时在本进程中运行排队的抓取请求。"""
         from monitor.clock import clock_from_env
         from monitor.config import load_config
         from monitor.crawljob import run_queued
         from monitor.daemonlock import daemon_running
         from monitor.status import request_recrawl
+        from notifier import service
         from storage.db import session_factory, upgrade
+        from storage.repo import queued_runs
 
         settings = load_config(config)
         engine = settings.engine()
         try:
             upgrade(engine)
             sf = session_factory(engine)
-            with sf() as s, s.begin():
-                run, created = request_recrawl(s, county, _user(), trigger="cli")
-                run_id = run.id
+            run_id = None
+            if county is not None:
+                with sf() as s, s.begin():
+                    ref = service.find_county(s, county)
+                    run, created = request_recrawl(s, ref.code, _user(), trigger="cli")
+                    run_id = run.id
+                typer.echo(f"{ref.name}（{ref.code}）{'已加入' if created else '已在'}抓取队列（编号 {run_id}）。")
+            if daemon_running(settings.database_url):
+                typer.echo("守护进程正在运行，将在几秒内开始抓取。")
+                if wait and run_id is not None:
+                    print_run(_wait_for(settings, run_id))
+                return
+            with sf() as s:
+                ids = [r.id for r in queued_runs(s)]
         finally:
             engine.dispose()
-        if daemon_running(settings.database_url):
-            typer.echo(f"已{'加入' if created else '并入已有的'}抓取队列（#{run_id}），守护进程将在几秒内开始抓取。")
-            if wait:
-                print_run(_wait_for(settings, run_id))
-            return
-        typer.echo(f"没有运行中的守护进程，现在在本进程中抓取（#{run_id}）……")
-        summary = run_queued(run_id, settings, clock_from_env())
-        if summary is None:
-            typer.echo(f"抓取 #{run_id} 已由其他进程开始。")
-            return
-        print_run(summary)
-        if summary.get("status") in ("blocked", "failed"):
+        typer.echo("没有运行中的守护进程，现在在本进程中抓取。")
+        done, failed = [], False
+        for rid in ids:
+            summary = run_queued(rid, settings, clock_from_env())
+            if summary is None:
+                continue  # taken by another process, or its county is being crawled
+            done.append(rid)
+            print_run(summary)
+            failed |= rid == run_id and summary.get("status") in ("blocked", "failed")
+        typer.echo(f"已运行 {len(done)} 个排队的抓取" + (f"：{', '.join(map(str, done))}" if done else "") + "。")
+        if failed:
             raise typer.Exit(1)
 
 
