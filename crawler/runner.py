@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from crawler.stats import blocked as blocked_kinds
 from crawler.stats import pages, stat
+from storage.repo import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +80,6 @@ def profile_dict(profile: Any) -> dict[str, Any]:
     raise TypeError(f"not a county profile: {profile!r}")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 # --- stats → status ----------------------------------------------------------------------------
 
 def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -100,7 +89,7 @@ def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
             if not key.startswith(_KEEP_PREFIXES):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float | list):
-                out[key] = _jsonable(value)
+                out[key] = jsonable(value)
             elif isinstance(value, list):
                 out[key] = sorted(set(out.get(key, [])) | set(value))
             else:
@@ -213,7 +202,7 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
     spec = {
         "db_url": db_url, "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
         "settings": settings or {}, "max_parallel": max_parallel, "log_level": log_level,
-        "jobs": [_jsonable(asdict(j)) for j in jobs],
+        "jobs": [jsonable(asdict(j)) for j in jobs],
     }
     with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
         job_path, result_path, err_path = (Path(tmp) / n for n in ("job.json", "result.json", "stderr.log"))
@@ -464,7 +453,7 @@ class _Child:
                 status = "partial"
         state = self.states.pop(run_id, None)
         self.known.pop(run_id, None)
-        result = CrawlResult(run_id, self.codes[run_id], status, _jsonable(stats), error)
+        result = CrawlResult(run_id, self.codes[run_id], status, jsonable(stats), error)
         self.finishing.append(self.db.submit(self.store_finish, result, state))
         self.results.append(result)
         emit_progress(run_id, stats)
@@ -496,7 +485,7 @@ def child_main(job_path: str, result_path: str) -> int:
     out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": usage.ru_maxrss,
            "seconds": time.monotonic() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime}
     tmp = Path(result_path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(_jsonable(out), ensure_ascii=False), "utf-8")
+    tmp.write_text(json.dumps(jsonable(out), ensure_ascii=False), "utf-8")
     os.replace(tmp, result_path)
     return 0
 

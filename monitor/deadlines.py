@@ -31,7 +31,7 @@ from monitor.report import Finding
 from monitor.rules.sched import SOURCE_LABELS, DueSoon, LatePublication, MissingReport  # noqa: F401
 from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
-from storage.repo import EventHook, FindingEvent, emit, finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, as_date, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,6 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     return states
 
 
-def parse_date(v: Any) -> date | None:
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
-
-
 def parse_utc(v: Any) -> datetime:
     if isinstance(v, str):  # SQLite: naive UTC text, parsed here at C speed
         v = datetime.fromisoformat(v)
@@ -218,7 +212,7 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
                     report_id=rid)
         if rid is not None:
             if pub is not None:
-                cell.published, cell.published_source = parse_date(pub), src or "page"
+                cell.published, cell.published_source = as_date(pub), src or "page"
             else:
                 cell.published = shanghai_date(parse_utc(first_seen))
                 cell.published_source = "first_seen"

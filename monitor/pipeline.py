@@ -265,17 +265,13 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
         current.is_current = False
         session.flush()  # the partial unique index allows one current version per report
     version = ReportVersion(report_id=report.id, document_id=doc.id, template=parsed.template,
-                            parsed=_jsonable(parsed.to_dict()), parser_version=_parser_version(),
+                            parsed=repo.jsonable(parsed.to_dict()), parser_version=_parser_version(),
                             parsed_at=now, is_current=True)
     session.add(version)
     session.flush()
     log.info("report version stored", extra={"report_id": report.id, "version_id": version.id,
                                              "entity": entity.name, "year": year})
     return report, version, True, previous
-
-
-def _jsonable(value: Any) -> Any:
-    return repo._jsonable(value)
 
 
 def _sync_doc_findings(session: Session, report: Report, version: ReportVersion, entity: Entity,
@@ -513,7 +509,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
                 result = _check(blobs.get(doc.sha256), doc, src, report.year)
                 if result.report is None:
                     continue
-                version.parsed = _jsonable(result.report.to_dict())
+                version.parsed = repo.jsonable(result.report.to_dict())
                 version.template = result.report.template
                 version.parser_version, version.parsed_at = _parser_version(), now
                 events = _sync_doc_findings(s, report, version, entity, result.findings, now)
