@@ -156,16 +156,18 @@ def _cut_line(line: str, limit: int, fmt: str) -> list[str]:
         plain = html.unescape(re.sub(r"<[^>]+>", "", line))
     else:
         plain = line
-    pieces, cur = [], ""
+    pieces: list[str] = []
+    cur: list[str] = []
+    size = 0
     for ch in plain:
-        nxt = cur + ch
-        if len(_esc(nxt, fmt)) > limit:
-            pieces.append(_esc(cur, fmt))
-            cur = ch
-        else:
-            cur = nxt
+        n = len(_esc(ch, fmt))
+        if cur and size + n > limit:
+            pieces.append("".join(cur))
+            cur, size = [], 0
+        cur.append(_esc(ch, fmt))
+        size += n
     if cur:
-        pieces.append(_esc(cur, fmt))
+        pieces.append("".join(cur))
     return pieces
 
 
