@@ -25,7 +25,7 @@ from monitor.report import Finding
 from monitor.rules.base import Rule, register
 from storage.models import CrawlRun
 from storage.models import Finding as FindingRow
-from storage.repo import finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,10 @@ def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str,
 
 
 def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None = None, *,
-             policy: Policy = DEFAULT_POLICY, names: dict[str, str] | None = None) -> tuple[int, int]:
-    """Crawl-health findings of the counties, in the caller's transaction. Returns (new, resolved).
+             policy: Policy = DEFAULT_POLICY, names: dict[str, str] | None = None,
+             on_events: EventHook | None = None) -> list[FindingEvent]:
+    """Crawl-health findings of the counties, in the caller's transaction. Returns their events
+    (also handed to `on_events`, in the same transaction).
     CRAWL-002 needs `policy.crawl_failure_threshold` failed scheduled runs in a row."""
     threshold = policy.crawl_failure_threshold
     from storage.models import County
@@ -147,9 +149,9 @@ def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None 
     owned = FindingRow.rule_id.in_(CRAWL_RULES)
     if codes is not None:
         owned = and_(owned, FindingRow.county_code.in_(codes))
-    new, resolved = sync_findings(session, wanted, owned, now=clock.now(), refresh=False)
-    log.info("crawl health", extra={"new": new, "resolved": resolved})
-    return new, resolved
+    events = emit(session, sync_findings(session, wanted, owned, now=clock.now(), refresh=False), on_events)
+    log.info("crawl health", extra={"events": len(events)})
+    return events
 
 
 __all__ = ["evaluate", "PortalBlocked", "PortalFailing", "EmptyListPage", "CRAWL_RULES"]

@@ -31,7 +31,7 @@ from monitor.report import Finding
 from monitor.rules.base import Rule, register
 from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
-from storage.repo import finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
@@ -286,14 +286,16 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
 class SweepResult:
     year: int
     cells: int = 0
-    new: int = 0
+    new: int = 0  # opened or reopened
     resolved: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    events: list[FindingEvent] = field(default_factory=list)  # the findings changed (sched and crawl)
 
 
 def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[str] | None = None,
-             *, policy: Policy = DEFAULT_POLICY) -> SweepResult:
-    """The sweep inside the caller's transaction. Findings are built only for cells that fire
+             *, policy: Policy = DEFAULT_POLICY, on_events: EventHook | None = None) -> SweepResult:
+    """The sweep inside the caller's transaction; its finding events are returned in
+    `SweepResult.events` and handed to `on_events` (same transaction). Findings are built only for cells that fire
     and are not open already (the daily case is "still firing": its fingerprint is enough).
     `SweepResult.cells`/`states` count the cells evaluated; reports published before the
     earliest due date of the year are on time without evaluation and not counted."""
@@ -326,21 +328,24 @@ def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[s
         assert f is not None
         wanted.append(finding_row(f, scope="sched", county_code=cell.county_code, entity_id=cell.entity_id,
                                   year=year, report_id=cell.report_id, fingerprint=fp))
-    result.new, result.resolved = sync_findings(session, wanted, owned, now=now, keep=keep,
-                                                refresh=False)
+    result.events = emit(session, sync_findings(session, wanted, owned, now=now, keep=keep, refresh=False),
+                         on_events)
+    result.new = sum(e.kind in ("opened", "reopened") for e in result.events)
+    result.resolved = sum(e.kind == "resolved" for e in result.events)
     return result
 
 
 def sweep(session_factory: sessionmaker[Session], clock: Clock, year: int,
           county_codes: Iterable[str] | None = None, *,
-          policy: Policy = DEFAULT_POLICY) -> SweepResult:
+          policy: Policy = DEFAULT_POLICY, on_events: EventHook | None = None) -> SweepResult:
     """The daily deadline sweep for one report year (all counties, or some), plus crawl health,
-    in one transaction."""
+    in one transaction. `SweepResult.events` holds both's finding events; `on_events` receives
+    them inside the transaction."""
     from monitor import crawlhealth
 
     with session_factory() as s, s.begin():
-        result = evaluate(s, clock, year, county_codes, policy=policy)
-        crawlhealth.evaluate(s, clock, county_codes, policy=policy)
+        result = evaluate(s, clock, year, county_codes, policy=policy, on_events=on_events)
+        result.events += crawlhealth.evaluate(s, clock, county_codes, policy=policy, on_events=on_events)
     log.info("deadline sweep", extra={"year": year, "cells": result.cells, "new": result.new,
                                       "resolved": result.resolved})
     return result

@@ -64,6 +64,7 @@ class IngestOutcome:
     new_version: bool = False
     findings: list[RuleFinding] = field(default_factory=list)
     error: str | None = None
+    events: list[repo.FindingEvent] = field(default_factory=list)  # findings changed by this ingest
 
 
 # ---- body and year -------------------------------------------------------------------------------
@@ -148,7 +149,11 @@ def _parser_version() -> str:
 
 
 def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Source, *, now: datetime,
-                    policy: Policy = DEFAULT_POLICY, data: bytes | None = None) -> IngestOutcome:
+                    policy: Policy = DEFAULT_POLICY, data: bytes | None = None,
+                    on_events: repo.EventHook | None = None) -> IngestOutcome:
+    """Check one stored document and store its report, version and findings, inside the caller's
+    transaction. The finding events (this report's, and those of the peers and next year's report
+    it re-checks) are in `IngestOutcome.events` and handed to `on_events` before returning."""
     out = IngestOutcome(document_id=doc.id)
     data = blobs.get(doc.sha256) if data is None else data
     year_hint = src.year_hint or year_from_text(src.listing_title)
@@ -190,17 +195,18 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     if not created:
         out.status = "unchanged"
     findings = list(result.findings)
-    _sync_doc_findings(session, report, version, entity, result.findings, now)
-    hist = refresh_history(session, report, version, entity, parsed, now=now, policy=policy)
+    events = out.events
+    events += _sync_doc_findings(session, report, version, entity, result.findings, now)
+    hist = refresh_history(session, report, version, entity, parsed, now=now, policy=policy, events=events)
     findings += hist
     _refresh_peers(session, entity, year, {f.subject for f in hist if f.rule == "TEXT-003"}, now=now,
-                   policy=policy)
+                   policy=policy, events=events)
     if previous is not None and _same_source(previous[2], src.url):
         change = _describe_change(previous[1], parsed)
         if change is not None:
             change.subject = f"{change.subject}|{previous[0]}>{doc.sha256[:16]}"
             findings.append(change)
-            repo.sync_findings(session, [repo.finding_row(change, scope="hist", county_code=entity.county_code,
+            events += repo.sync_findings(session, [repo.finding_row(change, scope="hist", county_code=entity.county_code,
                                                           entity_id=entity.id, year=year, report_id=report.id,
                                                           report_version_id=version.id)],
                                and_(FindingRow.report_id == report.id, FindingRow.rule_id == "YOY-004"),
@@ -210,8 +216,9 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         nv = _current(session, nxt.id)
         if nv is not None:
             refresh_history(session, nxt, nv, entity, ParsedReport.from_dict(nv.parsed), now=now,
-                            policy=policy)
+                            policy=policy, events=events)
     out.findings = findings
+    repo.emit(session, events, on_events)
     return out
 
 
@@ -272,18 +279,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def _sync_doc_findings(session: Session, report: Report, version: ReportVersion, entity: Entity,
-                       findings: Iterable[RuleFinding], now: datetime) -> None:
+                       findings: Iterable[RuleFinding], now: datetime) -> list[repo.FindingEvent]:
     rows = [repo.finding_row(f, scope="doc", county_code=entity.county_code, entity_id=entity.id,
                              year=report.year, report_id=report.id, report_version_id=version.id)
             for f in findings]
-    repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "doc"),
-                       now=now)
+    return repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "doc"),
+                              now=now)
 
 
 def refresh_history(session: Session, report: Report, version: ReportVersion, entity: Entity,
                     parsed: ParsedReport, *, now: datetime, policy: Policy = DEFAULT_POLICY,
-                    ) -> list[RuleFinding]:
-    """YOY-001/002/003 and TEXT-003 of one report against the stored history; stored findings synced."""
+                    events: list[repo.FindingEvent] | None = None) -> list[RuleFinding]:
+    """YOY-001/002/003 and TEXT-003 of one report against the stored history; stored findings
+    synced (their events appended to `events`)."""
     from monitor.history import check_history
 
     prev_report = session.scalar(select(Report).where(Report.entity_id == entity.id,
@@ -301,13 +309,15 @@ def refresh_history(session: Session, report: Report, version: ReportVersion, en
     rows = [repo.finding_row(f, scope="hist", county_code=entity.county_code, entity_id=entity.id,
                              year=report.year, report_id=report.id, report_version_id=version.id)
             for f in findings]
-    repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "hist",
-                                           FindingRow.rule_id.in_(HIST_RULES)), now=now)
+    changed = repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "hist",
+                                                     FindingRow.rule_id.in_(HIST_RULES)), now=now)
+    if events is not None:
+        events += changed
     return findings
 
 
 def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str], *, now: datetime,
-                   policy: Policy) -> None:
+                   policy: Policy, events: list[repo.FindingEvent]) -> None:
     """TEXT-003 cannot tell who copied whom, so both reports carry it: re-check the peers this
     report was found alike to, and those that had an open TEXT-003 about this body (it may have
     been corrected)."""
@@ -327,7 +337,7 @@ def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str],
         if peer.name not in named and peer.id not in candidates:
             continue
         refresh_history(session, report, version, peer, ParsedReport.from_dict(version.parsed), now=now,
-                        policy=policy)
+                        policy=policy, events=events)
 
 
 def _describe_change(old: ParsedReport, new: ParsedReport) -> RuleFinding | None:
@@ -342,7 +352,8 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
                  county_code: str, filename: str | None = None, content_type: str | None = None,
                  entity: str | None = None, year: int | None = None,
                  published_at: date | str | None = None, clock: Clock | None = None,
-                 policy: Policy = DEFAULT_POLICY, sweep: bool = True) -> IngestOutcome:
+                 policy: Policy = DEFAULT_POLICY, sweep: bool = True,
+                 on_events: repo.EventHook | None = None) -> IngestOutcome:
     """A report received by mail or downloaded by hand (`nianbao ingest`), in one transaction."""
     clock = clock or SystemClock()
     now = clock.now()
@@ -357,11 +368,12 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
             page_published_at=None, published_source=None, etag=None, last_modified=None, now=now)
         src = _Source(county_code=county_code, entity_hint=entity, year_hint=year, published_at=pub,
                       published_source="manual" if pub else None)
-        out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data)
+        out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data, on_events=on_events)
     if sweep and out.year is not None and out.report_id is not None:
         from monitor.deadlines import sweep as run_sweep
 
-        run_sweep(session_factory, clock, out.year, [county_code], policy=policy)
+        out.events += run_sweep(session_factory, clock, out.year, [county_code], policy=policy,
+                                on_events=on_events).events
     return out
 
 
@@ -372,6 +384,7 @@ class RunOutcome:
     outcomes: list[IngestOutcome] = field(default_factory=list)
     failed: int = 0
     vanished: int = 0
+    events: list[repo.FindingEvent] = field(default_factory=list)  # every finding the run changed
 
 
 def _pending(session: Session, county_code: str) -> list[int]:
@@ -383,7 +396,8 @@ def _pending(session: Session, county_code: str) -> list[int]:
 
 
 def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, county_code: str,
-                    clock: Clock, *, policy: Policy = DEFAULT_POLICY) -> list[IngestOutcome]:
+                    clock: Clock, *, policy: Policy = DEFAULT_POLICY,
+                    on_events: repo.EventHook | None = None) -> list[IngestOutcome]:
     """Ingest every document of the county not ingested yet in its current content."""
     with session_factory() as s:
         pending = _pending(s, county_code)
@@ -398,7 +412,7 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
                               body_name=doc.body_name, url=seen.url)
                 if seen.listing_date and not doc.listing_date:
                     doc.listing_date = seen.listing_date
-                out = ingest_document(s, blobs, doc, src, now=now, policy=policy)
+                out = ingest_document(s, blobs, doc, src, now=now, policy=policy, on_events=on_events)
                 seen.ingested_document_id, seen.ingest_error = doc.id, out.error
         except Exception as exc:  # one bad document must not stop the batch
             log.exception("ingest failed", extra={"county": county_code, "seen_url_id": seen_id})
@@ -410,7 +424,8 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
     return outcomes
 
 
-def check_vanished(session: Session, county_code: str, run_id: int, now: datetime) -> int:
+def check_vanished(session: Session, county_code: str, run_id: int, now: datetime,
+                   events: list[repo.FindingEvent] | None = None) -> int:
     """YOY-005 after a successful run: reports seen on the portal before whose documents the run
     did not see at any URL. A report seen again resolves its finding."""
     from monitor.history import disappeared
@@ -433,13 +448,16 @@ def check_vanished(session: Session, county_code: str, run_id: int, now: datetim
         f = disappeared(last.name, last.year, last.url, repo.as_date(last.last_seen_at).isoformat())
         wanted.append(repo.finding_row(f, scope="hist", county_code=county_code, entity_id=last[2],
                                        year=last.year, report_id=report_id))
-    repo.sync_findings(session, wanted, and_(FindingRow.rule_id == "YOY-005",
-                                             FindingRow.county_code == county_code), now=now, refresh=False)
+    changed = repo.sync_findings(session, wanted, and_(FindingRow.rule_id == "YOY-005",
+                                                       FindingRow.county_code == county_code),
+                                 now=now, refresh=False)
+    if events is not None:
+        events += changed
     return len(wanted)
 
 
 def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id: int, clock: Clock, *,
-                policy: Policy = DEFAULT_POLICY) -> RunOutcome:
+                policy: Policy = DEFAULT_POLICY, on_events: repo.EventHook | None = None) -> RunOutcome:
     """Ingest what a crawl run fetched, then YOY-005 (after an ok run), crawl health and the
     deadline rules of the county for the years touched."""
     from monitor import crawlhealth, deadlines
@@ -448,23 +466,28 @@ def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id
         run = s.get_one(CrawlRun, run_id)
         code, status = run.county_code, run.status
     result = RunOutcome(run_id=run_id, county_code=code)
-    result.outcomes = process_pending(session_factory, blobs, code, clock, policy=policy)
+    result.outcomes = process_pending(session_factory, blobs, code, clock, policy=policy, on_events=on_events)
+    for o in result.outcomes:
+        result.events += o.events
     result.failed = sum(o.status == "failed" for o in result.outcomes)
     years = {o.year for o in result.outcomes if o.year is not None}
     years.add(deadlines.season_year(clock))
     with session_factory() as s, s.begin():
+        events: list[repo.FindingEvent] = []
         if status == "ok":
-            result.vanished = check_vanished(s, code, run_id, clock.now())
+            result.vanished = check_vanished(s, code, run_id, clock.now(), events)
         for y in sorted(years):
-            deadlines.evaluate(s, clock, y, [code], policy=policy)
-        crawlhealth.evaluate(s, clock, [code], policy=policy)
+            events += deadlines.evaluate(s, clock, y, [code], policy=policy).events
+        events += crawlhealth.evaluate(s, clock, [code], policy=policy)
+        result.events += repo.emit(s, events, on_events)
     log.info("run processed", extra={"run_id": run_id, "county": code, "documents": len(result.outcomes),
                                      "failed": result.failed, "vanished": result.vanished})
     return result
 
 
 def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: Clock, *,
-               county_code: str | None = None, policy: Policy = DEFAULT_POLICY) -> int:
+               county_code: str | None = None, policy: Policy = DEFAULT_POLICY,
+               on_events: repo.EventHook | None = None) -> int:
     """Re-run extraction, parsing and every doc and hist rule on the stored documents (after a
     rule or the parser changed), without crawling. Current versions are re-parsed in place (same
     document, new `parser_version`); documents that failed before are tried again. Returns the
@@ -493,8 +516,10 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
                 version.parsed = _jsonable(result.report.to_dict())
                 version.template = result.report.template
                 version.parser_version, version.parsed_at = _parser_version(), now
-                _sync_doc_findings(s, report, version, entity, result.findings, now)
-                refresh_history(s, report, version, entity, result.report, now=now, policy=policy)
+                events = _sync_doc_findings(s, report, version, entity, result.findings, now)
+                refresh_history(s, report, version, entity, result.report, now=now, policy=policy,
+                                events=events)
+                repo.emit(s, events, on_events)
                 done += 1
         except Exception:
             log.exception("revalidate failed", extra={"report_version_id": vid})
@@ -507,7 +532,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
             seen.ingested_document_id = None
             codes.add(seen.county_code)
     for code in sorted(codes):
-        process_pending(session_factory, blobs, code, clock, policy=policy)
+        process_pending(session_factory, blobs, code, clock, policy=policy, on_events=on_events)
     return done
 
 

@@ -8,11 +8,13 @@ the rows that name them, so the database never points at a missing blob.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
@@ -53,10 +55,40 @@ def ensure_county(session: Session, code: str, name: str | None = None, *,
     return county
 
 
+class CountyBusy(Exception):
+    """A crawl of the county is already running (at most one `running` run per county)."""
+
+    def __init__(self, county_code: str, run_id: int | None) -> None:
+        self.county_code, self.run_id = county_code, run_id
+        super().__init__(f"a crawl of county {county_code} is already running (run {run_id})")
+
+
+def running_run(session: Session, county_code: str) -> CrawlRun | None:
+    return session.scalar(select(CrawlRun).where(CrawlRun.county_code == county_code,
+                                                 CrawlRun.status == "running"))
+
+
+def _claim(session: Session, run: CrawlRun) -> None:
+    """Flush a run that is (becoming) `running` in a savepoint: the partial unique index
+    uq_crawl_runs_running refuses a second one for the county, also against another process."""
+    with session.no_autoflush:
+        busy = running_run(session, run.county_code)
+    if busy is not None and busy is not run:
+        raise CountyBusy(run.county_code, busy.id)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        other = running_run(session, run.county_code)
+        raise CountyBusy(run.county_code, other.id if other is not None else None) from None
+
+
 def create_crawl_run(session: Session, county_code: str, trigger: str,
                      requested_by: str | None = None, *, status: str = "running",
-                     now: datetime | None = None) -> CrawlRun:
-    """A new crawl run (status `running`, or `queued` for a /recrawl request)."""
+                     now: datetime | None = None, host: str | None = None,
+                     pid: int | None = None) -> CrawlRun:
+    """A new crawl run (status `running`, or `queued` for a /recrawl request). A running one
+    raises `CountyBusy` while another run of the county is running."""
     if trigger not in RUN_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}; one of {RUN_TRIGGERS}")
     if status not in ("queued", "running"):
@@ -66,18 +98,33 @@ def create_crawl_run(session: Session, county_code: str, trigger: str,
         raise LookupError(f"county {county_code} is not in the database (run `nianbao init`)")
     run = CrawlRun(county_code=county_code, trigger=trigger, requested_by=requested_by,
                    queued_at=now, started_at=now if status == "running" else None,
-                   status=status, stats={})
+                   status=status, stats={}, host=host, pid=pid)
     session.add(run)
-    session.flush()
+    if status == "running":
+        try:
+            _claim(session, run)
+        except CountyBusy:
+            session.expunge(run)
+            raise
+    else:
+        session.flush()
     return run
 
 
-def start_crawl_run(session: Session, run_id: int, now: datetime | None = None) -> CrawlRun:
-    """Move a queued run to running."""
+def start_crawl_run(session: Session, run_id: int, now: datetime | None = None, *,
+                    host: str | None = None, pid: int | None = None) -> CrawlRun:
+    """Move a queued run to running (`CountyBusy` while another run of the county runs)."""
     run = session.get_one(CrawlRun, run_id)
+    if run.status != "queued":
+        raise ValueError(f"run {run_id} is {run.status}, not queued")
     run.status = "running"
     run.started_at = now or _now()
-    session.flush()
+    run.host, run.pid = host, pid
+    try:
+        _claim(session, run)
+    except CountyBusy:
+        run.status, run.started_at, run.host, run.pid = "queued", None, None, None
+        raise
     return run
 
 
@@ -313,53 +360,106 @@ def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
 
 # ---- findings: one row per fingerprint, open while its rule keeps firing -------------------------
 
+EVENT_KINDS = ("opened", "reopened", "resolved", "severity_changed")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingEvent:
+    """A change of one finding, returned by `sync_findings` to the caller that holds the
+    transaction (who hands it on, e.g. to the notifier's `on_events` hook writing outbox rows)."""
+
+    finding_id: int
+    kind: str  # opened | reopened | resolved | severity_changed
+    occurrence: int
+    rule_id: str
+    severity: str
+    county_code: str | None
+    entity_id: int | None
+    year: int | None
+    previous_severity: str | None = None  # severity_changed only
+
+
+# on_events(session, events): called inside the transaction that made the changes
+EventHook = Callable[[Session, list[FindingEvent]], None]
+
+
+def emit(session: Session, events: list[FindingEvent], on_events: EventHook | None) -> list[FindingEvent]:
+    """Hand the events of a transaction to the hook (if any) and return them."""
+    if on_events is not None and events:
+        on_events(session, events)
+    return events
+
+
 def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: ColumnElement[bool],
                   *, now: datetime, keep: Iterable[str] = (), refresh: bool = True,
-                  close: bool = True) -> tuple[int, int]:
+                  close: bool = True) -> list[FindingEvent]:
     """Make the open findings selected by `owned` equal `desired` (rows of Finding columns, each
-    with its `fingerprint`). Still firing → `last_seen_at` (and with `refresh` message, details
-    and version) updated; new → inserted, or reopened when the same fingerprint was resolved
-    before; no longer firing → `resolved_at` set, except fingerprints in `keep` (state unknown).
-    Set-based: a handful of statements whatever the number of rows. Returns (new, resolved)."""
+    with its `fingerprint`). Still firing → `last_seen_at` (and with `refresh` message, details,
+    severity and version) updated; new → inserted (occurrence 1), or reopened when the same
+    fingerprint was resolved before (occurrence + 1, `first_seen_at` = now); no longer firing →
+    `resolved_at` set, except fingerprints in `keep` (state unknown). Set-based: a handful of
+    statements whatever the number of rows. Returns the changes as events (opened, reopened,
+    resolved, severity_changed), in that order."""
     want = {d["fingerprint"]: d for d in desired}
-    open_rows = {fp: i for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
-                                                     .where(owned, Finding.resolved_at.is_(None)))}
+    cols = (Finding.fingerprint, Finding.id, Finding.occurrence, Finding.rule_id, Finding.severity,
+            Finding.county_code, Finding.entity_id, Finding.year)
+    open_rows = {r.fingerprint: r for r in session.execute(select(*cols).where(owned, Finding.resolved_at.is_(None)))}
     keep_set = set(keep)
-    resolve_ids = [i for fp, i in open_rows.items() if fp not in want and fp not in keep_set]
+    resolved = [r for fp, r in open_rows.items() if fp not in want and fp not in keep_set]
     still = [fp for fp in want if fp in open_rows]
     fresh = [fp for fp in want if fp not in open_rows]
 
-    known: dict[str, int] = {}
+    known: dict[str, Any] = {}
     for chunk in _chunks(fresh, 500):
-        known.update((fp, i) for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
-                                                           .where(Finding.fingerprint.in_(chunk))))
-    inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
+        known.update((r.fingerprint, r) for r in session.execute(select(*cols).where(Finding.fingerprint.in_(chunk))))
+    events: list[FindingEvent] = []
+
+    def event(kind: str, finding_id: int, occurrence: int, d: Any, previous: str | None = None) -> None:
+        get = d.get if isinstance(d, dict) else lambda k: getattr(d, k)
+        events.append(FindingEvent(finding_id, kind, occurrence, get("rule_id"), get("severity"),
+                                   get("county_code"), get("entity_id"), get("year"), previous))
+
+    inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None, "occurrence": 1}
                for fp in fresh if fp not in known]
     if inserts:
-        # Core executemany, not the ORM's per-row bulk path
-        session.connection().execute(_insert_ignoring_duplicates(session, Finding.__table__, "fingerprint"),
-                                     inserts)
-    reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],
-               "last_seen_at": now, "resolved_at": None} for fp in fresh if fp in known]
+        # Core executemany with RETURNING (SQLite ≥ 3.35 and PostgreSQL): the ids of the rows this
+        # statement inserted; a row another process inserted meanwhile is left to it.
+        stmt = _insert_ignoring_duplicates(session, Finding.__table__, "fingerprint") \
+            .returning(Finding.__table__.c.id, Finding.__table__.c.fingerprint)
+        for fid, fp in session.connection().execute(stmt, inserts):
+            event("opened", fid, 1, want[fp])
+    reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp].id,
+               "first_seen_at": now, "last_seen_at": now, "resolved_at": None,
+               "occurrence": known[fp].occurrence + 1} for fp in fresh if fp in known]
     if reopen:
         session.execute(update(Finding), reopen)
+        for fp, r in zip([fp for fp in fresh if fp in known], reopen, strict=True):
+            event("reopened", r["id"], r["occurrence"], {**want[fp], **{
+                k: getattr(known[fp], k) for k in ("rule_id", "county_code", "entity_id", "year")
+                if k not in want[fp]}, "severity": want[fp].get("severity", known[fp].severity)})
     if refresh and still:
         session.execute(update(Finding), [
-            {"id": open_rows[fp], "last_seen_at": now, "message": want[fp]["message"],
+            {"id": open_rows[fp].id, "last_seen_at": now, "message": want[fp]["message"],
              "details": want[fp].get("details", {}), "severity": want[fp]["severity"],
              "report_version_id": want[fp].get("report_version_id")} for fp in still])
+        for fp in still:
+            r = open_rows[fp]
+            if want[fp]["severity"] != r.severity:
+                event("severity_changed", r.id, r.occurrence, {**r._asdict(), "severity": want[fp]["severity"]},
+                      previous=r.severity)
     elif still:
-        for chunk in _chunks([open_rows[fp] for fp in still], 1000):
+        for chunk in _chunks([open_rows[fp].id for fp in still], 1000):
             session.execute(update(Finding).where(Finding.id.in_(chunk)).values(last_seen_at=now),
                             execution_options={"synchronize_session": False})
     if close:
-        for chunk in _chunks(resolve_ids, 1000):
+        for chunk in _chunks([r.id for r in resolved], 1000):
             session.execute(update(Finding).where(Finding.id.in_(chunk)).values(resolved_at=now),
                             execution_options={"synchronize_session": False})
-    else:
-        resolve_ids = []
+        for r in resolved:
+            event("resolved", r.id, r.occurrence, r._asdict())
     session.flush()
-    return len(fresh), len(resolve_ids)
+    order = {k: i for i, k in enumerate(EVENT_KINDS)}
+    return sorted(events, key=lambda e: order[e.kind])
 
 
 def _insert_ignoring_duplicates(session: Session, model: Any, key: str) -> Any:
@@ -400,6 +500,6 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     return value
 
-__all__ = ["create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
+__all__ = ["CountyBusy", "running_run", "create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
            "record_document", "record_documents", "known_documents", "mark_seen", "ensure_county", "as_date",
-           "sync_findings", "finding_row"]
+           "sync_findings", "finding_row", "FindingEvent", "EventHook", "emit", "EVENT_KINDS"]
