@@ -119,6 +119,15 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     return len(rows)
 
 
+def hook(clock: Clock) -> Callable[[Session, list[Any]], None]:
+    """The `on_events` hook for the pipeline, the sweep and revalidate: outbox rows in their transaction."""
+
+    def on_events(session: Session, events: list[Any]) -> None:
+        write_alerts(session, events, now=clock.now())
+
+    return on_events
+
+
 # ---- sending -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -345,5 +354,5 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-__all__ = ["write_alerts", "covers", "drain", "drain_async", "RetryPolicy", "DrainStats", "Batch", "batches",
+__all__ = ["write_alerts", "hook", "covers", "drain", "drain_async", "RetryPolicy", "DrainStats", "Batch", "batches",
            "retry_failed", "counts"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -95,7 +96,9 @@ class TelegramChannel(Channel):
             await self.bot.send_message(chat, text, parse_mode=ParseMode.HTML,
                                         link_preview_options=None, disable_notification=False)
         except RetryAfter as exc:
-            ra = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22 warns that the type will be timedelta
+                warnings.simplefilter("ignore")
+                ra = exc.retry_after
             secs = ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
             raise RetryLater(f"Telegram 429：{secs:g} 秒后重试", retry_after=secs) from None
         except Forbidden as exc:
