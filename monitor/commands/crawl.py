@@ -52,6 +52,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
     from monitor.clock import SystemClock
     from monitor.pipeline import process_run
     from monitor.profiles import sync_profiles
+    from notifier import outbox
     from storage.db import session_factory, upgrade
 
     engine = settings.engine()
@@ -65,8 +66,9 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
                                   trigger="cli", requested_by=_user(), years=years, full=full,
                                   contact_url=settings.user_agent_contact, settings=crawl_settings,
                                   on_progress=on_progress)
-        outcome = process_run(sf, settings.blob_store(), result.run_id, SystemClock(),
-                              policy=settings.policy)
+        clock = SystemClock()
+        outcome = process_run(sf, settings.blob_store(), result.run_id, clock, policy=settings.policy,
+                              on_events=outbox.hook(clock))
         open_findings = _open_findings(sf, profile.code)
     finally:
         engine.dispose()

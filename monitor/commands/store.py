@@ -90,6 +90,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
                "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
     """Store and check reports received by mail or downloaded by hand."""
     from monitor.pipeline import ingest_bytes
+    from notifier import outbox
 
     if published_at is not None:
         try:
@@ -107,7 +108,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
             raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
         out = ingest_bytes(sf, blobs, data, county_code=county, filename=path.name, entity=entity,
                            year=year, published_at=published_at, clock=clock,
-                           policy=settings.policy)
+                           policy=settings.policy, on_events=outbox.hook(clock))
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
             continue
@@ -186,11 +187,13 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
 def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
     """Re-run every rule on the stored documents (after a rule changed), without crawling."""
     from monitor.pipeline import revalidate as run
+    from notifier import outbox
 
     settings = _settings()
     sf = _open(settings)
-    n = run(sf, settings.blob_store(), _clock(), county_code=county,
-            policy=settings.policy)
+    clock = _clock()
+    n = run(sf, settings.blob_store(), clock, county_code=county, policy=settings.policy,
+            on_events=outbox.hook(clock))
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
