@@ -166,19 +166,28 @@ def crawl_county(profile: Any, *, db_url: str, data_dir: str | Path, trigger: st
                  requested_by: str | None = None, years: Iterable[int] | None = None, full: bool = False,
                  contact_url: str | None = None, polite: bool = True,
                  settings: dict[str, Any] | None = None, on_progress: ProgressFn | None = None,
-                 timeout: float | None = None, log_level: str = "WARNING") -> CrawlResult:
-    """Create a crawl run for the county, crawl it in a child process, return the result."""
+                 timeout: float | None = None, log_level: str = "WARNING", run_id: int | None = None,
+                 now: datetime | None = None) -> CrawlResult:
+    """Crawl the county in a child process and return the result: a new run, or the queued run
+    `run_id` (a /recrawl request). The run is `running` under this process's host and pid while
+    the child works; `storage.repo.CountyBusy` when another run of the county is running."""
+    import socket
+
     from storage.db import make_engine, session_factory
-    from storage.repo import create_crawl_run, ensure_county
+    from storage.repo import create_crawl_run, ensure_county, start_crawl_run
 
     prof = profile_dict(profile)
     county = prof["county"]
+    owner = {"host": socket.gethostname(), "pid": os.getpid()}
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as s, s.begin():
             ensure_county(s, str(county["code"]), county.get("name"), province=county.get("province"),
                           city=county.get("city"))
-            run_id = create_crawl_run(s, str(county["code"]), trigger, requested_by).id
+            if run_id is None:
+                run_id = create_crawl_run(s, str(county["code"]), trigger, requested_by, now=now, **owner).id
+            else:
+                start_crawl_run(s, run_id, now, **owner)
     finally:
         engine.dispose()
     job = CountyJob(prof, run_id, sorted(years) if years else None, full)

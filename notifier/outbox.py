@@ -119,8 +119,13 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     return len(rows)
 
 
-def hook(clock: Clock) -> Callable[[Session, list[Any]], None]:
-    """The `on_events` hook for the pipeline, the sweep and revalidate: outbox rows in their transaction."""
+def hook(clock: Clock | None = None) -> Callable[[Session, list[Any]], None]:
+    """The `on_events` hook for the pipeline, the sweep and revalidate (monitor.jobs): outbox rows in
+    their transaction."""
+    if clock is None:
+        from monitor.clock import SystemClock
+
+        clock = SystemClock()
 
     def on_events(session: Session, events: list[Any]) -> None:
         write_alerts(session, events, now=clock.now())

@@ -89,7 +89,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
            published_at: Annotated[str | None, typer.Option(
                "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
     """Store and check reports received by mail or downloaded by hand."""
-    from monitor.pipeline import ingest_bytes
+    from monitor.jobs import ingest_file
     from notifier import outbox
 
     if published_at is not None:
@@ -98,17 +98,14 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
         except ValueError:
             raise NianbaoError(f"--published-at must be YYYY-MM-DD, got {published_at!r}") from None
     settings = _settings()
-    sf = _open(settings)
-    blobs = settings.blob_store()
-    clock = _clock()
+    _open(settings)
     for path in files:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
-        out = ingest_bytes(sf, blobs, data, county_code=county, filename=path.name, entity=entity,
-                           year=year, published_at=published_at, clock=clock,
-                           policy=settings.policy, on_events=outbox.hook(clock))
+        out = ingest_file(data, settings, county_code=county, filename=path.name, entity=entity,
+                          year=year, published_at=published_at, on_events=outbox.hook())
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
             continue
@@ -186,14 +183,12 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
 
 def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
     """Re-run every rule on the stored documents (after a rule changed), without crawling."""
-    from monitor.pipeline import revalidate as run
+    from monitor.jobs import revalidate as run
     from notifier import outbox
 
     settings = _settings()
-    sf = _open(settings)
-    clock = _clock()
-    n = run(sf, settings.blob_store(), clock, county_code=county, policy=settings.policy,
-            on_events=outbox.hook(clock))
+    _open(settings)
+    n = run(settings, county_code=county, on_events=outbox.hook())
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
