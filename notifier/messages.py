@@ -14,6 +14,7 @@ into plain-text pieces, escaped after cutting.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,7 +52,11 @@ def explanation(rule_id: str) -> str:
     from monitor.rules import registry
 
     cls = registry().get(rule_id)
-    return cls.explanation() if cls is not None else ""
+    if cls is None:
+        return ""
+    text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", cls.explanation())  # docstring line joins
+    first, dot, _rest = text.partition("。")
+    return first + dot  # the first sentence: short
 
 
 def resolved_label(rule_id: str) -> str:
@@ -151,8 +156,6 @@ def render(views: Sequence[AlertView], fmt: str = "html", *, title: str | None =
 def _cut_line(line: str, limit: int, fmt: str) -> list[str]:
     """A line longer than the limit, as pieces of its plain text (escaped again for HTML)."""
     if fmt == "html":
-        import re
-
         plain = html.unescape(re.sub(r"<[^>]+>", "", line))
     else:
         plain = line

@@ -75,12 +75,13 @@ class TelegramChannel(Channel):
             self._started = False
 
     async def _pace(self, chat: int) -> None:
+        """Wait until `chat_interval` has passed since the last message to this private chat was
+        answered (measured from the answer: a request may wait long in the limiter's queue)."""
         if chat < 0 or not self.chat_interval:
             return  # groups are paced by the limiter
         wait = self._next.get(chat, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        self._next[chat] = time.monotonic() + self.chat_interval
 
     async def deliver(self, address: str, text: str) -> int:
         chat = _chat_id(address)
@@ -95,6 +96,8 @@ class TelegramChannel(Channel):
         try:
             await self.bot.send_message(chat, text, parse_mode=ParseMode.HTML,
                                         link_preview_options=None, disable_notification=False)
+            if chat > 0 and self.chat_interval:
+                self._next[chat] = time.monotonic() + self.chat_interval
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns that the type will be timedelta
                 warnings.simplefilter("ignore")
