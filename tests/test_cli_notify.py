@@ -4,7 +4,6 @@ and the bot token kept out of the logs of a failing run."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -89,9 +88,14 @@ def test_token_never_in_the_logs_of_a_failing_run(env: dict[str, str], tmp_path:
     assert token not in logs and token.split(":")[1] not in logs
 
 
+def test_recrawl_of_an_unknown_county_names_the_closest(env: dict[str, str], tmp_path: Path) -> None:
+    r = nianbao(env, "recrawl", "金相县", cwd=tmp_path)
+    assert r.returncode == 2 and "金乡县（370828）" in r.stderr
+    r = nianbao(env, "recrawl", cwd=tmp_path)  # nothing queued
+    assert r.returncode == 0 and "已运行 0 个排队的抓取" in r.stdout
+
+
 def test_bot_without_token_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:
     r = nianbao(env, "bot", cwd=tmp_path)
     assert r.returncode == 2 and "NIANBAO_BOT_TOKEN" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
-
-assert sys.executable
