@@ -258,3 +258,32 @@ def test_message_over_4096_is_split(sf: Any, ids: dict[str, Any], tg: FakeBotAPI
     assert stats.messages == 1 and stats.parts == len(sent) >= 2
     assert all(len(m.text) <= 4096 and m.parse_mode == "HTML" for m in sent)
     assert all(f"第{i}处" in "".join(m.text for m in sent) for i in range(30))
+
+
+def test_severity_raised_reaches_those_it_now_covers(sf: Any, ids: dict[str, Any]) -> None:
+    low = subscribe(sf, "1", county="金乡县")
+    high = subscribe(sf, "2", county="金乡县", min_severity="error")
+    sync(sf, [desired(ids, "STRUCT-002", "warning", fp="s")])
+    assert [x.subscriber_id for x in alerts(sf)] == [low]
+    events = sync(sf, [desired(ids, "STRUCT-002", "error", fp="s")], at=NOW + timedelta(days=1))
+    assert [e.kind for e in events] == ["severity_changed"]
+    assert sorted(x.subscriber_id for x in alerts(sf)) == [low, high]  # no second alert for `low`
+
+
+def test_telegram_channel_keeps_the_per_chat_limit() -> None:
+    import asyncio
+
+    with FakeBotAPI(limits=True) as server:
+        ch = TelegramChannel(server.token, base_url=server.base_url)
+
+        async def burst() -> None:
+            await ch.start()
+            await asyncio.gather(*(ch.deliver("1001", f"第{i}条") for i in range(4)),
+                                 *(ch.deliver(str(2000 + i), "x") for i in range(40)))
+            await ch.close()
+
+        asyncio.run(burst())
+        one = server.messages(1001)
+    assert server.rejected_429 == 0 and len(server.messages()) == 44
+    assert [m.text for m in one] == [f"第{i}条" for i in range(4)]
+    assert all(b.at - a.at >= 1.0 for a, b in zip(one, one[1:], strict=False))
