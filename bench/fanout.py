@@ -1,4 +1,5 @@
-"""Fan-out: 10,000 alerts to 1,000 subscribers through the fake Telegram Bot API server, which enforces
+"""Fan-out: 10,000 alerts to 1,000 subscribers through the fake Telegram Bot API server (tests/fakebotapi.py,
+in a process of its own on 127.0.0.1), which enforces
 Telegram's flood limits (30 messages/s per bot, 1/s per private chat, 20/min per group) and answers
 429 with retry_after beyond them.
 
@@ -20,16 +21,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
@@ -39,7 +45,6 @@ from notifier.channels.telegram import TelegramChannel  # noqa: E402
 from storage import repo  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.models import Alert, County, Entity, Finding, Subscriber  # noqa: E402
-from tests.fakebotapi import FakeBotAPI  # noqa: E402
 
 
 def seed(sf, subscribers: int, counties: int, groups: float, seed_: int) -> int:
@@ -74,8 +79,8 @@ def seed(sf, subscribers: int, counties: int, groups: float, seed_: int) -> int:
         return s.scalar(select(func.count()).select_from(Alert))
 
 
-async def drain_all(sf, server: FakeBotAPI, rate: float) -> tuple[int, float, int]:
-    ch = TelegramChannel(server.token, base_url=server.base_url, rate=rate)
+async def drain_all(sf, token: str, base_url: str, rate: float) -> tuple[int, float, int]:
+    ch = TelegramChannel(token, base_url=base_url, rate=rate)
     clock = SystemClock()
     sent = drains = 0
     t0 = time.monotonic()
@@ -116,13 +121,23 @@ def main() -> None:
         n = seed(sf, args.subscribers, args.counties, args.groups, args.seed)
         print(f"{n} alerts to {args.subscribers} subscribers ({int(args.subscribers * args.groups)} group chats), "
               f"{args.counties} counties each; database {engine.url.get_backend_name()}")
-        with FakeBotAPI(limits=True) as server:
-            sent, secs, drains = asyncio.run(drain_all(sf, server, args.rate))
-            got = Counter()
-            for m in server.messages():
-                county = re.search(r"测试(\d+)县", m.text)
-                got[(m.chat_id, county.group(1) if county else "?")] += 1
-            rejected = server.rejected_429
+        # The fake Telegram runs in a process of its own, as the real one is elsewhere.
+        proc = subprocess.Popen([sys.executable, "-m", "tests.fakebotapi", "--limits"], stdout=subprocess.PIPE,
+                                text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            port, token = proc.stdout.readline().split()
+            base = f"http://127.0.0.1:{port}"
+            sent, secs, drains = asyncio.run(drain_all(sf, token, base + "/bot", args.rate))
+            with urllib.request.urlopen(base + "/_records") as r:
+                records = json.load(r)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        got = Counter()
+        for m in records["sent"]:
+            county = re.search(r"测试(\d+)县", m["text"])
+            got[(m["chat_id"], county.group(1) if county else "?")] += 1
+        rejected = records["rejected_429"]
         with sf() as s:
             expected = {(int(a), c[-4:].lstrip("0") or "0") for a, c in s.execute(
                 select(Subscriber.address, Finding.county_code).join(Alert, Alert.subscriber_id == Subscriber.id)
