@@ -138,7 +138,7 @@ def render(views: Sequence[AlertView], fmt: str = "html", *, title: str | None =
         counties = {(v.county_code, v.county_name) for v in views}
         if len(counties) == 1:
             code, name = next(iter(counties))
-            place = " ".join(x for x in (name, f"（{code}）" if code else None) if x) or "全部"
+            place = f"{name or ''}（{code}）" if code else (name or "全部")
         else:
             place = f"{len(counties)}个县"
         opened = sum(v.kind != "resolved" for v in views)

@@ -59,7 +59,7 @@ def test_subscribe_ingest_notify_on_the_console(env: dict[str, str], tmp_path: P
     assert "[1] console -" in listing and "（已停用）" in listing and "SECRETKEY123" not in listing
     r = nianbao(env, "notify", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "年报监测 · 金乡县 （370828）" in r.stdout and "ARITH-003" in r.stdout and "已发送 1 条消息" in r.stdout
+    assert "年报监测 · 金乡县（370828）" in r.stdout and "ARITH-003" in r.stdout and "已发送 1 条消息" in r.stdout
     r = nianbao(env, "notify", cwd=tmp_path)
     assert "已发送 0 条消息" in r.stdout and "ARITH-003" not in r.stdout
 

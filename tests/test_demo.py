@@ -22,7 +22,7 @@ def test_demo_crawls_checks_and_alerts(tmp_path: Path) -> None:
     # the console channel's messages: a title per county, then one head line per alert
     alerts, county = [], None
     for ln in text.splitlines():
-        if m := re.match(r"年报监测 · (\S+) （(\d{6})）", ln):
+        if m := re.match(r"年报监测 · (\S+?)（(\d{6})）", ln):
             county = m.group(1)
         elif m := re.match(r"\S+ (?:错误|警告|提示)：([A-Z]+-\d{3}) ?(.*)", ln):
             alerts.append((county, m.group(1), m.group(2)))

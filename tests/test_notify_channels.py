@@ -34,7 +34,7 @@ def view(i: int = 1, **kw: Any) -> AlertView:
 def test_alert_message_is_exact_and_escaped() -> None:
     text = render([view(), view(2, rule_id="STRUCT-005", severity="warning", message="没有写明统计期限 <b>", details={})])
     lines = text.split("\n")
-    assert lines[0] == "<b>年报监测 · 金乡县 （370828）：2个问题</b>"
+    assert lines[0] == "<b>年报监测 · 金乡县（370828）：2个问题</b>"
     assert "<b>🔴 错误：ARITH-003 金乡县教育局 2024年度</b>" in lines
     assert any(line.startswith("规则：表三：“（七）总计”应等于（一）至（六）") for line in lines)
     assert "位置：表三 total行 总计列；应为 12；实为 10；相差 2" in lines
@@ -116,7 +116,7 @@ def deliver(url: str, text: str) -> int:
 def test_json_webhook(http: Recorder) -> None:
     deliver(f"json://127.0.0.1:{http.server_address[1]}/hook", render([view()], "text"))
     (path, payload), = http.requests
-    assert path == "/hook" and payload["title"] == "年报监测 · 金乡县 （370828）：1个问题"
+    assert path == "/hook" and payload["title"] == "年报监测 · 金乡县（370828）：1个问题"
     assert "位置：表三 total行 总计列；应为 12；实为 10" in payload["message"]
 
 
@@ -159,7 +159,7 @@ def test_mail_to_a_local_smtp_server() -> None:
     from email.policy import default
 
     msg = email.message_from_bytes(env.content, policy=default)
-    assert str(msg["Subject"]) == "年报监测 · 金乡县 （370828）：1个问题"
+    assert str(msg["Subject"]) == "年报监测 · 金乡县（370828）：1个问题"
     body = msg.get_body(("plain",)).get_content()
     assert "ARITH-003" in body and "应为 12" in body
 

@@ -143,7 +143,7 @@ def test_one_message_per_county_and_digest(sf: Any, ids: dict[str, Any]) -> None
     out = io.StringIO()
     stats = drain(sf, FixedClock(NOW), out)
     assert (stats.messages, stats.alerts_sent) == (2, 3)
-    assert "金乡县 （370828）：2个问题" in out.getvalue() and "汶上县 （370830）：1个问题" in out.getvalue()
+    assert "金乡县（370828）：2个问题" in out.getvalue() and "汶上县（370830）：1个问题" in out.getvalue()
     # digest: nothing at once except errors (daily+errors); the digest drain sends the rest in one
     d = subscribe(sf, "d", channel="console", county="金乡县", digest="daily+errors")
     sync(sf, [desired(ids, fp="a"), desired(ids, "STRUCT-005", "warning", fp="b"),
