@@ -79,11 +79,11 @@ def seed(sf, subscribers: int, counties: int, groups: float, seed_: int) -> int:
         return s.scalar(select(func.count()).select_from(Alert))
 
 
-async def drain_all(sf, token: str, base_url: str, rate: float) -> tuple[int, float, int]:
+async def drain_all(sf, token: str, base_url: str, rate: float) -> tuple[int, float, int, float]:
     ch = TelegramChannel(token, base_url=base_url, rate=rate)
     clock = SystemClock()
     sent = drains = 0
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     while True:
         stats = await outbox.drain_async(sf, {"telegram": ch}, clock, concurrency=64)
         sent += stats.messages
@@ -95,7 +95,7 @@ async def drain_all(sf, token: str, base_url: str, rate: float) -> tuple[int, fl
             break
         if nxt is not None:
             await asyncio.sleep(max(0.0, (nxt - clock.now()).total_seconds()))
-    return sent, time.monotonic() - t0, drains
+    return sent, time.monotonic() - t0, drains, time.process_time() - c0
 
 
 def main() -> None:
@@ -127,7 +127,7 @@ def main() -> None:
         try:
             port, token = proc.stdout.readline().split()
             base = f"http://127.0.0.1:{port}"
-            sent, secs, drains = asyncio.run(drain_all(sf, token, base + "/bot", args.rate))
+            sent, secs, drains, cpu = asyncio.run(drain_all(sf, token, base + "/bot", args.rate))
             with urllib.request.urlopen(base + "/_records") as r:
                 records = json.load(r)
         finally:
@@ -149,6 +149,9 @@ def main() -> None:
     print(f"messages sent: {sent} in {secs:.1f} s over {drains} drain(s): {rate:.1f} messages/s "
           f"({rate / 30:.0%} of Telegram's 30/s; target ≥ 90 %)")
     print(f"429s received: {rejected}; lost: {lost}; doubled: {doubled}")
+    print(f"sender CPU: {cpu:.1f} s, {1000 * cpu / max(sent, 1):.1f} ms per message "
+          f"(one free core would allow {sent / cpu if cpu else 0:.0f} messages/s); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
