@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from monitor.clock import SHANGHAI, Clock, today_shanghai
 from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
-from monitor.rules.base import Rule, register
+from monitor.rules.sched import SOURCE_LABELS, DueSoon, LatePublication, MissingReport  # noqa: F401
 from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
-from storage.repo import EventHook, FindingEvent, emit, finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, as_date, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ LAW_2019 = {"county_gov": "03-31", "department": "01-31", "township": "01-31", "
 DEFAULT_SINCE_YEAR = 2019
 DEFAULT_REMINDER_DAYS = 14
 SCHED_TIME_RULES = ("TIME-003", "TIME-004", "TIME-005")
-SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面发布时间", "listing": "栏目列表日期",
-                 "signature": "报告落款日期", "first_seen": "首次发现日期", "manual": "手工录入日期"}
 
 
 def due_date(kind: str, year: int, overrides: Mapping[str, Any] | None = None) -> date:
@@ -64,60 +62,6 @@ def reminder_days(overrides: Mapping[str, Any] | None, default: int = DEFAULT_RE
 
 def shanghai_date(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
-
-
-def _source_label(source: str | None) -> str:
-    return SOURCE_LABELS.get(source or "", source or "未知来源")
-
-
-@register
-class LatePublication(Rule):
-    """年报公开时间晚于规定期限：2019年及以后年度的部门、乡镇（街道）年报应于次年1月31日前公开，
-    县级人民政府年报应于次年3月31日前公开（2018年及以前年度均为次年3月31日；省、市、县另有规定的从其规定）。
-    公开时间优先采用门户网站页面或栏目列表的发布日期，其次为首次发现日期。"""
-
-    id = "TIME-003"
-    severity = "warning"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, published: date, source: str) -> Finding:
-        days = (published - due).days
-        return self.finding(
-            f"{entity}{year}年度报告于{published.isoformat()}公开（依据：{_source_label(source)}），"
-            f"晚于规定期限{due.isoformat()}，逾期{days}天。",
-            due_date=due.isoformat(), published_at=published.isoformat(), source=source,
-            days_late=days)
-
-
-@register
-class MissingReport(Rule):
-    """规定期限已过，且此后已成功检查门户网站，仍未发现该主体本年度的年报（应公开而未公开）。
-    门户被拦截或访问失败时不作此判断（见 CRAWL-001、CRAWL-002）。"""
-
-    id = "TIME-004"
-    severity = "error"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, checked: date, today: date) -> Finding:
-        return self.finding(
-            f"{entity}{year}年度报告应于{due.isoformat()}前公开，{checked.isoformat()}检查门户网站仍未发现"
-            f"（已逾期{(today - due).days}天）。",
-            due_date=due.isoformat(), last_successful_crawl=checked.isoformat(),
-            days_overdue=(today - due).days)
-
-
-@register
-class DueSoon(Rule):
-    """提醒：年报公开期限临近（默认提前14天，可配置），该主体本年度年报尚未发现。"""
-
-    id = "TIME-005"
-    severity = "info"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, today: date) -> Finding:
-        return self.finding(
-            f"提醒：{entity}{year}年度报告应于{due.isoformat()}前公开，还有{(due - today).days}天，目前尚未发现。",
-            due_date=due.isoformat(), days_left=(due - today).days)
 
 
 @dataclass(slots=True)
@@ -225,12 +169,6 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     return states
 
 
-def parse_date(v: Any) -> date | None:
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
-
-
 def parse_utc(v: Any) -> datetime:
     if isinstance(v, str):  # SQLite: naive UTC text, parsed here at C speed
         v = datetime.fromisoformat(v)
@@ -274,7 +212,7 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
                     report_id=rid)
         if rid is not None:
             if pub is not None:
-                cell.published, cell.published_source = parse_date(pub), src or "page"
+                cell.published, cell.published_source = as_date(pub), src or "page"
             else:
                 cell.published = shanghai_date(parse_utc(first_seen))
                 cell.published_source = "first_seen"

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.titles import entity_from_title, match_body, title_year
 from monitor.clock import Clock, SystemClock
 from monitor.config import DEFAULT_POLICY, Policy
 from monitor.errors import NianbaoError
@@ -43,8 +44,6 @@ from storage.models import Finding as FindingRow
 log = logging.getLogger(__name__)
 
 HIST_RULES = ("YOY-001", "YOY-002", "YOY-003", "TEXT-003")
-_YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
-_TITLE_NAME = re.compile(r"^(.*?)(?:关于)?(?:20\d{2}|19\d{2})\s*年")
 
 
 class IngestError(NianbaoError):
@@ -69,23 +68,10 @@ class IngestOutcome:
 
 # ---- body and year -------------------------------------------------------------------------------
 
-def _norm(s: str | None) -> str:
-    return re.sub(r"\s+", "", s or "")
-
-
 def match_entity(entities: Sequence[Entity], texts: Iterable[str | None]) -> Entity | None:
-    names = [(_norm(n), e) for e in entities for n in (e.name, *(e.aliases or [])) if _norm(n)]
-    for text in texts:
-        t = _norm(text)
-        if not t:
-            continue
-        exact = [e for n, e in names if n == t]
-        if exact:
-            return exact[0]
-        contained = [(n, e) for n, e in names if n in t]
-        if contained:
-            return max(contained, key=lambda ne: len(ne[0]))[1]
-    return None
+    """The stored body the first useful text names (crawler.titles.match_body, names contained in
+    a longer text included)."""
+    return match_body(texts, [(e, e.name, e.aliases or [], e.kind) for e in entities], contained=True)
 
 
 def guess_kind(name: str) -> str:
@@ -98,17 +84,6 @@ def guess_kind(name: str) -> str:
     if re.search(r"(局|委员会|委|办公室|办|中心|院|所|队|站|署|厅|会)$", name):
         return "department"
     return "other"
-
-
-def name_from_title(title: str | None) -> str | None:
-    m = _TITLE_NAME.match(_norm(title))
-    name = m.group(1).strip("《》“”\"") if m else ""
-    return name or None
-
-
-def year_from_text(text: str | None) -> int | None:
-    m = _YEAR.search(text or "")
-    return int(m.group(1)) if m else None
 
 
 def _filename(url: str | None) -> str | None:
@@ -156,7 +131,7 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     it re-checks) are in `IngestOutcome.events` and handed to `on_events` before returning."""
     out = IngestOutcome(document_id=doc.id)
     data = blobs.get(doc.sha256) if data is None else data
-    year_hint = src.year_hint or year_from_text(src.listing_title)
+    year_hint = src.year_hint or title_year(src.listing_title)
     result = _check(data, doc, src, year_hint)
     if result.report is None:
         out.status, out.error = "unreadable", result.error or "unreadable"
@@ -166,14 +141,14 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     entities = list(session.scalars(select(Entity).where(Entity.county_code == src.county_code)))
     entity = match_entity(entities, [src.entity_hint, src.body_name, parsed.entity, parsed.title,
                                      src.listing_title])
-    year = src.year_hint or parsed.year or year_from_text(src.listing_title) or year_from_text(parsed.title)
+    year = src.year_hint or parsed.year or title_year(src.listing_title) or title_year(parsed.title)
     if year is None:
         out.status, out.error = "unattributed", "no report year in the document or its listing"
         out.entity = entity.name if entity is not None else None
         return out
     if entity is None:
-        name = src.entity_hint or parsed.entity or name_from_title(parsed.title) \
-            or name_from_title(src.listing_title)
+        name = src.entity_hint or parsed.entity or entity_from_title(parsed.title) \
+            or entity_from_title(src.listing_title)
         if not name:
             out.status, out.error = "unattributed", "no body name in the document or its listing"
             return out
@@ -265,17 +240,13 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
         current.is_current = False
         session.flush()  # the partial unique index allows one current version per report
     version = ReportVersion(report_id=report.id, document_id=doc.id, template=parsed.template,
-                            parsed=_jsonable(parsed.to_dict()), parser_version=_parser_version(),
+                            parsed=repo.jsonable(parsed.to_dict()), parser_version=_parser_version(),
                             parsed_at=now, is_current=True)
     session.add(version)
     session.flush()
     log.info("report version stored", extra={"report_id": report.id, "version_id": version.id,
                                              "entity": entity.name, "year": year})
     return report, version, True, previous
-
-
-def _jsonable(value: Any) -> Any:
-    return repo._jsonable(value)
 
 
 def _sync_doc_findings(session: Session, report: Report, version: ReportVersion, entity: Entity,
@@ -513,7 +484,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
                 result = _check(blobs.get(doc.sha256), doc, src, report.year)
                 if result.report is None:
                     continue
-                version.parsed = _jsonable(result.report.to_dict())
+                version.parsed = repo.jsonable(result.report.to_dict())
                 version.template = result.report.template
                 version.parser_version, version.parsed_at = _parser_version(), now
                 events = _sync_doc_findings(s, report, version, entity, result.findings, now)

@@ -32,7 +32,6 @@ from monitor.deadlines import (
     classify,
     crawl_states,
     due_date,
-    parse_date,
     parse_utc,
     reminder_days,
     season_year,
@@ -41,6 +40,7 @@ from monitor.deadlines import (
 from monitor.errors import NianbaoError
 from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
+from storage.repo import as_date
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def county_status(session: Session, code: str, clock: Clock, years: list[int] | 
             if r is not None:
                 cell.report_id = r[0]
                 if r[3] is not None:
-                    cell.published, cell.published_source = parse_date(r[3]), r[4]
+                    cell.published, cell.published_source = as_date(r[3]), r[4]
                 else:
                     cell.published, cell.published_source = shanghai_date(parse_utc(r[5])), "first_seen"
             classify(cell, today, crawl, remind)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, insert, select, update
@@ -168,30 +169,57 @@ def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, u
         return doc, status
     if county_code is None:
         raise ValueError("record_document needs a run or a county")
-    # a document ingested by hand: no portal URL to remember
+    # a document ingested by hand: no portal URL to remember, the same document rows and merge
+    item = {"url": url, "final_url": final_url, "content_type": content_type, "body": body,
+            "listing_title": listing_title, "listing_date": listing_date, "page_published_at": page_published_at,
+            "published_source": published_source, "etag": etag, "last_modified": last_modified,
+            "body_name": body_name}
     sha = blobs.put(body)  # before the row: the row never names a missing blob
-    doc = session.scalar(select(Document).where(Document.sha256 == sha))
-    p_date = as_date(page_published_at)
-    if doc is None:
-        doc = Document(sha256=sha, url=url, final_url=final_url, content_type=content_type,
-                       size=len(body), first_seen_at=now, last_seen_at=now, etag=etag,
-                       last_modified=last_modified, page_published_at=p_date,
-                       published_source=published_source if p_date else None,
-                       listing_title=listing_title, listing_date=as_date(listing_date),
-                       body_name=body_name, crawl_run_id=None)
-        session.add(doc)
-        session.flush()
-        return doc, "new"
-    doc.last_seen_at = now
-    doc.etag = etag or doc.etag
-    doc.last_modified = last_modified or doc.last_modified
-    if doc.page_published_at is None and p_date is not None:
-        doc.page_published_at, doc.published_source = p_date, published_source
-    doc.listing_title = doc.listing_title or listing_title
-    doc.listing_date = doc.listing_date or as_date(listing_date)
-    doc.body_name = doc.body_name or body_name
     session.flush()
-    return doc, "new" if doc.first_seen_at == now else "unchanged"
+    conn = session.connection()
+    found = conn.execute(select(*_DOC_COLS, Document.first_seen_at).where(Document.sha256 == sha)).first()
+    if found is None:
+        conn.execute(insert(Document.__table__), [_new_doc(item, sha, now, None)])
+        status = "new"
+    else:
+        doc = dict(found._mapping)
+        _merge_doc(doc, item, now)
+        conn.execute(update(Document.__table__).where(Document.__table__.c.id == doc["id"])
+                     .values(**{k: doc[k] for k in _MERGED}))
+        status = "new" if doc["first_seen_at"] == now else "unchanged"
+    return session.scalars(select(Document).where(Document.sha256 == sha)
+                           .execution_options(populate_existing=True)).one(), status
+
+
+_DOC_COLS = (Document.id, Document.sha256, Document.etag, Document.last_modified, Document.page_published_at,
+             Document.published_source, Document.listing_title, Document.listing_date, Document.body_name)
+# the columns a document seen again may update
+_MERGED = ("last_seen_at", "etag", "last_modified", "page_published_at", "published_source", "listing_title",
+           "listing_date", "body_name")
+
+
+def _new_doc(item: dict[str, Any], sha: str, now: datetime, run_id: int | None) -> dict[str, Any]:
+    """The row of a document never seen before."""
+    p_date = as_date(item.get("page_published_at"))
+    return {"sha256": sha, "url": item["url"], "final_url": item.get("final_url"),
+            "content_type": item.get("content_type"), "size": len(item["body"]), "first_seen_at": now,
+            "last_seen_at": now, "etag": item.get("etag"), "last_modified": item.get("last_modified"),
+            "page_published_at": p_date, "published_source": item.get("published_source") if p_date else None,
+            "listing_title": item.get("listing_title"), "listing_date": as_date(item.get("listing_date")),
+            "body_name": item.get("body_name"), "crawl_run_id": run_id}
+
+
+def _merge_doc(doc: dict[str, Any], item: dict[str, Any], now: datetime) -> None:
+    """A known document seen again: new validators win, what was known before is kept."""
+    p_date = as_date(item.get("page_published_at"))
+    doc["last_seen_at"] = now
+    doc["etag"] = item.get("etag") or doc["etag"]
+    doc["last_modified"] = item.get("last_modified") or doc["last_modified"]
+    if doc["page_published_at"] is None and p_date is not None:
+        doc["page_published_at"], doc["published_source"] = p_date, item.get("published_source")
+    doc["listing_title"] = doc["listing_title"] or item.get("listing_title")
+    doc["listing_date"] = doc["listing_date"] or as_date(item.get("listing_date"))
+    doc["body_name"] = doc["body_name"] or item.get("body_name")
 
 
 def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Iterable[dict[str, Any]], *,
@@ -214,11 +242,8 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
 
     # The batch's documents and seen URLs as they are in the database: one query each.
     docs: dict[str, dict[str, Any]] = {}
-    doc_cols = (Document.id, Document.sha256, Document.etag, Document.last_modified,
-                Document.page_published_at, Document.published_source, Document.listing_title,
-                Document.listing_date, Document.body_name)
     for chunk in _chunks(list(dict.fromkeys(shas)), 500):
-        for row in conn.execute(select(*doc_cols).where(Document.sha256.in_(chunk))):
+        for row in conn.execute(select(*_DOC_COLS).where(Document.sha256.in_(chunk))):
             docs[row.sha256] = dict(row._mapping)
     seen: dict[str, dict[str, Any]] = {}
     urls = list(dict.fromkeys(item["url"] for item in items))
@@ -239,27 +264,13 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
         etag, last_modified = item.get("etag"), item.get("last_modified")
         listing_title = item.get("listing_title")
         l_date = as_date(item.get("listing_date"))
-        p_date = as_date(item.get("page_published_at"))
         doc = docs.get(sha)
         if doc is None:
-            doc = {"id": None, "sha256": sha, "url": item["url"], "final_url": item.get("final_url"),
-                   "content_type": item.get("content_type"), "size": len(item["body"]),
-                   "first_seen_at": now, "last_seen_at": now, "etag": etag, "last_modified": last_modified,
-                   "page_published_at": p_date,
-                   "published_source": item.get("published_source") if p_date else None,
-                   "listing_title": listing_title, "listing_date": l_date,
-                   "body_name": item.get("body_name"), "crawl_run_id": run_id}
+            doc = {"id": None, **_new_doc(item, sha, now, run_id)}
             docs[sha] = doc
             new_docs.append(doc)
         else:
-            doc["last_seen_at"] = now
-            doc["etag"] = etag or doc["etag"]
-            doc["last_modified"] = last_modified or doc["last_modified"]
-            if doc["page_published_at"] is None and p_date is not None:
-                doc["page_published_at"], doc["published_source"] = p_date, item.get("published_source")
-            doc["listing_title"] = doc["listing_title"] or listing_title
-            doc["listing_date"] = doc["listing_date"] or l_date
-            doc["body_name"] = doc["body_name"] or item.get("body_name")
+            _merge_doc(doc, item, now)
             if doc["id"] is not None:  # a row of the database (a new one is inserted as it ends up)
                 doc["dirty"] = True
         s = seen.get(item["url"])
@@ -292,14 +303,7 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
     updated = [d for d in docs.values() if d.get("dirty")]
     if updated:
         conn.execute(update(docs_t).where(docs_t.c.id == bindparam("_id")).values(
-            last_seen_at=bindparam("last_seen_at"), etag=bindparam("etag"),
-            last_modified=bindparam("last_modified"), page_published_at=bindparam("page_published_at"),
-            published_source=bindparam("published_source"), listing_title=bindparam("listing_title"),
-            listing_date=bindparam("listing_date"), body_name=bindparam("body_name")),
-            [{"_id": d["id"], **{k: d[k] for k in ("last_seen_at", "etag", "last_modified",
-                                                   "page_published_at", "published_source",
-                                                   "listing_title", "listing_date", "body_name")}}
-             for d in updated])
+            **{k: bindparam(k) for k in _MERGED}), [{"_id": d["id"], **{k: d[k] for k in _MERGED}} for d in updated])
     fields = ("etag", "last_modified", "listing_title", "listing_date", "last_seen_at", "last_run_id")
     if new_seen:
         conn.execute(insert(seen_t), [{"county_code": county_code, "url": s["url"],
@@ -488,18 +492,22 @@ def finding_row(f: Any, *, scope: str, county_code: str | None, entity_id: int |
             "rule_id": f.rule, "severity": f.severity, "scope": scope, "county_code": county_code,
             "entity_id": entity_id, "year": year, "report_id": report_id,
             "report_version_id": report_version_id, "message": f.message,
-            "details": _jsonable(f.details)}
+            "details": jsonable(f.details)}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value made of JSON types: dates and datetimes as ISO strings, paths as strings, tuples
+    and sets as lists, keys as strings. The one converter for JSON columns, stats and job files."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
     return value
 
 __all__ = ["CountyBusy", "running_run", "create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
            "record_document", "record_documents", "known_documents", "mark_seen", "ensure_county", "as_date",
-           "sync_findings", "finding_row", "FindingEvent", "EventHook", "emit", "EVENT_KINDS"]
+           "sync_findings", "finding_row", "jsonable", "FindingEvent", "EventHook", "emit", "EVENT_KINDS"]

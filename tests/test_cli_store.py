@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sim.reportgen import make_spec, render
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError
 
@@ -38,6 +39,7 @@ kind = "county_gov"
 
 
 def nianbao(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real entry point in a child process (exit codes and stderr as a user sees them)."""
     return subprocess.run([sys.executable, "-c", "from monitor.cli import main; main()", *args],
                           env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
@@ -52,7 +54,26 @@ def env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return e
 
 
-def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
+def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process, through `main()` (the entry point's error handling included)."""
+    for key in [k for k in os.environ if k.startswith("NIANBAO_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("NIANBAO_") or key == "COLUMNS":
+            monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+
+    def nianbao(_env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setattr(sys, "argv", ["nianbao", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
     r = nianbao(env, "status", cwd=tmp_path)
     assert r.returncode == 2 and "nianbao init" in r.stderr and "Traceback" not in r.stderr
 

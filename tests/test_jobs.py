@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import tomli_w
 from sqlalchemy import select
 
@@ -96,5 +97,102 @@ def test_every_configured_value_reaches_every_path(tmp_path: Path, db_url: str) 
                 rows = report_rows(s, clock, county=code, years=[2026], policy=policy)
                 assert sorted(r["state"] for r in rows) == sorted([state, state, "not_due"])
                 assert overview(s, clock, 2026, policy=policy)[0][state] >= 2
+    finally:
+        engine.dispose()
+
+
+def test_a_lost_write_makes_a_partial_run_and_no_vanish_check(tmp_path: Path, db_url: str) -> None:
+    """A batch that fails to store (here: the blob store is unusable) must not leave an `ok` run
+    whose vanish check takes the lost links for removed reports (false YOY-005)."""
+    code = "990032"
+    settings = _settings(tmp_path, db_url)
+    world = _world(code)
+    (tmp_path / "counties").mkdir()
+    clock = FixedClock(datetime(2026, 4, 2, 10, tzinfo=SHANGHAI))
+    with SimServer(world) as server:
+        (tmp_path / "counties" / f"{code}.toml").write_bytes(tomli_w.dumps(world.profile(code, server.base_url(code))).encode())
+        first = jobs.crawl_county(code, settings, clock=clock, crawl_overrides=FAST)
+        assert first.crawl.status == "ok" and len(first.run.outcomes) == 3
+        for body, _kind in BODIES:
+            world.edit(code, body, 2025)  # every report changes: the next crawl fetches them again
+        blobs = settings.blobs_dir
+        blobs.rename(tmp_path / "blobs-aside")
+        blobs.write_bytes(b"not a directory")  # every blob write fails, even as root
+        second = jobs.crawl_county(code, settings, clock=clock, full=True,
+                                   crawl_overrides={**FAST, "NIANBAO_STORE_BATCH": 1})
+    assert second.crawl.stats["store_errors"] > 0, {k: v for k, v in second.crawl.stats.items() if "nianbao" in k}
+    assert second.crawl.status == "partial" and "could not be stored" in second.crawl.error
+    assert second.run.vanished == 0 and _open(settings, code, "YOY-005") == []
+
+
+def test_one_crawl_per_county_queued_runs_stale_runs_and_the_crawl_memory(tmp_path: Path, db_url: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from monitor.status import request_recrawl
+    from storage.models import CrawlPage, CrawlRun
+
+    code = "990033"
+    settings = _settings(tmp_path, db_url)
+    world = _world(code)
+    (tmp_path / "counties").mkdir()
+    clock = FixedClock(datetime(2026, 4, 2, 10, tzinfo=SHANGHAI))
+    engine = settings.engine()
+    sf = session_factory(engine)
+    try:
+        with SimServer(world) as server:
+            (tmp_path / "counties" / f"{code}.toml").write_bytes(
+                tomli_w.dumps(world.profile(code, server.base_url(code))).encode())
+            first = jobs.crawl_county(code, settings, clock=clock, crawl_overrides=FAST)
+            assert first.crawl.status == "ok"
+            with sf() as s:  # the memory of list pages is in the database, not in files
+                assert s.scalars(select(CrawlPage.kind).where(CrawlPage.county_code == code)).all()
+            assert not (settings.data_dir / "crawl_state").exists()
+
+            # a run of this live process holds the county: a second crawl is refused
+            with sf() as s, s.begin():
+                held = repo.create_crawl_run(s, code, "schedule", host=socket.gethostname(), pid=os.getpid()).id
+            with pytest.raises(jobs.CrawlInProgress, match="正在抓取"):
+                jobs.crawl_county(code, settings, clock=clock, crawl_overrides=FAST)
+            # …until its process is gone: the reaper fails it at the next start
+            dead = subprocess.Popen([sys.executable, "-c", "pass"])
+            dead.wait()
+            with sf() as s, s.begin():
+                s.get_one(CrawlRun, held).pid = dead.pid
+                queued, created = request_recrawl(s, code, "tg:42")
+            assert created
+            out = jobs.run_queued(queued.id, settings, clock=clock, crawl_overrides=FAST)
+            assert out.crawl.run_id == queued.id and out.crawl.status == "ok"
+            assert out.crawl.stats.get("not_modified", 0) >= 1  # list validators read back from the database
+        with sf() as s:
+            stale = s.get_one(CrawlRun, held)
+            assert stale.status == "failed" and "stale run" in (stale.error or "")
+            run = s.get_one(CrawlRun, queued.id)
+            assert (run.status, run.trigger, run.requested_by) == ("ok", "chat", "tg:42")
+    finally:
+        engine.dispose()
+
+
+def test_reaper_fails_old_running_runs_of_other_hosts(tmp_path: Path, db_url: str) -> None:
+    from storage.db import upgrade
+    from storage.models import CrawlRun
+
+    settings = _settings(tmp_path, db_url, limits={"stale_run_minutes": 60})
+    engine = settings.engine()
+    upgrade(engine)
+    sf = session_factory(engine)
+    t0 = datetime(2026, 4, 2, 10, tzinfo=SHANGHAI)
+    try:
+        with sf() as s, s.begin():
+            repo.ensure_county(s, "990034", "甲县")
+            repo.ensure_county(s, "990035", "乙县")
+            old = repo.create_crawl_run(s, "990034", "schedule", now=t0, host="elsewhere", pid=1).id
+            fresh = repo.create_crawl_run(s, "990035", "schedule", now=t0, host="elsewhere", pid=1).id
+            s.get_one(CrawlRun, fresh).started_at = datetime(2026, 4, 2, 10, 30, tzinfo=SHANGHAI)
+        assert jobs.reap_stale_runs(settings, clock=FixedClock(datetime(2026, 4, 2, 11, 10, tzinfo=SHANGHAI))) == [old]
+        with sf() as s:
+            assert s.get_one(CrawlRun, old).status == "failed" and s.get_one(CrawlRun, fresh).status == "running"
     finally:
         engine.dispose()

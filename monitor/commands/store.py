@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monitor.commands.check import Severity
 from monitor.errors import ConfigError, NianbaoError
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
 
 
 def findings(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
-             severity: Annotated[str | None, typer.Option(help="minimum: info | warning | error")] = None,
+             severity: Annotated[Severity | None, typer.Option(help="minimum", case_sensitive=False)] = None,
              open_: Annotated[bool, typer.Option("--open", help="only open findings")] = False,
              year: Annotated[int | None, typer.Option(help="report year")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False) -> None:
@@ -167,7 +168,8 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
     settings = _settings()
     sf = _open(settings)
     with sf() as s:
-        rows = list_findings(s, county=county, severity=severity, open_only=open_, year=year)
+        rows = list_findings(s, county=county, severity=severity.value if severity else None, open_only=open_,
+                             year=year)
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r, ensure_ascii=False))
