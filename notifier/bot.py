@@ -13,7 +13,6 @@ when the run starts and when it finishes, with its summary.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 from dataclasses import dataclass, field
@@ -408,10 +407,6 @@ def build_application(settings: Any, session_factory: sessionmaker[Session], *, 
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     app.add_error_handler(on_error)
     return app
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 __all__ = ["build_application", "COMMANDS", "HANDLERS", "help_text", "BotContext", "bot_token"]

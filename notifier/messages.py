@@ -14,6 +14,7 @@ into plain-text pieces, escaped after cutting.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,7 +52,11 @@ def explanation(rule_id: str) -> str:
     from monitor.rules import registry
 
     cls = registry().get(rule_id)
-    return cls.explanation() if cls is not None else ""
+    if cls is None:
+        return ""
+    text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", cls.explanation())  # docstring line joins
+    first, dot, _rest = text.partition("。")
+    return first + dot  # the first sentence: short
 
 
 def resolved_label(rule_id: str) -> str:
@@ -133,7 +138,7 @@ def render(views: Sequence[AlertView], fmt: str = "html", *, title: str | None =
         counties = {(v.county_code, v.county_name) for v in views}
         if len(counties) == 1:
             code, name = next(iter(counties))
-            place = " ".join(x for x in (name, f"（{code}）" if code else None) if x) or "全部"
+            place = f"{name or ''}（{code}）" if code else (name or "全部")
         else:
             place = f"{len(counties)}个县"
         opened = sum(v.kind != "resolved" for v in views)
@@ -151,21 +156,21 @@ def render(views: Sequence[AlertView], fmt: str = "html", *, title: str | None =
 def _cut_line(line: str, limit: int, fmt: str) -> list[str]:
     """A line longer than the limit, as pieces of its plain text (escaped again for HTML)."""
     if fmt == "html":
-        import re
-
         plain = html.unescape(re.sub(r"<[^>]+>", "", line))
     else:
         plain = line
-    pieces, cur = [], ""
+    pieces: list[str] = []
+    cur: list[str] = []
+    size = 0
     for ch in plain:
-        nxt = cur + ch
-        if len(_esc(nxt, fmt)) > limit:
-            pieces.append(_esc(cur, fmt))
-            cur = ch
-        else:
-            cur = nxt
+        n = len(_esc(ch, fmt))
+        if cur and size + n > limit:
+            pieces.append("".join(cur))
+            cur, size = [], 0
+        cur.append(_esc(ch, fmt))
+        size += n
     if cur:
-        pieces.append(_esc(cur, fmt))
+        pieces.append("".join(cur))
     return pieces
 
 

@@ -119,6 +119,20 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     return len(rows)
 
 
+def hook(clock: Clock | None = None) -> Callable[[Session, list[Any]], None]:
+    """The `on_events` hook for the pipeline, the sweep and revalidate (monitor.jobs): outbox rows in
+    their transaction."""
+    if clock is None:
+        from monitor.clock import SystemClock
+
+        clock = SystemClock()
+
+    def on_events(session: Session, events: list[Any]) -> None:
+        write_alerts(session, events, now=clock.now())
+
+    return on_events
+
+
 # ---- sending -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +233,9 @@ def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
 
 
 def _record(sf: sessionmaker[Session], batch: Batch, outcome: str, error: BaseException | None, now: datetime,
-            policy: RetryPolicy, rng: random.Random, stats: DrainStats) -> None:
+            policy: RetryPolicy, rng: random.Random) -> dict[str, int]:
+    """Commit one message's outcome; returns the counts to add to the drain's stats."""
+    stats: dict[str, int] = {}
     ids = batch.alert_ids
     pending = (Alert.id.in_(ids), Alert.status == "pending")
     msg = str(error)[:500] if error is not None else None
@@ -228,40 +244,41 @@ def _record(sf: sessionmaker[Session], batch: Batch, outcome: str, error: BaseEx
             s.execute(update(Alert).where(*pending).values(status="sent", sent_at=now, attempts=Alert.attempts + 1,
                                                            last_error=None, next_attempt_at=None),
                       execution_options={"synchronize_session": False})
-            stats.messages += 1
-            stats.alerts_sent += len(ids)
+            stats["messages"] = stats.get("messages", 0) + 1
+            stats["alerts_sent"] = stats.get("alerts_sent", 0) + len(ids)
         elif outcome == "unreachable":
             s.execute(update(Subscriber).where(Subscriber.id == batch.subscriber_id).values(active=False))
             res = s.execute(update(Alert).where(Alert.subscriber_id == batch.subscriber_id,
                                                 Alert.status == "pending")
                             .values(status="dropped", last_error=msg),
                             execution_options={"synchronize_session": False})
-            stats.deactivated += 1
-            stats.dropped += res.rowcount or 0
+            stats["deactivated"] = stats.get("deactivated", 0) + 1
+            stats["dropped"] = stats.get("dropped", 0) + res.rowcount or 0
         elif outcome == "rejected":
             s.execute(update(Alert).where(*pending).values(status="failed", attempts=Alert.attempts + 1,
                                                            last_error=msg),
                       execution_options={"synchronize_session": False})
-            stats.failed += len(ids)
+            stats["failed"] = stats.get("failed", 0) + len(ids)
         else:  # retry
             retry_after = getattr(error, "retry_after", None)
             if retry_after is not None:  # rate limited: not the alert's fault, no attempt counted
                 s.execute(update(Alert).where(*pending).values(
                     next_attempt_at=now + timedelta(seconds=float(retry_after)), last_error=msg),
                     execution_options={"synchronize_session": False})
-                stats.rate_limited += len(ids)
-                return
+                stats["rate_limited"] = stats.get("rate_limited", 0) + len(ids)
+                return stats
             attempts = batch.attempts + 1
             if attempts >= policy.max_attempts:
                 s.execute(update(Alert).where(*pending).values(status="failed", attempts=attempts, last_error=msg),
                           execution_options={"synchronize_session": False})
-                stats.failed += len(ids)
+                stats["failed"] = stats.get("failed", 0) + len(ids)
             else:
                 s.execute(update(Alert).where(*pending).values(
                     attempts=attempts, last_error=msg,
                     next_attempt_at=now + timedelta(seconds=policy.delay(attempts, rng))),
                     execution_options={"synchronize_session": False})
-                stats.retried += len(ids)
+                stats["retried"] = stats.get("retried", 0) + len(ids)
+    return stats
 
 
 Probe = Callable[[str, Batch], None]
@@ -314,7 +331,10 @@ async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel]
                 stats.errors.append(str(error)[:200])
             if probe:
                 probe("answered", batch)
-            _record(sf, batch, outcome, error, clock.now(), policy, rng, stats)
+            # in a thread: the commit's I/O must not stall the other sends of the loop
+            delta = await asyncio.to_thread(_record, sf, batch, outcome, error, clock.now(), policy, rng)
+            for key, n in delta.items():
+                setattr(stats, key, getattr(stats, key) + n)
             if probe:
                 probe("committed", batch)
 
@@ -345,5 +365,5 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-__all__ = ["write_alerts", "covers", "drain", "drain_async", "RetryPolicy", "DrainStats", "Batch", "batches",
+__all__ = ["write_alerts", "hook", "covers", "drain", "drain_async", "RetryPolicy", "DrainStats", "Batch", "batches",
            "retry_failed", "counts"]

@@ -148,6 +148,12 @@ class FakeBotAPI:
     def _ok(result: Any) -> web.Response:
         return web.json_response({"ok": True, "result": result})
 
+    async def _records(self, request: web.Request) -> web.Response:
+        """What the server accepted and rejected (for a client in another process: bench/fanout.py)."""
+        with self._lock:
+            sent = [{"chat_id": m.chat_id, "text": m.text, "at": m.at} for m in self.sent]
+            return web.json_response({"sent": sent, "rejected_429": self.rejected_429})
+
     async def _handle(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         method = request.match_info["method"]
@@ -259,6 +265,7 @@ class FakeBotAPI:
             self._new_update = asyncio.Event()
             app = web.Application()
             app.router.add_route("*", "/bot{token}/{method}", self._handle)
+            app.router.add_get("/_records", self._records)
             self._runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -285,3 +292,16 @@ class FakeBotAPI:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """`python -m tests.fakebotapi [--limits]`: serve until killed; prints "PORT TOKEN" once ready."""
+    import sys
+
+    server = FakeBotAPI(limits="--limits" in sys.argv).start()
+    print(server.port, server.token, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

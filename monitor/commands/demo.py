@@ -36,7 +36,6 @@ DEMO_COUNTIES = (
 BODIES = [("云溪县人民政府", "county_gov"), ("青石镇人民政府", "township"), ("白沙乡人民政府", "township"),
           ("东关街道办事处", "street"), ("云溪县教育局", "department"), ("云溪县市场监督管理局", "department")]
 YEARS = (2023, 2024, 2025)
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def write_samples(out: Path) -> list[Path]:

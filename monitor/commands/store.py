@@ -92,6 +92,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
                "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
     """Store and check reports received by mail or downloaded by hand."""
     from monitor.jobs import ingest_file
+    from notifier import outbox
 
     if published_at is not None:
         try:
@@ -106,7 +107,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
         except OSError as exc:
             raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
         out = ingest_file(data, settings, county_code=county, filename=path.name, entity=entity,
-                          year=year, published_at=published_at)
+                          year=year, published_at=published_at, on_events=outbox.hook())
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
             continue
@@ -186,10 +187,11 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
 def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
     """Re-run every rule on the stored documents (after a rule changed), without crawling."""
     from monitor.jobs import revalidate as run
+    from notifier import outbox
 
     settings = _settings()
     _open(settings)
-    n = run(settings, county_code=county)
+    n = run(settings, county_code=county, on_events=outbox.hook())
     typer.echo(f"已重新检查 {n} 份报告。")
 
 

@@ -81,38 +81,20 @@ def describe() -> list[tuple[str, str]]:
 
 
 def build_channels(settings: Any, *, console_out: Any = None) -> dict[str, Channel]:
-    """The channels the settings make available: console always, telegram when a token is set,
-    apprise always (its addresses are apprise URLs)."""
+    """The channels the settings make available: console and apprise always (apprise addresses are
+    apprise URLs), telegram when a bot token is set."""
     from notifier.channels.apprise import AppriseChannel
     from notifier.channels.console import ConsoleChannel
 
     out: dict[str, Channel] = {"console": ConsoleChannel(console_out), "apprise": AppriseChannel()}
-    token = _token(settings)
-    if token:
+    tg = getattr(settings, "telegram", None)
+    token = getattr(tg, "token", None)
+    if token is not None:
         from notifier.channels.telegram import TelegramChannel
 
-        tg = _section(settings, "telegram")
-        out["telegram"] = TelegramChannel(token, base_url=tg.get("base_url"),
-                                          rate=float(tg.get("rate", 29.0)),
-                                          group_per_minute=float(tg.get("group_per_minute", 20)))
+        out["telegram"] = TelegramChannel(token.get_secret_value(), base_url=tg.api_url, rate=tg.rate,
+                                          group_per_minute=tg.group_per_minute)
     return out
-
-
-def _token(settings: Any) -> str | None:
-    tok = getattr(settings, "bot_token", None)
-    if tok is None:
-        tg = getattr(settings, "telegram", None)
-        tok = getattr(tg, "token", None) if tg is not None else None
-    if tok is not None and hasattr(tok, "get_secret_value"):
-        tok = tok.get_secret_value()
-    return tok or None
-
-
-def _section(settings: Any, name: str) -> dict[str, Any]:
-    sec = getattr(settings, name, None)
-    if sec is not None and hasattr(sec, "model_dump"):
-        return {k: v for k, v in sec.model_dump().items() if v is not None}
-    return dict((getattr(settings, "channels", None) or {}).get(name, {}))
 
 
 __all__ = ["Channel", "DeliveryError", "RetryLater", "Unreachable", "Rejected", "register", "channel_kinds",

@@ -23,7 +23,7 @@ class ConsoleChannel(Channel):
     async def send(self, address: str, text: str) -> None:
         out = self.out if self.out is not None else sys.stdout
         if hasattr(out, "print"):  # a rich Console
-            out.print(text, soft_wrap=True, highlight=False, markup=False)
+            out.print(text + "\n", soft_wrap=True, highlight=False, markup=False)
         else:
             out.write(text + "\n\n")
             out.flush()

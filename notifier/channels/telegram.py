@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -74,12 +75,13 @@ class TelegramChannel(Channel):
             self._started = False
 
     async def _pace(self, chat: int) -> None:
+        """Wait until `chat_interval` has passed since the last message to this private chat was
+        answered (measured from the answer: a request may wait long in the limiter's queue)."""
         if chat < 0 or not self.chat_interval:
             return  # groups are paced by the limiter
         wait = self._next.get(chat, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        self._next[chat] = time.monotonic() + self.chat_interval
 
     async def deliver(self, address: str, text: str) -> int:
         chat = _chat_id(address)
@@ -94,8 +96,12 @@ class TelegramChannel(Channel):
         try:
             await self.bot.send_message(chat, text, parse_mode=ParseMode.HTML,
                                         link_preview_options=None, disable_notification=False)
+            if chat > 0 and self.chat_interval:
+                self._next[chat] = time.monotonic() + self.chat_interval
         except RetryAfter as exc:
-            ra = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22 warns that the type will be timedelta
+                warnings.simplefilter("ignore")
+                ra = exc.retry_after
             secs = ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
             raise RetryLater(f"Telegram 429：{secs:g} 秒后重试", retry_after=secs) from None
         except Forbidden as exc:
