@@ -43,12 +43,9 @@ def watch_parent(interval: float = 0.5) -> None:
 
 def alert_events(clock: Any) -> Any:
     """The finding-events hook that writes the alert outbox in the same transaction."""
-    from notifier.outbox import write_alerts
+    from notifier.outbox import hook
 
-    def hook(session: Any, events: Any) -> None:
-        write_alerts(session, events, now=clock.now())
-
-    return hook
+    return hook(clock)
 
 
 def run_queued(run_id: int, settings: Any, clock: Any) -> dict[str, Any] | None:

@@ -759,12 +759,6 @@ def notifier_sender(daemon: Daemon) -> Callable[[], Awaitable[Any]]:
     from notifier.outbox import drain_async
 
     channels = build_channels(daemon.settings)
-    api_url = _telegram_api_url(daemon.settings)
-    if "telegram" in channels and api_url:
-        from notifier.channels import _token
-        from notifier.channels.telegram import TelegramChannel
-
-        channels["telegram"] = TelegramChannel(_token(daemon.settings) or "", base_url=api_url)
 
     async def send(digest: bool = False) -> Any:
         stats = await drain_async(daemon.sf, channels, daemon.clock, digest=digest)
@@ -805,9 +799,7 @@ class TelegramBot:
 
 def telegram_bot(daemon: Daemon) -> TelegramBot | None:
     """The bot when a token is configured (NIANBAO_BOT_TOKEN / NIANBAO_BOT_TOKEN_FILE), else None."""
-    from notifier.channels import _token
-
-    if not _token(daemon.settings):
+    if getattr(getattr(daemon.settings, "telegram", None), "token", None) is None:
         log.info("no bot token: the Telegram bot is off")
         return None
     return TelegramBot(daemon)
