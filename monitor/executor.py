@@ -54,6 +54,7 @@ class CrawlOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
     stopped: str | None = None  # why the executor stopped it: "time limit", "shutdown", "cancelled"
     seconds: float = 0.0
+    pid: int | None = None  # the child's pid (its process group's id)
 
 
 class CrawlExecutor(ABC):
@@ -122,7 +123,7 @@ class LocalProcessExecutor(CrawlExecutor):
                 self.python, "-m", self.module, str(run_id), stdout=asyncio.subprocess.PIPE,
                 stdin=asyncio.subprocess.DEVNULL, env=self.env, start_new_session=True)
             self._procs[run_id] = proc
-            self._running[run_id].pid = proc.pid
+            self._running[run_id].pid = outcome.pid = proc.pid
             log.info("crawl started", extra={"run_id": run_id, "county": county, "pid": proc.pid})
             try:
                 outcome.summary = await asyncio.wait_for(self._read_summary(proc), self.time_limit)
