@@ -16,6 +16,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +37,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     # command, arguments, what it does
     ("start", "", "开始使用，显示帮助"),
     ("help", "", "显示帮助"),
-    ("subscribe", "<县代码或名称> [单位]", "订阅一个县（或县里的一个单位）的年报问题提醒"),
+    ("subscribe", "<县代码或名称> [单位] [--health]", "订阅一个县（或县里的一个单位）的年报问题提醒；--health 另收门户抓取问题"),
     ("unsubscribe", "[县代码或名称]", "取消订阅一个县；不带参数则全部取消"),
     ("list", "", "查看我的订阅"),
     ("status", "<县> [年度]", "查看一个县各单位的年报公开情况"),
@@ -136,12 +137,14 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = _args(context)
+    health = "--health" in args  # also hear of the county's portal trouble (blocked, failing)
+    args = [a for a in args if a != "--health"]
     if not args:
         raise BadArgs(_usage("subscribe"))
     c = _ctx(context)
     with c.session_factory() as s, s.begin():
         _sub, summary = service.subscribe(s, "telegram", _who(update), county=args[0],
-                                          body=" ".join(args[1:]) or None)
+                                          body=" ".join(args[1:]) or None, health=True if health else None)
     await _reply(update, "订阅成功。\n" + summary)
 
 
@@ -166,6 +169,28 @@ def _county(s: Session, text: str) -> service.CountyRef:
     return service.find_county(s, text)
 
 
+PORTAL_LABELS = {"CRAWL-001": "门户被拦截", "CRAWL-002": "门户抓取失败", "CRAWL-003": "列表页没有报告链接"}
+
+
+def portal_problems(s: Session, code: str) -> list[tuple[str, datetime]]:
+    """The county's open crawl-health findings: (rule, since), one per rule."""
+    from sqlalchemy import func, select
+
+    from storage.models import Finding
+
+    return [(r, since) for r, since in s.execute(
+        select(Finding.rule_id, func.min(Finding.first_seen_at))
+        .where(Finding.county_code == code, Finding.rule_id.in_(tuple(PORTAL_LABELS)), Finding.resolved_at.is_(None))
+        .group_by(Finding.rule_id).order_by(Finding.rule_id))]
+
+
+def portal_lines(problems: list[tuple[str, datetime]]) -> list[str]:
+    """"门户被拦截（自 2027-01-03 02:10）" for /status (times in Asia/Shanghai)."""
+    from monitor.clock import SHANGHAI
+
+    return [f"{PORTAL_LABELS[rule]}（自 {since.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）" for rule, since in problems]
+
+
 async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     from monitor.deadlines import season_year
     from monitor.status import county_status
@@ -178,12 +203,13 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         ref = _county(s, args[0])
         year = _year(args[1], "status") if len(args) > 1 else season_year(c.clock)
         st = county_status(s, ref.code, c.clock, [year], policy=c.policy)
+        portal = portal_problems(s, ref.code)
     counts = st.counts(year)
     from monitor.status import STATE_LABELS
 
     head = f"{st.name}（{st.code}）{year}年度：" + ("，".join(f"{STATE_LABELS[k]} {v}" for k, v in
                                                           sorted(counts.items(), key=lambda kv: -kv[1])) or "无应公开单位")
-    lines = [head]
+    lines = [head, *portal_lines(portal)]
     if st.crawl.last_status:
         lines.append(f"最近一次抓取：{st.crawl.last_status}"
                      + (f"（{st.crawl.last_finished:%Y-%m-%d %H:%M} UTC）" if st.crawl.last_finished else ""))

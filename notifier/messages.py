@@ -17,6 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -44,6 +45,19 @@ class AlertView:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
+    seq: int = 0  # a reminder's number
+    since: datetime | None = None  # when the problem began (the finding's occurrence)
+    at: datetime | None = None  # when the alert was written
+
+
+def lasting(v: AlertView) -> str:
+    """"自 2027-01-03 10:00 起，已持续 5 天" for a reminder ("" without the times)."""
+    if v.since is None or v.at is None:
+        return ""
+    from monitor.clock import SHANGHAI
+
+    days = max(1, round((v.at - v.since).total_seconds() / 86400))
+    return f"自 {v.since.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 起，已持续 {days} 天"
 
 
 @cache
@@ -115,6 +129,8 @@ def alert_lines(v: AlertView, fmt: str = "html") -> list[str]:
         head = f"{SEVERITY_MARKS.get(v.severity, '•')} {sev}：{v.rule_id}"
     meaning = explanation(v.rule_id)
     lines = [_bold(_esc(head + (f" {who}" if who else ""), fmt), fmt)]
+    if v.kind == "reminder" and (since := lasting(v)):
+        lines.append(_esc(since, fmt))
     if meaning and v.kind != "resolved":
         lines.append(_esc(f"规则：{meaning}", fmt))
     if v.message:

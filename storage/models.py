@@ -17,6 +17,8 @@ Additions to DESIGN.md (all needed by the pipeline, the deadline sweep and the c
   attachments, per county (it was a JSON file per county before migration 0003).
 - `Finding.occurrence`: 1 when opened, +1 on each reopening (`first_seen_at` is that of the
   current occurrence); `Alert.occurrence` and the alerts' unique key follow it.
+- `Alert.seq`: a reminder's day of the problem (one reminder per subscriber, occurrence and day);
+  `County.health`: the profile's crawl-health overrides (migration 0006).
 A `/recrawl` request is a `CrawlRun` with status `queued`.
 
 Every timestamp is stored in UTC (`UTCDateTime` returns aware datetimes on SQLite too); calendar
@@ -101,6 +103,8 @@ class County(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     # Effective due-date overrides {"township": "01-31", …, "reminder_days": 14, "since_year": 2019}.
     deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The profile's [health] overrides {"crawl_alert_threshold": 5} (migration 0006).
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     entities: Mapped[list[Entity]] = relationship(back_populates="county")
 
@@ -302,7 +306,7 @@ class Subscriber(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "occurrence", "kind"),
+    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "occurrence", "kind", "seq"),
                       Index("ix_alerts_due", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -310,6 +314,8 @@ class Alert(Base):
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
     occurrence: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     kind: Mapped[str] = mapped_column(String(20))
+    # 0 for `new`/`resolved`; a `reminder`'s day of the problem (1, 2, …): one reminder per day
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

@@ -75,8 +75,31 @@ def test_crawl_health_goes_to_operators_and_health_subscribers(sf: Any, ids: dic
     h = subscribe(sf, "2", county="金乡县", health=True)
     subscribe(sf, "3", county="汶上县", health=True)
     op = subscribe(sf, "4", role="operator")
-    sync(sf, [{**desired(ids, "CRAWL-001", fp="c"), "scope": "sched", "entity_id": None}])
+    sync(sf, [{**desired(ids, "CRAWL-003", "warning", fp="c"), "scope": "sched", "entity_id": None}])
     assert sorted(x.subscriber_id for x in alerts(sf)) == sorted([h, op])
+
+
+def test_blocked_and_failing_portals_wait_for_the_escalation(sf: Any, ids: dict[str, Any]) -> None:
+    """CRAWL-001/002 open at once (for /status) but write no alert: notifier.health.escalate does,
+    after N bad crawls in a row (tests/test_ops.py)."""
+    subscribe(sf, "2", county="金乡县", health=True)
+    subscribe(sf, "4", role="operator")
+    events = sync(sf, [{**desired(ids, "CRAWL-001", fp="c1"), "scope": "sched", "entity_id": None},
+                       {**desired(ids, "CRAWL-002", "warning", fp="c2"), "scope": "sched", "entity_id": None}])
+    assert {e.kind for e in events} == {"opened"}
+    assert alerts(sf) == []
+
+
+def test_struct006_from_our_extractor_goes_to_operators_only(sf: Any, ids: dict[str, Any]) -> None:
+    a = subscribe(sf, "1", county="金乡县")
+    op = subscribe(sf, "4", role="operator")
+    sync(sf, [{**desired(ids, "STRUCT-006", fp="ours"), "details": {"reason": "需要 LibreOffice", "cause": "extractor"}}])
+    assert [x.subscriber_id for x in alerts(sf)] == [op]
+    sync(sf, [{**desired(ids, "STRUCT-006", fp="ours"), "details": {"reason": "需要 LibreOffice", "cause": "extractor"}},
+              {**desired(ids, "STRUCT-006", entity="鸡黍镇人民政府", fp="theirs"),
+               "details": {"reason": "文档为空", "cause": "document"}}])
+    theirs = [x.subscriber_id for x in alerts(sf)][1:]
+    assert sorted(theirs) == sorted([a, op])  # the document's own fault: its subscribers too
 
 
 def test_same_event_twice_is_one_row(sf: Any, ids: dict[str, Any]) -> None:
