@@ -316,9 +316,17 @@ class OperatorNotices:
         self.sf = sf
         self.channels = channels
         self.sent = 0
+        self._lock: asyncio.Lock | None = None
 
     async def send(self, text: str) -> int:
-        """`text` (plain, several lines; the first is the title) to every operator; returns how many got it."""
+        """`text` (plain, several lines; the first is the title) to every operator; returns how many got it.
+        One notice at a time (the channels are started and closed around each)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            return await self._send(text)
+
+    async def _send(self, text: str) -> int:
         ops = await asyncio.to_thread(self._operators)
         delivered = 0
         used = {ch for _sid, ch, _addr in ops if ch in self.channels}
