@@ -95,24 +95,39 @@ def at(month: int, day: int, hour: int = 2, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def world(tmp_path: Path, db_url: str, request: pytest.FixtureRequest) -> Iterator[World]:
-    clock = FixedClock(at(1, 10))
-    sim = SimWorld(11, clock)  # type: ignore[arg-type]
-    sim.add_county(CODE, "云岭县", "generic", BODIES, [2025, 2026], page_size=20, distractors=False)
-    sim.populate(CODE, [2025], published_at_fn=lambda body, year: datetime(2026, 1, 10, 9, tzinfo=SHANGHAI))
-    sim.publish(CODE, "云岭县人民政府", 2026, at=datetime(2027, 1, 12, 10, tzinfo=SHANGHAI))
-    sim.publish(CODE, "甲镇人民政府", 2026, at=datetime(2027, 1, 12, 10, tzinfo=SHANGHAI))
-    # 丙街道办事处 never publishes its 2026 report (due 2027-01-31): TIME-004 once it is seen missing
-    extra, health = getattr(request, "param", ({}, {}))
-    with FakeBotAPI() as api, SimServer(sim) as server:
-        w = World(tmp_path, db_url, api, server, sim, clock, extra, **health)
+def make_world(tmp_path: Path) -> Iterator[Any]:
+    """World(db_url, profile_extra, **health); the database is SQLite unless a test passes `db_url`
+    (real crawls are slow: the main scenario runs on both backends, the others on SQLite)."""
+    made: list[World] = []
+    stack: list[Any] = []
+
+    def make(db_url: str | None = None, profile_extra: dict[str, Any] | None = None, **health: Any) -> World:
+        clock = FixedClock(at(1, 10))
+        sim = SimWorld(11, clock)  # type: ignore[arg-type]
+        sim.add_county(CODE, "云岭县", "generic", BODIES, [2025, 2026], page_size=20, distractors=False)
+        sim.populate(CODE, [2025], published_at_fn=lambda body, year: datetime(2026, 1, 10, 9, tzinfo=SHANGHAI))
+        sim.publish(CODE, "云岭县人民政府", 2026, at=datetime(2027, 1, 12, 10, tzinfo=SHANGHAI))
+        sim.publish(CODE, "甲镇人民政府", 2026, at=datetime(2027, 1, 12, 10, tzinfo=SHANGHAI))
+        # 丙街道办事处 never publishes its 2026 report (due 2027-01-31): TIME-004 once seen missing
+        api, server = FakeBotAPI().start(), SimServer(sim)
+        server.start()
+        stack.extend([api, server])
+        w = World(tmp_path, db_url or f"sqlite+pysqlite:///{tmp_path / 'ops.db'}", api, server, sim, clock,
+                  profile_extra, **health)
         w.subscribe()
-        yield w
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
         w.engine.dispose()
+    for part in reversed(stack):
+        part.stop()
 
 
-def test_blocked_for_five_crawls_operators_told_once_reminded_daily_then_recovered(world: World) -> None:
-    w = world
+def test_blocked_for_five_crawls_operators_told_once_reminded_daily_then_recovered(make_world: Any,
+                                                                                    db_url: str) -> None:
+    w = make_world(db_url)
     assert w.crawl(at(1, 20), None) == "ok"
     w.sweep(at(1, 20, 9))
     for chat in (OPERATOR, SUBSCRIBER, HEALTH_SUB):
@@ -152,11 +167,10 @@ def test_blocked_for_five_crawls_operators_told_once_reminded_daily_then_recover
     assert len(t004) == 1 and "丙街道办事处" in t004[0].text
 
 
-@pytest.mark.parametrize("world", [({"health": {"crawl_alert_threshold": 2}}, {"quiet_hours": 60})], indirect=True)
-def test_a_flapping_portal_is_not_alerted_again_inside_the_quiet_period(world: World) -> None:
+def test_a_flapping_portal_is_not_alerted_again_inside_the_quiet_period(make_world: Any) -> None:
     """The profile's threshold (2) overrides the configured default (3); after the 已恢复, the
     portal failing again is quiet for 60 hours, and alerted once that is over."""
-    w = world
+    w = make_world(None, {"health": {"crawl_alert_threshold": 2}}, quiet_hours=60)
     assert w.crawl(at(2, 1), "412") == "blocked"
     assert w.texts(OPERATOR) == []
     assert w.crawl(at(2, 2), "412") == "blocked"
@@ -176,10 +190,10 @@ def test_a_flapping_portal_is_not_alerted_again_inside_the_quiet_period(world: W
     assert not any("CRAWL-" in t for t in w.texts(SUBSCRIBER))
 
 
-def test_a_pending_missing_report_waits_while_the_portal_is_blocked(world: World) -> None:
+def test_a_pending_missing_report_waits_while_the_portal_is_blocked(make_world: Any) -> None:
     """A TIME-004 written before the portal was blocked (the subscriber was muted) is not sent while
     the portal's state is unknown, stays pending, and goes once a crawl succeeds; operators get theirs."""
-    w = world
+    w = make_world()
     with w.sf() as s, s.begin():
         service.mute(s, "telegram", str(SUBSCRIBER), 72, at(2, 1, 0))  # until 4 February
     assert w.crawl(at(2, 1), None) == "ok"
@@ -199,10 +213,10 @@ def test_a_pending_missing_report_waits_while_the_portal_is_blocked(world: World
     assert count(w.texts(SUBSCRIBER), "TIME-004") == 1
 
 
-def test_status_names_the_blocked_portal_since_when(world: World) -> None:
+def test_status_names_the_blocked_portal_since_when(make_world: Any) -> None:
     from notifier.bot import portal_lines, portal_problems
 
-    w = world
+    w = make_world()
     w.crawl(at(2, 1, 3), "412")
     with w.sf() as s:
         assert portal_lines(portal_problems(s, CODE)) == ["门户被拦截（自 2027-02-01 03:00）"]
@@ -211,9 +225,9 @@ def test_status_names_the_blocked_portal_since_when(world: World) -> None:
         assert portal_lines(portal_problems(s, CODE)) == []
 
 
-def test_reminders_stop_when_the_problem_is_over(world: World) -> None:
+def test_reminders_stop_when_the_problem_is_over(make_world: Any) -> None:
     """A reminder still pending when the portal recovers is dropped (not sent after the 已恢复)."""
-    w = world
+    w = make_world()
     for day in (1, 2, 3):
         w.crawl(at(2, day), "412")
     w.clock.set(at(2, 4, 3))
