@@ -210,6 +210,25 @@ def test_blocked_county_is_crawl001_never_missing(sim: Sim, mode: str, kind: str
     assert "CRAWL-003" not in findings
 
 
+# Real block pages come with other statuses than 412/521 (crawler/blocks.py): each is a block,
+# never an empty list (CRAWL-003) and never a stored page.
+NEW_BLOCKS = [("412", 200, "412"), ("412", 202, "412"), ("412", 400, "412"), ("jsl512", None, "521"),
+              ("521", 200, "521"), *[(m, s, "waf") for m in ("yunfanghu", "chuangyudun", "safedog", "yunsuo",
+                                                               "ddun", "safeline") for s in (200, 403)]]
+
+
+@pytest.mark.parametrize(("mode", "status", "kind"), NEW_BLOCKS)
+def test_block_pages_at_any_status_are_blocked_not_empty(sim: Sim, mode: str, status: int | None,
+                                                         kind: str) -> None:
+    code = sim.county("990014", "trs")
+    sim.world.set_fault(code, mode, status=status)
+    result = sim.crawl(code)
+    assert result.status == "blocked", (result.status, result.stats)
+    assert result.stats["blocked_kinds"].get(kind, 0) >= 1
+    assert result.stats["empty_lists"] == []
+    assert sim.documents() == {}
+
+
 def test_missing_report_after_a_good_crawl_is_time004(sim: Sim) -> None:
     """The control for the test above: the same county, not blocked, gives TIME-004."""
     code = sim.county("990005", "trs", populate=False)

@@ -390,12 +390,15 @@ class SimWorld:
             county.rev += 1
 
     def set_fault(
-        self, code: str, mode: str | None, *, path_prefix: str | None = None, count: int | None = None, delay: float = 1.0
+        self, code: str, mode: str | None, *, path_prefix: str | None = None, count: int | None = None, delay: float = 1.0,
+        status: int | None = None,
     ) -> None:
         """Switch a fault on for the county (or under `path_prefix`); `mode=None` clears them.
 
         `count` limits how many answers are faulty (for "5xx" it defaults to 3); "slow" waits
-        `delay` seconds before answering normally; "404" hits detail pages and attachments only.
+        `delay` seconds before answering normally; "404" hits detail pages and attachments only;
+        `status` serves a block page with another status than its usual one (a 瑞数 page with
+        200, 202 or 400, a 加速乐 script with 200, a cloud WAF page with 403).
         """
         with self.lock:
             county = self.county(code)
@@ -407,7 +410,7 @@ class SimWorld:
             if mode == "5xx" and count is None:
                 count = 3
             county.faults = [f for f in county.faults if f.path_prefix != path_prefix]
-            county.faults.append(Fault(mode, path_prefix, count, delay))
+            county.faults.append(Fault(mode, path_prefix, count, delay, status))
 
     def set_robots(self, code: str, mode: str) -> None:
         if mode not in ROBOTS_MODES:
