@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.blocks import BLOCK_KINDS, BLOCK_MARKERS, BlockMarker, classify_block, example_page, matching_rows
+from crawler.blocks import (
+    BLOCK_KINDS,
+    BLOCK_MARKERS,
+    BlockMarker,
+    classify_block,
+    example_page,
+    matching_rows,
+)
 from crawler.sim import faults
 
 
@@ -55,9 +62,9 @@ def test_statuses_alone_and_binary_answers() -> None:
 
 def test_normal_portal_pages_are_not_blocks() -> None:
     """Pages of every simulated flavour (lists and report pages, UTF-8 and GBK) carry no marker."""
+    from crawler.sim.client import fetch
     from crawler.sim.server import SimServer
     from crawler.sim.world import SimWorld
-    from crawler.sim.client import fetch
 
     world = SimWorld(3)
     bodies = [("模拟县人民政府办公室", "county_gov"), ("刘楼镇人民政府", "township")]

@@ -444,3 +444,16 @@ def test_configured_list_gone_is_crawl003_not_a_failing_portal(sim: Sim) -> None
     findings = process(sim, result.run_id, profile)
     assert findings.get("CRAWL-003") == 1 and "CRAWL-002" not in findings
     assert {url: doc.sha256 for url, doc in sim.documents().items()} == before
+
+
+def test_trs_inline_pager_reaches_the_older_years(sim: Sim) -> None:
+    """Older TRS templates write `var countPage = N; var currentPage = 0;` and document.write, no
+    createPageHTML call and no next link in the server's HTML: every page is still read."""
+    code = sim.county("990015", "trs", years=(2021, 2022, 2023, 2024, 2025), pager="inline")
+    result = sim.crawl(code)
+    assert result.status == "ok", result.error
+    expected = sim.world.expected_reports(code)
+    docs = sim.documents()
+    missing = sorted({e["year"] for e in expected if e["url"] not in docs})
+    assert missing == []
+    assert len([r for r in list_requests(sim, code) if "/index_" in r.path]) >= 3

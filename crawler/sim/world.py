@@ -97,6 +97,7 @@ class SimCounty:
     page_size: int
     robots: str
     pdf_viewer: bool = False  # report pages show their PDF in an embedded pdf.js viewer, no download link
+    pager: str = "call"  # TRS: "call" = createPageHTML(…), "inline" = var countPage/currentPage + document.write
     columns: list[Column] = field(default_factory=list)
     entries: list[SimReport] = field(default_factory=list)
     by_id: dict[int, SimReport] = field(default_factory=dict)
@@ -250,6 +251,7 @@ class SimWorld:
         page_size: int = 15,
         robots: str = "none",
         pdf_viewer: bool = False,
+        pager: str = "call",
     ) -> SimCounty:
         from crawler.sim.flavours import make_site
 
@@ -257,6 +259,8 @@ class SimWorld:
             raise SimError(f"unknown flavour {flavour!r}; one of {FLAVOURS}")
         if encoding not in ("utf-8", "gbk"):
             raise SimError(f"encoding must be 'utf-8' or 'gbk', not {encoding!r}")
+        if pager not in ("call", "inline"):
+            raise SimError(f"pager must be 'call' or 'inline', not {pager!r}")
         if robots not in ROBOTS_MODES:
             raise SimError(f"robots must be one of {ROBOTS_MODES}, not {robots!r}")
         atts = tuple(attachments)
@@ -270,7 +274,7 @@ class SimWorld:
             county = SimCounty(
                 code=code, name=name, flavour=flavour, bodies=list(bodies), years=sorted(set(years)),
                 encoding=encoding, attachments=atts, per_body_columns=per_body_columns,
-                page_size=page_size, robots=robots, pdf_viewer=pdf_viewer,
+                page_size=page_size, robots=robots, pdf_viewer=pdf_viewer, pager=pager,
             )
             county.next_id = rng.randint(300_000, 2_000_000)
             if flavour == "gkmlpt":  # gkmlpt post ids are 7 digits: /gkmlpt/content/1/1223/post_1223632.html

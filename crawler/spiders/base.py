@@ -16,6 +16,8 @@ Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
     nianbao/documents/skipped_known     known links not fetched again (listing unchanged)
     nianbao/failed_requests, nianbao/failed/<reason>   (reason: http_<status>, too_large, an exception name)
     nianbao/too_large                   URLs above the download size limit (DOWNLOAD_MAXSIZE)
+    nianbao/not_reports                 pages of links kept only for their page's title to decide (no
+                                        year in the link, or a title cut with …) that were no report
     nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
     nianbao/lists_gone                  …of them, those answered 404/410 (counted as list pages read)
 
@@ -29,7 +31,7 @@ import html as html_lib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
@@ -203,6 +205,43 @@ def page_title(html: str) -> str | None:
     return None
 
 
+_INDEX_PAGE = re.compile(r"/(?:index|default)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+
+
+def _page_key(url: str) -> str:
+    """A list page's address without fragment and without a trailing index file name."""
+    parts = urlsplit(url)
+    path = _INDEX_PAGE.sub("/", parts.path) or "/"
+    return f"{parts.netloc.lower()}{path}?{parts.query}"
+
+
+def is_navigation(url: str, here: set[str], *, dated: bool) -> bool:
+    """A menu, breadcrumb or tab link rather than an item: it points at the list page itself (or
+    its root), or — for a title without a year — at a folder (`./`, `../`, a URL ending in `/`) or
+    a column's index page."""
+    if _page_key(url) in here:
+        return True
+    if dated:
+        return False
+    parts = urlsplit(url)
+    return (parts.path.endswith("/") and not parts.query) or bool(_INDEX_PAGE.search(parts.path))
+
+
+_ELLIPSIS = re.compile(r"(?:…|\.{3}|。。。)$")
+_SUBJECT_HINT = re.compile(r"信息公开|政务公开|年度报|年报|工作报")
+
+
+def truncated_candidate(title: str) -> bool:
+    """A listing title cut short with `…` that may be a report: what is left names the subject and
+    nothing that makes it a notice or a filing (its own page's title then decides)."""
+    t = clean(title)
+    m = _ELLIPSIS.search(t)
+    if not m:
+        return False
+    stem = t[: m.start()]
+    return bool(_SUBJECT_HINT.search(stem)) and classify_title(stem + "年度报告").is_report
+
+
 def page_publisher(text: str) -> str | None:
     m = re.search(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：]\s*([\u4e00-\u9fff（）()]{2,40})", text)
     return m.group(1) if m else None
@@ -330,10 +369,19 @@ class PortalSpider(scrapy.Spider):
         seen: list[str] = [response.url]
         all_known, considered = True, 0
         older_only = self.years is not None
+        here = {_page_key(response.url), _page_key(root)}
         for item in page.items:
             info = self.classify(item, portal)
-            if not info.is_report:
+            if is_navigation(item.url, here, dated=info.year is not None):
                 continue
+            confirm = None
+            if not info.is_report:
+                if not truncated_candidate(item.title):
+                    continue
+                confirm = "truncated"  # the page's own title decides, and wins over the link text
+                info = TitleInfo(True, info.year, info.body)
+            elif info.year is None:
+                confirm = "no_year"  # a report needs a year: from its title, else from its page's
             report_links.append(item.url)
             if self.years is not None and info.year is not None:
                 if info.year in self.years or info.year > max(self.years):
@@ -351,7 +399,10 @@ class PortalSpider(scrapy.Spider):
                 continue
             all_known = False
             validators = (known[0], known[1]) if known is not None else None
-            fetch.append(self.detail_request(item, info, portal=portal, root=root, validators=validators))
+            request = self.detail_request(item, info, portal=portal, root=root, validators=validators)
+            if confirm:
+                request.meta["nianbao_confirm"] = confirm
+            fetch.append(request)
         stats.inc_value("nianbao/report_links", len(report_links))
         if report_links:
             self.roots[root] = "links"
@@ -404,6 +455,16 @@ class PortalSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         facts = response.meta.pop("nianbao_facts", None) or self.read_page(response)
+        confirm = response.meta.get("nianbao_confirm")
+        if confirm:
+            own = classify_title(facts.title or "")
+            if not own.is_report or own.year is None:
+                # a link named like the column (navigation) or a cut title that is something else
+                stats.inc_value("nianbao/not_reports")
+                return
+            info = TitleInfo(True, own.year, info.body or own.body)
+            if confirm == "truncated" and facts.title:
+                item = replace(item, title=facts.title)
         yield self.document(response, item, info, portal, kind="page", html=response.text, facts=facts)
         atts = facts.attachments or item.attachments
         self.state.attachments[response.url] = [u for u, _ in atts]

@@ -119,6 +119,20 @@ class Site:
         return Page(200, text.encode(), "text/plain", kind="robots")
 
     # ------------------------------------------------------------ shared page building
+    def column_nav(self, col: Column, list_href: str) -> str:
+        """The menu, breadcrumb and tabs every real list page carries: links whose text is the
+        column's own name (信息公开年报, 政府信息公开工作年度报告, 年度报告) pointing at the list itself,
+        its folder (`./`) or the parent folder (`../`) — navigation, never reports."""
+        name = f"{col.body}政府信息公开工作年度报告" if col.body else "政府信息公开工作年度报告"
+        return (
+            '<div class="menu"><ul><li><a href="../">政府信息公开</a></li>'
+            '<li class="on"><a href="./">信息公开年报</a></li><li><a href="../zcwj/">政策文件</a></li></ul></div>'
+            f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="../">政府信息公开</a> &gt; '
+            f'<a href="{esc(list_href)}">{esc(name)}</a></div>'
+            f'<div class="tabs"><a href="{esc(list_href)}" class="cur">年度报告</a>'
+            f'<a href="./" title="政府信息公开年报">政府信息公开年报</a></div>'
+        )
+
     @property
     def enc(self) -> str:
         return self.county.encoding
