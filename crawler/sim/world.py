@@ -22,7 +22,7 @@ from monitor.clock import SHANGHAI, FixedClock
 if TYPE_CHECKING:
     from crawler.sim.flavours.base import Site
 
-FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic")
+FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic")
 ROBOTS_MODES = ("none", "allow", "disallow")
 DEFAULT_NOW = datetime(2026, 4, 1, 10, 0, tzinfo=SHANGHAI)
 
@@ -97,6 +97,9 @@ class SimCounty:
     page_size: int
     robots: str
     pdf_viewer: bool = False  # report pages show their PDF in an embedded pdf.js viewer, no download link
+    # a site migration / republication: every page generated again at this time (Kaipu, TRS: the
+    # PubDate meta moves to it, Kaipu lists show it too; the visible 发布日期 and the URL keep the real date)
+    regenerated_at: datetime | None = None
     pager: str = "call"  # TRS: "call" = createPageHTML(…), "inline" = var countPage/currentPage + document.write
     columns: list[Column] = field(default_factory=list)
     entries: list[SimReport] = field(default_factory=list)
@@ -384,6 +387,14 @@ class SimWorld:
                     county.redirects = [(o, new if n == old else n) for o, n in county.redirects]
                     county.redirects.append((old, new))
             county.moves += 1
+            county.rev += 1
+
+    def regenerate(self, code: str, at: datetime | None = None) -> None:
+        """The site is migrated to a new CMS (or republished) at `at`: every page's PubDate stamp
+        becomes that time (Kaipu and TRS), while what the page shows keeps the real date."""
+        with self.lock:
+            county = self.county(code)
+            county.regenerated_at = self._aware(at) if at is not None else self.now()
             county.rev += 1
 
     def change_layout(self, code: str) -> None:

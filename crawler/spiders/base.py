@@ -228,7 +228,7 @@ def is_navigation(url: str, here: set[str], *, dated: bool) -> bool:
 
 
 _ELLIPSIS = re.compile(r"(?:…|\.{3}|。。。)$")
-_SUBJECT_HINT = re.compile(r"信息公开|政务公开|年度报|年报|工作报")
+_SUBJECT_HINT = re.compile(r"信息公|政务公|政府信|年度报|年报|工作报|工作年")
 
 
 def truncated_candidate(title: str) -> bool:
@@ -239,7 +239,7 @@ def truncated_candidate(title: str) -> bool:
     if not m:
         return False
     stem = t[: m.start()]
-    return bool(_SUBJECT_HINT.search(stem)) and classify_title(stem + "年度报告").is_report
+    return bool(_SUBJECT_HINT.search(stem)) and classify_title(stem + "政府信息公开工作年度报告").is_report
 
 
 def page_publisher(text: str) -> str | None:
@@ -382,6 +382,8 @@ class PortalSpider(scrapy.Spider):
                 info = TitleInfo(True, info.year, info.body)
             elif info.year is None:
                 confirm = "no_year"  # a report needs a year: from its title, else from its page's
+            if confirm and self.state.not_reports.get(item.url) == item.title:
+                continue  # its page said so last time, and the listing has not changed
             report_links.append(item.url)
             if self.years is not None and info.year is not None:
                 if info.year in self.years or info.year > max(self.years):
@@ -432,7 +434,10 @@ class PortalSpider(scrapy.Spider):
     def listing_unchanged(item: ListItem, known: KnownDocument) -> bool:
         _etag, _lm, _sha, k_title, k_date = known
         if k_title is not None and normalize(k_title) != normalize(item.title):
-            return False
+            # a list that cuts titles with … stored the page's own title: the cut one is its prefix
+            cut = _ELLIPSIS.search(clean(item.title))
+            if not cut or not normalize(k_title).startswith(normalize(clean(item.title)[: cut.start()])):
+                return False
         if item.date is not None and k_date is not None and _as_date(k_date) != item.date:
             return False
         return True
@@ -461,6 +466,7 @@ class PortalSpider(scrapy.Spider):
             if not own.is_report or own.year is None:
                 # a link named like the column (navigation) or a cut title that is something else
                 stats.inc_value("nianbao/not_reports")
+                self.state.not_reports[item.url] = item.title
                 return
             info = TitleInfo(True, own.year, info.body or own.body)
             if confirm == "truncated" and facts.title:
@@ -495,7 +501,7 @@ class PortalSpider(scrapy.Spider):
                  kind: str, html: str | None, facts: PageFacts | None = None,
                  parent: str | None = None) -> FetchedDocument:
         listing = item.published or item.date
-        when, source = publication_date(listing=listing, html=html)
+        when, source = publication_date(listing=listing, html=html, url=response.url)
         return FetchedDocument(
             url=(response.meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,

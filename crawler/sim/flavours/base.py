@@ -198,7 +198,7 @@ class Site:
         )
 
     def detail_page(self, e: SimReport, now: datetime, render: Callable[[], str]) -> Page:
-        key = ("page", self.county.code, e.id, e.version(now), self.county.layout)
+        key = ("page", self.county.code, e.id, e.version(now), self.county.layout, self.county.regenerated_at)
         def make() -> Page:
             page = self.html(render(), kind="detail", last_modified=e.modified_at(now))
             mark = REPORT_MARK.encode("ascii")

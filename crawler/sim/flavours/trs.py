@@ -96,6 +96,10 @@ class TrsSite(Site):
         )
         return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
 
+    def stamp(self, d: datetime) -> datetime:
+        """PubDate as the CMS writes it: the regeneration time after a migration."""
+        return max(self.county.regenerated_at, d) if self.county.regenerated_at else d
+
     def pager(self, count: int, page: int) -> str:
         if self.county.pager == "inline":
             # older TRS templates: the count and the page written inline, the links by document.write
@@ -114,7 +118,7 @@ class TrsSite(Site):
             d = e.published_at
             att = ("./" + self.attachment_file(e)) if e.fmt != "html" else None
             meta = (
-                f'<meta name="ArticleTitle" content="{esc(e.title)}"><meta name="PubDate" content="{pubdate(d)}">'
+                f'<meta name="ArticleTitle" content="{esc(e.title)}"><meta name="PubDate" content="{pubdate(self.stamp(d))}">'
                 f'<meta name="ContentSource" content="{esc(self.publisher(e))}"><meta name="ColumnName" content="政府信息公开年报">'
             )
             return (
