@@ -191,8 +191,10 @@ class Site:
             viewer = f"/static/pdfjs/web/viewer.html?file={quote(self.attachment_path(e) or '', safe='')}"
             return (f'<p class="MsoNormal">{esc(e.title)}</p>{updated}'
                     f'<iframe src="{esc(viewer)}" width="100%" height="900" frameborder="0"></iframe>')
+        # the note real pages carry above the file: the statistical period's end is no signature date
+        period = f"本报告所列数据的统计期限自{e.year}年1月1日起至{e.year}年12月31日止。"
         return (
-            f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>{updated}'
+            f'<p class="MsoNormal">{esc(e.title)}详见附件。{period}</p>{updated}'
             f'<p><a href="{esc(attachment_href or "")}">{label}</a></p>'
             f'<p>附件：<a href="{esc(attachment_href or "")}">{esc(self.attachment_name(e))}</a></p>'
         )
