@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SOURCES = ("listing", "page_meta", "page", "url", "signature", "first_seen")
-_CREDIBLE = ("listing", "page", "url", "page_meta")  # the order breaks ties between equal days
+_CREDIBLE = ("listing", "page_meta", "page", "url")  # the order breaks ties between equal days
 
 _SEP = r"\s*[-/.]\s*"
 _NUMERIC = re.compile(

@@ -3,9 +3,16 @@ name the column, TRS inline pagers, truncated titles, date provenance and Kaipu 
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
 from parsel import Selector
 
-from crawler.spiders.base import _page_key, is_navigation, links_with_dates, truncated_candidate
+from crawler.blocks import classify_block
+from crawler.dates import SHANGHAI, meta_date, publication_date, signature_date
+from crawler.spiders.base import _page_key, is_navigation, links_with_dates, page_title, truncated_candidate
+from crawler.spiders.kaipu import content_source
 from crawler.spiders.trs import next_page
 from crawler.titles import classify_title
 
@@ -51,3 +58,36 @@ def test_truncated_titles_are_candidates_notices_are_not() -> None:
     assert not truncated_candidate("关于做好2023年政府信息公开工作年度报告编制…")
     assert not truncated_candidate("刘楼镇2023年政府信息公开工作年度报告")  # not cut
     assert not truncated_candidate("2023年统计年报发布…")
+
+
+# --- real saved pages (tests/fixtures/portals/SOURCES) ------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "portals"
+
+
+def test_real_annual_report_text_statistical_period_is_no_signature_date() -> None:
+    raw = (FIXTURES / "lishui_annual_report_2017.txt").read_bytes()
+    text = raw.decode("utf-8")
+    assert "至2017年12月31日止" in text
+    assert signature_date(text) is None
+    assert publication_date(listing=None, html=text) == (None, "first_seen")
+    assert classify_block(status=200, body=raw, content_type="text/html") is None
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_real_waf_block_pages(status: int) -> None:
+    for name in ("ngx_lua_waf_block_page.html", "chuangyudun_signature.txt"):
+        body = (FIXTURES / name).read_bytes()
+        assert classify_block(status=status, body=body, content_type="text/html; charset=utf-8") == "waf", name
+
+
+def test_real_article_head_title_date_publisher_and_not_a_block() -> None:
+    raw = (FIXTURES / "ccgp_article_head.html").read_bytes()
+    html = raw.decode("utf-8")
+    assert page_title(html).startswith("清镇市2025年农村综合改革转移支付预算")
+    assert content_source(html) == "中国政府采购网"
+    assert meta_date(html) == datetime(2025, 6, 27, 17, 52, tzinfo=SHANGHAI)
+    when, source = publication_date(listing=None, html=html, url="http://www.ccgp.gov.cn/cggg/dfgg/zbgg/202506/t20250627_24880000.htm")
+    assert (when.date(), source) == (date(2025, 6, 27), "page_meta")  # the URL's day agrees
+    # a content page that sets a cookie by script is not a challenge page
+    assert classify_block(status=200, body=raw, content_type="text/html") is None
