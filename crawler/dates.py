@@ -225,10 +225,14 @@ def _in_period(text: str, pos: int) -> bool:
     return _PERIOD_GLUE.fullmatch(between) is not None
 
 
+_HEAD = 30_000
+
+
 def date_sources(*, listing: datetime | date | None, html: str | None, url: str | None = None,
-                 body_text: str | None = None) -> dict[str, datetime]:
+                 body_text: str | None = None, head_text: str | None = None) -> dict[str, datetime]:
     """Every publication date a document offers, by source (SOURCES; signature only when none of
-    the others is there)."""
+    the others is there). `head_text` / `body_text`: the page's first 30,000 characters / whole
+    page as text, when the caller has them already."""
     found: dict[str, datetime] = {}
     if listing is not None:
         if not isinstance(listing, datetime):
@@ -241,11 +245,14 @@ def date_sources(*, listing: datetime | date | None, html: str | None, url: str 
         dt = meta_date(html)
         if dt is not None:
             found["page_meta"] = dt
-        text = body_text if body_text is not None else html_to_text(html)
-        dt = labelled_date(text)
+        # 发布日期 and its kin sit above the report: the page's head is enough (a Word export
+        # runs to hundreds of KB), the whole text only for the signature, the last resort
+        head = html_to_text(html[:_HEAD]) if head_text is None else head_text
+        dt = labelled_date(head)
         if dt is not None:
             found["page"] = dt
         if not found:
+            text = body_text if body_text is not None else (head if len(html) <= _HEAD else html_to_text(html))
             dt = signature_date(text)
             if dt is not None:
                 found["signature"] = dt
@@ -292,11 +299,11 @@ def split_source(value: str | None) -> tuple[str | None, dict[str, str]]:
 
 
 def publication_date(*, listing: datetime | date | None, html: str | None, url: str | None = None,
-                     body_text: str | None = None) -> tuple[datetime | None, str]:
+                     body_text: str | None = None, head_text: str | None = None) -> tuple[datetime | None, str]:
     """The publication date used and its `published_source` (with what it overruled)."""
     at = _url_date(url)
     when, source, overruled = choose_date(
-        date_sources(listing=listing, html=html, url=url, body_text=body_text),
+        date_sources(listing=listing, html=html, url=url, body_text=body_text, head_text=head_text),
         month_only=frozenset({"url"}) if at is not None and at[1] else frozenset())
     return when, encode_source(source, overruled)
 

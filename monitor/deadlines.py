@@ -93,11 +93,12 @@ class LatePublication(Rule):
 
     def build(self, *, entity: str, year: int, due: date, published: date, source: str) -> Finding:
         days = (published - due).days
+        used, overruled = _split_source(source)
         return self.finding(
             f"{entity}{year}年度报告于{published.isoformat()}公开（依据：{_source_label(source)}），"
             f"晚于规定期限{due.isoformat()}，逾期{days}天。",
-            due_date=due.isoformat(), published_at=published.isoformat(), source=_split_source(source)[0],
-            overruled=_split_source(source)[1], days_late=days)
+            due_date=due.isoformat(), published_at=published.isoformat(), source=used,
+            days_late=days, **({"overruled": overruled} if overruled else {}))
 
 
 @register

@@ -75,6 +75,7 @@ class PageFacts:
     title: str | None
     publisher: str | None
     attachments: list[tuple[str, str]]
+    head_text: str | None = None  # the page's first 30,000 characters as text (dates, publisher)
 
 
 # --- helpers shared by the flavour spiders -----------------------------------------------------
@@ -484,8 +485,8 @@ class PortalSpider(scrapy.Spider):
 
     def read_page(self, response: TextResponse) -> PageFacts:
         html = response.text
-        head = html_to_text(html[:30_000])  # 发布机构/来源 sit above the report text
-        return PageFacts(page_title(html), page_publisher(head), attachment_links(html, response.url))
+        head = html_to_text(html[:30_000])  # 发布机构/来源 and 发布日期 sit above the report text
+        return PageFacts(page_title(html), page_publisher(head), attachment_links(html, response.url), head)
 
     def parse_attachment(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -501,7 +502,8 @@ class PortalSpider(scrapy.Spider):
                  kind: str, html: str | None, facts: PageFacts | None = None,
                  parent: str | None = None) -> FetchedDocument:
         listing = item.published or item.date
-        when, source = publication_date(listing=listing, html=html, url=response.url)
+        when, source = publication_date(listing=listing, html=html, url=response.url,
+                                        head_text=facts.head_text if facts else None)
         return FetchedDocument(
             url=(response.meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,

@@ -68,5 +68,6 @@ class KaipuSpider(PortalSpider):
 
     def read_page(self, response: TextResponse) -> PageFacts:
         html = response.text
-        publisher = content_source(html) or page_publisher(html_to_text(html[:30_000]))
-        return PageFacts(page_title(html), publisher, attachment_links(html, response.url))
+        head = html_to_text(html[:30_000])
+        publisher = content_source(html) or page_publisher(head)
+        return PageFacts(page_title(html), publisher, attachment_links(html, response.url), head)

@@ -77,6 +77,9 @@ class KaipuSite(Site):
         rows = []
         for e in items:
             shown = e.title if len(e.title) <= CUT else e.title[:CUT] + "…"
+            if self.county.layout:
+                rows.append(self.onclick_item("./" + self.detail_rel(e), shown, f"{self.stamp(e):%Y-%m-%d}"))
+                continue
             rows.append(f'<li><a href="./{self.detail_rel(e)}" target="_blank">{esc(shown)}</a>'
                         f'<span class="date">{self.stamp(e):%Y-%m-%d}</span></li>')
         pager = [f'<a href="index{"" if k == 0 else f"_{k}"}.shtml">{k + 1}</a>' for k in range(count)]
