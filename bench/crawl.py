@@ -62,9 +62,18 @@ def make_runs(db_url: str, world: Any) -> list[Any]:
 
 
 def profiling_python(out: Path) -> str:
-    """An interpreter for the crawl child that runs it under cProfile, writing `out`."""
+    """An interpreter for the crawl child that runs it under cProfile timed by CPU (process) time,
+    not wall time — the child waits on the network and on the storage thread — writing `out`."""
+    code = ("import cProfile, runpy, sys, time\n"
+            "p = cProfile.Profile(time.process_time)\n"
+            "sys.argv = ['crawler.runner', *sys.argv[3:]]  # after: -m crawler.runner\n"
+            "p.enable()\n"
+            "try:\n    runpy.run_module('crawler.runner', run_name='__main__')\n"
+            f"finally:\n    p.disable(); p.dump_stats({str(out)!r})\n")
+    prog = out.with_suffix(".py")
+    prog.write_text(code)
     script = out.with_suffix(".sh")
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m cProfile -o "{out}" "$@"\n')
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{prog}" "$@"\n')
     script.chmod(0o755)
     return str(script)
 
