@@ -31,7 +31,7 @@ _INLINE_HEADING = re.compile(
     r"(?:(?<=[\s。：:；;！!？?\d)）])|^)"
     r"(?:[一二三四五六七八九十]|[1-9])\s*[、.．]\s*(?:" + "|".join(_TITLES) + ")")
 # A title in front of the preamble: "XX镇2021年政府信息公开工作年度报告 根据…".
-_TITLE = re.compile(r"^(.{4,70}?(?:年度报告|工作报告|年报))\s*(?=\S)(?=根据|按照|依据|本报告|为|现)")
+_TITLE = re.compile(r"^(.{4,70}?(?:年度报告|工作报告|年报))\s*(?=\S)(?=根据|按照|依据|本报告|为|现|下面)")
 # Where a table starts inside a section's text.
 _TABLE_START = re.compile(r"第二十条|信息内容|[（(]本列数据|申请人情况|行政复议\s*行政诉讼|结果维持")
 # A number run glued to the next row's numbering: "…40000042.没有" → "…4000004 2.没有".

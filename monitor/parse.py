@@ -209,7 +209,8 @@ def _row_line(row: list[str], block: int) -> Line | None:
     while i > 0 and parse_cell(cells[i - 1]) is not None:
         i -= 1
     values = [parse_cell(c) for c in cells[i:]]
-    if not values and i and (glued := _glued(cells[i - 1])) is not None:
+    if i and all(v.raw == "" for v in values) and (glued := _glued(cells[i - 1])) is not None:
+        # the row's numbers glued to its label; empty cells after it are the grid's padding
         cells = [*cells[:i - 1], glued[0]]
         values = [glued[1]]
     label = norm("".join(cells[:i]))
@@ -220,7 +221,7 @@ def _row_line(row: list[str], block: int) -> Line | None:
 
 # A row label with its numbers glued on: "（一）予以公开6000017", "政府集中采购1251000元".
 _GLUED = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”\"])(?P<run>\d{2,}(?:元|万元)?)$")
-_NOT_A_ROW_END = ("年", "月", "日", "第", "约", "共", "计", "为")
+_NOT_A_ROW_END = ("年", "月", "日", "第", "约", "共", "为")
 
 
 def _glued(text: str) -> tuple[str, Cell] | None:
