@@ -36,8 +36,8 @@ _TITLE = re.compile(r"^(.{4,70}?(?:年度报告|工作报告|年报))\s*(?=\S)(?
 _TABLE_START = re.compile(r"第二十条|信息内容|[（(]本列数据|申请人情况|行政复议\s*行政诉讼|结果维持")
 # A number run glued to the next row's numbering: "…40000042.没有" → "…4000004 2.没有".
 _RUN_THEN_NUMBERING = re.compile(r"(?<=\d)(?=\d[.．、](?![\d]))")
-# A label glued to its numbers: "予以公开6000017" → "予以公开 6000017" (not "1.属于", not "3,119").
-_LABEL_THEN_RUN = re.compile(r"(?<=[^\d\s.．,，、/／\-—+])(?=\d)")
+# A label with its numbers glued on: "予以公开6000017", "政府集中采购1251000元".
+_GLUED_ROW = re.compile(r"[\u4e00-\u9fff)）”\"]\d{2,}(?:元|万元)?$")
 # Numbers glued to the next label: "6000017（二）部分公开" (a unit after a number stays on it).
 _RUN_THEN_LABEL = re.compile(r"(?<=\d)(?=[\u4e00-\u9fff（(])(?![元万件个项条次篇人])")
 
@@ -105,7 +105,6 @@ def _section_body(text: str) -> list[str]:
 def _table_rows(region: str) -> list[str]:
     """One line per row: the label tokens, then the run of number tokens that ends the row."""
     region = _RUN_THEN_NUMBERING.sub(" ", region)
-    region = _LABEL_THEN_RUN.sub(" ", region)
     region = _RUN_THEN_LABEL.sub(" ", region)
     rows: list[str] = []
     label: list[str] = []
@@ -117,6 +116,10 @@ def _table_rows(region: str) -> list[str]:
         if numbers:
             rows.append(" ".join(label + numbers))
             label, numbers = [], []
+        if _GLUED_ROW.search(tok):  # a label with its numbers glued on ends its row
+            rows.append(" ".join([*label, tok]))
+            label = []
+            continue
         label.append(tok)
     if label or numbers:
         rows.append(" ".join(label + numbers))

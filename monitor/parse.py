@@ -54,6 +54,8 @@ class Line:
     is_paragraph: bool
     # The row above in the same table (header cells), for rows with more numbers than columns.
     above: list[str] | None = None
+    # The numbers were glued to the label ("（一）予以公开6000017"): one digit run, no separators.
+    glued: bool = False
 
 
 @dataclass
@@ -185,8 +187,8 @@ def _paragraph_line(text: str, block: int) -> Line:
     while i > 0 and parse_cell(tokens[i - 1]) is not None:
         i -= 1
     if i == len(tokens) or "。" in text:
-        if "。" not in text and (glued := _glued(text)) is not None:
-            return Line(norm(glued[0]), [glued[1]], text, block, True)
+        if tokens and "。" not in text and (glued := _glued(tokens[-1])) is not None:
+            return Line(norm("".join(tokens[:-1]) + glued[0]), [glued[1]], text, block, True, glued=True)
         return Line(norm(text), [], text, block, True)
     values = [parse_cell(t) for t in tokens[i:]]
     return Line(norm("".join(tokens[:i])), values, text, block, True)
@@ -209,14 +211,16 @@ def _row_line(row: list[str], block: int) -> Line | None:
     while i > 0 and parse_cell(cells[i - 1]) is not None:
         i -= 1
     values = [parse_cell(c) for c in cells[i:]]
+    glued_run = False
     if i and all(v.raw == "" for v in values) and (glued := _glued(cells[i - 1])) is not None:
         # the row's numbers glued to its label; empty cells after it are the grid's padding
         cells = [*cells[:i - 1], glued[0]]
         values = [glued[1]]
+        glued_run = True
     label = norm("".join(cells[:i]))
     if not label and not any(v.raw for v in values):
         return None
-    return Line(label, values, " | ".join(kept), block, False)
+    return Line(label, values, " | ".join(kept), block, False, glued=glued_run)
 
 
 # A row label with its numbers glued on: "（一）予以公开6000017", "政府集中采购1251000元".
@@ -752,20 +756,24 @@ def _record_blanks(table: str, row: str, cells: list[Cell], columns: tuple[str, 
                 {"table": table, "row": row, "column": col, "raw": c.raw})
 
 
-def _run_readings(values: list[Cell], n: int, accept: Any = None) -> list[list[int]] | None:
+def _run_readings(values: list[Cell], n: int, accept: Any = None, *,
+                  glued: bool = True) -> list[list[int]] | None:
     """The readings of a row written as one digit run ("6000017" for seven cells); None when
-    the row is not one."""
+    the row is not one. Without a relation to check (`accept`), only a run glued to its label
+    counts: a lone "10" under two columns of table 二 is one number with a blank beside it."""
+    while len(values) > 1 and values[-1].raw == "":
+        values = values[:-1]  # the grid's padding after a short row
     if n < 2 or len(values) != 1 or values[0].value is None:
         return None
     digits = re.sub(r"(?:万元|元)$", "", norm(values[0].raw))
-    if not digits.isdigit() or len(digits) < n:
+    if not digits.isdigit() or len(digits) < 2 or (accept is None and (not glued or len(digits) < n)):
         return None
     return digitruns.splits(digits, n, accept)
 
 
 def _store_active(decl: RowDecl, line: Line, label: str, header: str, st: _State) -> None:
     group, _ = st.template.active_rows[decl.key]
-    readings = _run_readings(line.values, len(group.columns))
+    readings = _run_readings(line.values, len(group.columns), glued=line.glued)
     if readings is not None:
         raw = line.values[0].raw
         st.notes.setdefault("digit_runs", []).append(
