@@ -45,9 +45,10 @@ _RUN_THEN_LABEL = re.compile(r"(?<=\d)(?=[\u4e00-\u9fff（(])(?![元万件个项
 def unflatten(doc: Document) -> Document:
     """The document with every flattened paragraph cut back into lines (the same object when
     there is none)."""
+    blocks = _join_pipe_cells(doc.blocks)
+    changed = blocks is not doc.blocks
     out: list[Paragraph | Table] = []
-    changed = False
-    for b in doc.blocks:
+    for b in blocks:
         if isinstance(b, Paragraph) and len(b.text) >= _MIN_FLAT and _is_flat(b.text):
             out.extend(Paragraph(t) for t in split_flat(b.text))
             changed = True
@@ -58,6 +59,38 @@ def unflatten(doc: Document) -> Document:
     meta = dict(doc.meta)
     meta["flattened"] = True
     return Document(blocks=out, format=doc.format, meta=meta)
+
+
+# A line of a table saved as text with "|" between cells ("规章 | 0 | 0 | 0 | |"), or a cell and
+# its separator on lines of their own ("规章", "|", "0", "|" …).
+_PIPE = re.compile(r"^\|+$|\s\|\s|\|$")
+_MIN_PIPES = 6
+
+
+def _join_pipe_cells(blocks: list[Paragraph | Table]) -> list[Paragraph | Table]:
+    """Runs of "|"-separated cell lines joined as flattened text (cells separated by spaces) and
+    cut into rows by `split_flat`; the same list when there are none."""
+    paras = [isinstance(b, Paragraph) and len(b.text) <= 120 and _PIPE.search(b.text.strip()) is not None
+             for b in blocks]
+    if sum(paras) < _MIN_PIPES:
+        return blocks
+    # a short line between pipe lines is a cell too ("规章" above its "|")
+    cell = [p or (isinstance(b, Paragraph) and len(b.text.strip()) <= 80
+                  and ((i + 1 < len(blocks) and paras[i + 1]) or (i > 0 and paras[i - 1])))
+            for i, (b, p) in enumerate(zip(blocks, paras, strict=True))]
+    out: list[Paragraph | Table] = []
+    run: list[str] = []
+    for b, c in zip(blocks, cell, strict=True):
+        if c:
+            run.append(b.text.replace("|", " "))  # type: ignore[union-attr]
+            continue
+        if run:
+            out.extend(Paragraph(t) for t in split_flat(" ".join(" ".join(run).split())))
+            run = []
+        out.append(b)
+    if run:
+        out.extend(Paragraph(t) for t in split_flat(" ".join(" ".join(run).split())))
+    return out
 
 
 def _is_flat(text: str) -> bool:

@@ -461,15 +461,26 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
         "review_table": sum(1 for p in ("未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "尚未审结")
                             if p in text),
         "modern_headings": sum(1 for s in sections if _MODERN_HEADING.search(norm(s.title))),
+        # the preamble lists the parts of the 2019/2021 format ("本报告由总体情况、…收到和处理政府信息
+        # 公开申请情况…组成"), as a report cut short before its tables still shows
+        "modern_words": len({m.group(0) for m in _MODERN_HEADING.finditer(text)}),
     }
     if signals["2021"] >= 2 and signals["2021"] >= signals["2019"]:
         return "2021", signals
     if signals["2019"] >= 2:
         return "2019", signals
-    if signals["requests_table"] >= 3 or signals["review_table"] >= 3 or signals["modern_headings"] >= 2:
+    # the report names the format notice it follows (国办公开办函〔2021〕30号 / 〔2019〕60号)
+    if (m := _FORMAT_NOTICE.search(text)) is not None:
+        signals["format_notice"] = int(m["y"])
+        return m["y"], signals
+    if (signals["requests_table"] >= 3 or signals["review_table"] >= 3 or signals["modern_headings"] >= 2
+            or signals["modern_words"] >= 2):
         fallback = template_for_year(year).id if year else "2021"
         return ("2019" if fallback == "2008" else fallback), signals
     return "2008", signals
+
+
+_FORMAT_NOTICE = re.compile(r"国办公开办函[〔\[(](?P<y>2019|2021)[〕\])](?:60|30)号")
 
 
 def _looks_like_report(text: str, report: ParsedReport) -> bool:
