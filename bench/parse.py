@@ -3,6 +3,9 @@ to the bare text extraction of the same library (the ratio is the parse+rules ov
 
     .venv/bin/python bench/parse.py [--n 500] [--formats txt-cells,html,docx,pdf]
 
+After the generated formats it reads the real published reports of tests/fixtures/real (each
+file as often as needed for --n reports in all) and prints their rate on a line "real".
+
 Times are CPU seconds of the process (time.process_time), one core. Each format runs in its own child process so that its peak RSS is its own. Corpora are rendered
 once into bench/out/corpus/<format>/ and reused.
 """
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+REAL = ROOT.parent / "tests" / "fixtures" / "real"
 CORPUS = ROOT / "out" / "corpus"
 EXT = {"txt-cells": ".txt", "txt-tabs": ".txt", "html": ".html", "html-gbk": ".html", "docx": ".docx",
        "pdf": ".pdf", "doc": ".doc"}
@@ -90,6 +94,21 @@ def run_one(fmt: str, n: int) -> dict:
             "unread": failed, "target_per_s": TARGETS.get(fmt)}
 
 
+def run_real(n: int) -> dict:
+    """The real reports of tests/fixtures/real, cycled to n reports."""
+    from monitor.engine import check_bytes
+
+    files = sorted(REAL.glob("*.txt"))
+    blobs = [(f.name, f.read_bytes()) for f in files]
+    t0 = time.process_time()
+    for i in range(n):
+        name, data = blobs[i % len(blobs)]
+        check_bytes(data, filename=name)
+    full = time.process_time() - t0
+    return {"format": "real", "files": len(blobs), "reports": n, "reports_per_s": n / full,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=500)
@@ -97,7 +116,7 @@ def main() -> None:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.n)))
+        print(json.dumps(run_real(args.n) if args.child == "real" else run_one(args.child, args.n)))
         return
     print(f"{'format':10} {'reports':>7} {'reports/s':>10} {'bare/s':>9} {'ratio':>6} {'peak MB':>8}  target")
     env = {**os.environ, "PYTHONPATH": str(ROOT.parent)}
@@ -117,6 +136,14 @@ def main() -> None:
               f"{ratio} {r['peak_mb']:>8.1f}  ≥{r['target_per_s']}/s"
               f"{', ratio ≤2' if ratio_applies else ''}, <300 MB: {ok}"
               + (f"  ({r['unread']} unread)" if r["unread"] else ""))
+    out = subprocess.run([sys.executable, __file__, "--child", "real", "--n", str(args.n)],
+                         capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        print(f"{'real':10} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
+        return
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"{'real':10} {r['reports']:>7} {r['reports_per_s']:>10.1f} {'':>9} {'':>6} {r['peak_mb']:>8.1f}"
+          f"  ({r['files']} published reports of tests/fixtures/real, cycled)")
 
 
 if __name__ == "__main__":
