@@ -24,11 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 REAL = ROOT.parent / "tests" / "fixtures" / "real"
 CORPUS = ROOT / "out" / "corpus"
-EXT = {"txt-cells": ".txt", "txt-tabs": ".txt", "html": ".html", "html-gbk": ".html", "docx": ".docx",
+EXT = {"txt-cells": ".txt", "txt-tabs": ".txt", "txt-shapes": ".txt", "html": ".html", "html-gbk": ".html", "docx": ".docx",
        "pdf": ".pdf", "doc": ".doc"}
-TARGETS = {"txt-cells": 100, "txt-tabs": 100, "html": 100, "html-gbk": 100, "docx": 30, "pdf": 5}
+TARGETS = {"txt-cells": 100, "txt-tabs": 100, "txt-shapes": 100, "html": 100, "html-gbk": 100, "docx": 30, "pdf": 5}
 BODIES = ["青石镇人民政府", "白沙乡人民政府", "东关街道办事处", "云溪县教育局", "云溪县人民政府"]
 KINDS = ["township", "township", "street", "department", "county_gov"]
+# "txt-shapes": tab-separated text carrying, one per report, the shapes of published reports that
+# the generator imitates (other_unsplit only where the year takes the 2021 template)
+SHAPES = ["flat_text", "run_together", "garbled_labels", "prose_breakdown", "repeated_paragraph",
+          "other_unsplit"]
 
 
 def build_corpus(fmt: str, n: int) -> list[Path]:
@@ -40,8 +44,15 @@ def build_corpus(fmt: str, n: int) -> list[Path]:
     if len(files) >= n:
         return files[:n]
     for i in range(len(files), n):
-        spec = make_spec(i, entity=BODIES[i % 5], entity_kind=KINDS[i % 5], year=2019 + i % 6)
-        (folder / f"{i:05d}{EXT[fmt]}").write_bytes(render(spec, fmt))
+        year = 2019 + i % 6
+        variants = []
+        if fmt == "txt-shapes":
+            variants = [SHAPES[i % len(SHAPES)]]
+            if variants == ["other_unsplit"] and year < 2021:
+                variants = ["flat_text", "run_together"]
+        spec = make_spec(i, entity=BODIES[i % 5], entity_kind=KINDS[i % 5], year=year, variants=variants)
+        data = render(spec, "txt-tabs" if fmt == "txt-shapes" else fmt)
+        (folder / f"{i:05d}{EXT[fmt]}").write_bytes(data)
     return sorted(folder.glob(f"*{EXT[fmt]}"))[:n]
 
 
@@ -112,7 +123,7 @@ def run_real(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=500)
-    ap.add_argument("--formats", default="txt-cells,txt-tabs,html,html-gbk,docx,pdf")
+    ap.add_argument("--formats", default="txt-cells,txt-tabs,txt-shapes,html,html-gbk,docx,pdf")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
