@@ -138,14 +138,13 @@ def main() -> None:
             print(f"{fmt:10} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        # plain text has no library extraction to compare with (its "bare" is a bytes.decode)
+        # plain text has no library extraction to compare with (its "bare" is a bytes.decode); the
+        # ratio is shown for the other formats, with no target (the ≤ 2× target was withdrawn)
         ratio_applies = not fmt.startswith("txt")
-        ok = "ok" if r["reports_per_s"] >= (r["target_per_s"] or 0) and r["peak_mb"] < 300 \
-            and (not ratio_applies or r["ratio"] <= 2) else "MISSED"
+        ok = "ok" if r["reports_per_s"] >= (r["target_per_s"] or 0) and r["peak_mb"] < 300 else "MISSED"
         ratio = f"{r['ratio']:>6.2f}" if ratio_applies else f"{'n/a':>6}"
         print(f"{fmt:10} {r['reports']:>7} {r['reports_per_s']:>10.1f} {r['bare_per_s']:>9.1f} "
-              f"{ratio} {r['peak_mb']:>8.1f}  ≥{r['target_per_s']}/s"
-              f"{', ratio ≤2' if ratio_applies else ''}, <300 MB: {ok}"
+              f"{ratio} {r['peak_mb']:>8.1f}  ≥{r['target_per_s']}/s, <300 MB: {ok}"
               + (f"  ({r['unread']} unread)" if r["unread"] else ""))
     out = subprocess.run([sys.executable, __file__, "--child", "real", "--n", str(args.n)],
                          capture_output=True, text=True, env=env, check=False)
