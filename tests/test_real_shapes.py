@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sim.reportgen import make_spec, render
+from crawler.sim.reportgen import expected, make_spec, render
 from monitor.engine import check_bytes
 from monitor.textnorm import squash
 
@@ -271,3 +271,39 @@ def test_a_paragraph_repeated_next_to_itself_is_text_004_in_every_format(form):
     result = check(text, name)
     assert rules(result) == {"TEXT-004"}
     assert result.report.tables["requests"] == BASE_TABLES["requests"]
+
+
+# ---- 8. the same shapes as generator variants, in the text exports ----------------------------------
+
+SHAPE_VARIANTS = {  # variant → the doc findings it must cause (and nothing else of these families)
+    "garbled_labels": {"TEXT-001"}, "other_unsplit": {"STRUCT-002"}, "flat_text": set(),
+    "run_together": set(), "prose_breakdown": set(), "repeated_paragraph": {"TEXT-004"},
+}
+WATCHED = ("STRUCT-", "ARITH-", "TIME-", "TEXT-001", "TEXT-004", "PLAUS-003")
+
+
+@pytest.mark.parametrize("fmt", ["txt-cells", "txt-tabs"])
+@pytest.mark.parametrize("variant", sorted(SHAPE_VARIANTS))
+@pytest.mark.parametrize("seed, year", [(11, 2022), (3, 2023), (5, 2020)])
+def test_generated_shape_reads_to_ground_truth_with_exact_findings(fmt, variant, seed, year):
+    if variant == "other_unsplit" and year < 2021:
+        pytest.skip("a 2021-template variant")
+    spec = make_spec(seed, entity="青石镇人民政府", year=year, variants=[variant])
+    assert spec.meta["expected_findings"] == SHAPE_VARIANTS[variant]
+    want = expected(spec)
+    result = check(render(spec, fmt).decode("utf-8"))
+    r = result.report
+    assert r.tables == want["tables"]
+    assert (r.year, r.template, r.period, r.published_at) == (
+        want["year"], want["template"], want["period"], want["published_at"])
+    assert r.narrative.get("active_count") == want["narrative"]["active_count"]
+    assert {f for f in rules(result) if f.startswith(WATCHED)} == SHAPE_VARIANTS[variant]
+
+
+def test_all_shapes_at_once_in_flattened_text():
+    spec = make_spec(8, entity="青石镇人民政府", year=2022,
+                     variants=["flat_text", "run_together", "garbled_labels", "other_unsplit", "prose_breakdown"])
+    result = check(render(spec, "txt-tabs").decode("utf-8"))
+    assert "\n" not in render(spec, "txt-tabs").decode("utf-8").strip()
+    assert result.report.tables == expected(spec)["tables"]
+    assert {f for f in rules(result) if f.startswith(WATCHED)} == {"TEXT-001", "STRUCT-002"}
