@@ -72,6 +72,7 @@ class _State:
     review_rows: dict[str, list[Cell]] = field(default_factory=dict)
     # rows of table 三 whose numbers ran together and have more than one reading: key → readings
     split_pending: dict[str, list[list[int]]] = field(default_factory=dict)
+    run_rows: set[str] = field(default_factory=set)  # rows of table 三 read from a digit run
 
 
 def parse_document(doc: Document, *, title_hint: str | None = None,
@@ -846,6 +847,8 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
             return
         line = Line(line.label, [Cell(v, str(v)) for v in readings[0]], line.raw, line.block,
                     line.is_paragraph, line.above)
+        if decl not in st.template.request_subtotals:
+            st.run_rows.add(decl.key)
     cells, ragged = _fit(line.values, st.req_ncols)
     columns = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
     if st.req_ncols == 8:
@@ -884,7 +887,9 @@ _BALANCE = ("new", "carried_over", "total", "carried_forward")
 def _resolve_runs(st: _State) -> None:
     """Rows of table 三 written as one digit run with several readings: keep the one reading the
     column relations (（七）总计 = the sum of （一）…（六）; 一 + 二 = 三 + 四) allow, once the other
-    rows are known. Rows left with no single reading stay unread (STRUCT-002)."""
+    rows are known. Rows left with no single reading stay unread (STRUCT-002), and so do rows read
+    from a run whose column relation fails once every row of it is known: a split is taken only
+    when it satisfies the row and the column relations."""
     req = st.tables.setdefault("requests", {})
     parts = [d.key for d in st.template.requests if d.key not in _BALANCE]
     wide = st.req_ncols == 8
@@ -918,8 +923,30 @@ def _resolve_runs(st: _State) -> None:
                 progress = True
             elif keep and len(keep) < len(readings):
                 st.split_pending[key] = keep
-    if st.split_pending:
-        st.notes["unread_runs"] = sorted(st.split_pending)
+                continue
+            else:
+                continue
+            st.run_rows.add(key)
+    unread = set(st.split_pending)
+    # a row none of whose readings fits: its relations are broken wherever the other rows are known
+    misfits = {k for k, readings in st.split_pending.items() if not any(holds(k, seven(r)) for r in readings)}
+    for keys, left, right in ((parts + ["total"], parts, ["total"]),
+                              (list(_BALANCE), ["new", "carried_over"], ["total", "carried_forward"])):
+        if not st.run_rows & set(keys):
+            continue
+        if misfits & set(keys):
+            unread |= st.run_rows & set(keys)
+            continue
+        rows = [req.get(k) for k in keys]
+        if any(r is None or None in r for r in rows):
+            continue
+        if any(sum(req[k][c] for k in left) != sum(req[k][c] for k in right) for c in range(7)):
+            unread |= st.run_rows & set(keys)
+    for key in unread:
+        req.pop(key, None)
+        st.tables.get("requests_org_subtotal", {}).pop(key, None)
+    if unread:
+        st.notes["unread_runs"] = sorted(unread)
     if not req:
         del st.tables["requests"]
 
@@ -978,7 +1005,7 @@ def _finish_review(st: _State) -> None:
 
 def _finish_requests(st: _State) -> None:
     """Rows of a found table that were not found are null, never 0."""
-    if st.split_pending:
+    if st.split_pending or st.run_rows:
         _resolve_runs(st)
     _unsplit_other(st)
     st.notes["rows_found"] = {t: sorted(st.tables[t]) for t in ("active", "requests")

@@ -307,3 +307,15 @@ def test_all_shapes_at_once_in_flattened_text():
     assert "\n" not in render(spec, "txt-tabs").decode("utf-8").strip()
     assert result.report.tables == expected(spec)["tables"]
     assert {f for f in rules(result) if f.startswith(WATCHED)} == {"TEXT-001", "STRUCT-002"}
+
+
+def test_a_single_reading_that_breaks_a_column_relation_is_not_taken():
+    # "2000002" has one reading (2,0,0,0,0,0,2), but then （一）…（六） no longer add up to （七）总计:
+    # the glued rows of that relation stay unread (STRUCT-002), no ARITH-003 from a guessed split
+    text = _glue_table_3(BASE).replace("（二）部分公开（区分处理的，只计这一情形，不计其他情形）1000001",
+                                       "（二）部分公开（区分处理的，只计这一情形，不计其他情形）2000002")
+    result = check(text)
+    assert rules(result) == {"STRUCT-002"}
+    f = finding(result, "STRUCT-002")
+    assert "partial" in f.details["unread_digit_runs"] and "total" in f.details["unread_digit_runs"]
+    assert result.report.tables["requests"]["new"] == [15, 0, 0, 0, 2, 0, 17]  # its relation holds
