@@ -63,7 +63,7 @@ def seed(engine: Any, tmp: Path) -> dict[str, Any]:
     changed = ingest(6, "刘楼镇人民政府", 2022, "2023-01-20", ("broken_arith:ARITH-002",))
     ingest(7, "汶上县人民政府", 2022, "2023-03-20")
     with sf() as s, s.begin():
-        for day, status in ((1, "ok"), (10, "ok"), (14, "blocked")):
+        for day, status in ((1, "ok"), (10, "blocked"), (14, "ok")):
             at = datetime(2024, 3, day, 1, tzinfo=UTC)
             run = repo.create_crawl_run(s, CODE, "schedule", now=at)
             repo.finish_crawl_run(s, run.id, status, {"pages": 12 + day, "fetched": 3, "blocked": 5 if status == "blocked" else 0,

@@ -9,6 +9,7 @@ CLI's `export` code.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,10 @@ class _Guard(BaseHTTPMiddleware):
             origin = request.headers.get("origin")
             if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
                 return HTMLResponse("请求来源与本站不符，已拒绝。", status_code=403)
+        started = time.perf_counter()
         response = await call_next(request)
+        # Server-Timing: the time the page took in the app (what bench/serve.py reads)
+        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         if csrf is None:
             response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")

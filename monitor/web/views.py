@@ -17,7 +17,7 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 DETAIL_LABELS = {"expected": "应为", "actual": "实际", "difference": "差额", "values": "该行数值",
                  "quote": "原文", "paragraph": "段落", "cell": "单元格", "table": "表格", "row": "行",
                  "column": "列", "value": "数值", "previous_year": "上年度", "due": "期限",
-                 "published": "公开日期", "source": "日期来源", "similarity": "相似度"}
+                 "published": "公开日期", "source": "日期来源", "similarity": "相似度", "previous_row": "上年对应行"}
 _CELL_PATH = re.compile(r"^(?P<table>\w+)\.(?P<row>[\w*]+)\[(?P<col>[^\]]+)\]$")
 
 
@@ -150,11 +150,15 @@ def _row_matches(want: str | None, row: str) -> bool:
 
 def attach_findings(tables: list[TableView], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Put each finding on the cells it concerns; returns the findings with `cells` (anchors of
-    the cells marked, for links from the finding to its cells)."""
+    the cells marked, for links from the finding to its cells). A resolved finding marks no cell:
+    it was about an earlier version."""
     by_key = {t.key: t for t in tables}
     out = []
     for f in findings:
         marked: list[str] = []
+        if f.get("resolved_at"):
+            out.append({**f, "cells": []})
+            continue
         for table, row, col in targets(f.get("details") or {}):
             tv = by_key.get(table)
             if tv is None:
@@ -178,8 +182,19 @@ def attach_findings(tables: list[TableView], findings: list[dict[str, Any]]) -> 
     return out
 
 
+def _row_labels() -> dict[str, str]:
+    out: dict[str, str] = dict(REVIEW_BLOCKS)
+    for t in (TEMPLATES["2019"], TEMPLATES["2021"]):  # 2021's wording wins where both have the row
+        out.update({r.key: r.label for r in (*t.requests, *t.request_subtotals)})
+        out.update({k: r.label for k, (_, r) in t.active_rows.items()})
+    return out
+
+
+ROW_LABELS = _row_labels()
+
+
 def details_list(details: dict[str, Any]) -> list[tuple[str, str]]:
-    """A finding's details as (label, text) pairs, evidence first."""
+    """A finding's details as (label, text) pairs, tables and rows by their names."""
     if not isinstance(details, dict):
         return []
     skip = {"cells", "fields", "prose", "columns"}
@@ -187,6 +202,10 @@ def details_list(details: dict[str, Any]) -> list[tuple[str, str]]:
     for k, v in details.items():
         if k in skip or v is None or v == "" or v == []:
             continue
+        if k == "table" and v in TABLE_TITLES:
+            v = TABLE_TITLES[v]
+        elif k in ("row", "previous_row") and isinstance(v, str):
+            v = ROW_LABELS.get(v, v)
         text = "、".join(map(str, v)) if isinstance(v, list) else str(v)
         out.append((DETAIL_LABELS.get(k, k), text[:500]))
     return out
@@ -218,7 +237,7 @@ def strip_chart(status: Any, *, low: int = -60, high: int = 90) -> dict[str, Any
     """Each body's publication date against its due date, year by year: x is the report year,
     y the days after the due date (below the line: early; above: late), clipped to [low, high];
     a missing report is a cross in the band above the plot."""
-    width, left, top, band, plot_h = 760, 56, 34, 22, 220
+    width, left, top, band, plot_h = 760, 56, 26, 30, 220
     years = status.years
     col_w = (width - left - 10) / max(1, len(years))
     n = max(1, len(status.bodies))
@@ -241,7 +260,7 @@ def strip_chart(status: Any, *, low: int = -60, high: int = 90) -> dict[str, Any
                                   f"{b.name} {y}年度：{c.published.isoformat()} 公开，期限 {c.due.isoformat()}，"
                                   f"{when}{abs(days) if days else ''}{'天' if days else ''}"))
             elif c.state in ("missing", "blocked"):
-                marks.append(Mark(round(x, 1), top + band / 2, STATE_COLORS[c.state],
+                marks.append(Mark(round(x, 1), top + band / 2 - 4, STATE_COLORS[c.state],
                                   f"{b.name} {y}年度：{c.label}（期限 {c.due.isoformat()}）", "cross"))
     ticks = [{"y": round(y_of(d), 1), "label": ("+" if d > 0 else "") + str(d)}
              for d in range(low, high + 1, 30)]
