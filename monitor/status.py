@@ -304,9 +304,12 @@ def list_counties(session: Session, q: str | None = None) -> list[dict[str, Any]
     return [{"code": c, "name": n, "province": p, "city": ci} for c, n, p, ci in session.execute(query)]
 
 
-def finding_rules(session: Session) -> list[str]:
-    """The rule IDs that have findings (for a filter's choices)."""
-    return sorted(session.scalars(select(FindingRow.rule_id).distinct()))
+def finding_rules(session: Session, county: str | None = None) -> list[str]:
+    """The rule IDs that have findings, in one county or anywhere (for a filter's choices)."""
+    q = select(FindingRow.rule_id).distinct()
+    if county:
+        q = q.where(FindingRow.county_code == county)
+    return sorted(session.scalars(q))
 
 
 def reviews_exist(session: Session) -> bool:
@@ -366,14 +369,19 @@ def search_findings(session: Session, *, county: str | None = None, entity: int 
             conds.append(FindingRow.fingerprint.in_(reviewed.where(latest.c.state == review)))
     total = session.scalar(select(func.count()).select_from(FindingRow).where(*conds)) or 0
     rank = case((FindingRow.severity == "error", 0), (FindingRow.severity == "warning", 1), else_=2)
+    order = (FindingRow.resolved_at.is_not(None), rank, FindingRow.county_code, FindingRow.year.desc(),
+             FindingRow.rule_id, FindingRow.id)
+    # The page's ids are chosen on the findings table alone, then joined: the database sorts
+    # findings, not findings joined to their bodies and counties.
+    page = select(FindingRow.id).where(*conds).order_by(*order)
+    if limit is not None:
+        page = page.limit(max(1, min(limit, FINDINGS_PAGE_MAX))).offset(max(0, offset))
+    ids = page.subquery()
     q = (select(FindingRow, Entity.name, County.name)
+         .join(ids, ids.c.id == FindingRow.id)
          .outerjoin(Entity, Entity.id == FindingRow.entity_id)
          .outerjoin(County, County.code == FindingRow.county_code)
-         .where(*conds)
-         .order_by(FindingRow.resolved_at.is_not(None), rank, FindingRow.county_code,
-                   FindingRow.year.desc(), FindingRow.rule_id, FindingRow.id))
-    if limit is not None:
-        q = q.limit(max(1, min(limit, FINDINGS_PAGE_MAX))).offset(max(0, offset))
+         .order_by(*order))
     rows = [_finding_dict(f, entity, county_name) for f, entity, county_name in session.execute(q)]
     states = _review_states(session, [r["fingerprint"] for r in rows])
     for r in rows:

@@ -258,7 +258,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
                 raise
             except NianbaoError as exc:
                 raise PageError(400, f"筛选条件有误：{exc}") from None
-            rules = svc.finding_rules(s)
+            rules = sorted({*svc.finding_rules(s, filters["county"]), *([filters["rule"]] if filters["rule"] else [])})
             show_review = svc.reviews_exist(s) or filters["review"] is not None
             chart = views.rule_year_chart(svc.findings_per_rule_year(s, county=filters["county"],
                                                                      open_only=filters["open_only"]))
