@@ -66,6 +66,27 @@ def test_pages_render_on_both_backends(seeded: dict[str, Any]) -> None:
     for rid in set(re.findall(r'href="/report/(\d+)"', grid)):
         assert c.get(f"/report/{rid}").status_code == 200
     assert "被拦截" in c.get(f"/runs?county={CODE}&status=blocked").text
+    r = c.get(f"/county/{CODE}")
+    assert "<script" not in r.text and "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_strip_chart_puts_late_above_the_due_line_and_missing_in_the_band() -> None:
+    from datetime import date
+
+    from monitor.deadlines import CrawlState
+    from monitor.status import BodyRow, CellStatus, CountyStatus
+    from monitor.web.views import strip_chart
+
+    due = date(2023, 1, 31)
+    body = BodyRow(1, "甲镇", "township", False, {
+        2021: CellStatus("on_time", due.replace(year=2022), 1, date(2022, 1, 21)),
+        2022: CellStatus("late", due, 2, date(2023, 3, 2)),
+        2023: CellStatus("missing", due.replace(year=2024))})
+    chart = strip_chart(CountyStatus("1", "某县", [2021, 2022, 2023], [body], CrawlState()))
+    early, late, missing = chart["marks"]
+    assert early.y > chart["zero"] > late.y > chart["top"] + chart["band"] - 10 > missing.y
+    assert late.title == "甲镇 2022年度：2023-03-02 公开，期限 2023-01-31，逾期30天"
+    assert missing.shape == "cross" and early.x < late.x < missing.x
 
 
 def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str, Any]) -> None:
