@@ -149,13 +149,13 @@ def _row_matches(want: str | None, row: str) -> bool:
 
 
 def attach_findings(tables: list[TableView], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Put each finding on the cells it concerns; returns the findings with `cells` (anchors of
-    the cells marked, for links from the finding to its cells). A resolved finding marks no cell:
+    """Put each finding on the cells it concerns; returns the findings with `cells` ((anchor,
+    label) of each cell marked, for links from the finding to its cells). A resolved finding marks no cell:
     it was about an earlier version."""
     by_key = {t.key: t for t in tables}
     out = []
     for f in findings:
-        marked: list[str] = []
+        marked: list[tuple[str, str]] = []
         if f.get("resolved_at"):
             out.append({**f, "cells": []})
             continue
@@ -165,19 +165,20 @@ def attach_findings(tables: list[TableView], findings: list[dict[str, Any]]) -> 
                 continue
             if row is None and col is None:
                 tv.findings.append(f)
-                marked.append(f"table-{table}")
+                marked.append((f"table-{table}", tv.title))
                 continue
             for r in tv.rows:
                 if not _row_matches(row, r.key):
                     continue
-                for c in r.cells:
+                for i, c in enumerate(r.cells):
                     if not c.anchor:
                         continue
                     ckey = c.anchor.rsplit("-", 1)[1]
                     if col is None or str(col) == ckey:
                         if f not in c.findings:
                             c.findings.append(f)
-                        marked.append(c.anchor)
+                        head = r.header[i] if r.header else tv.columns[i]
+                        marked.append((c.anchor, f"{tv.title.split()[0]}·{r.label}·{head}"))
         out.append({**f, "cells": list(dict.fromkeys(marked))})
     return out
 
