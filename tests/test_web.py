@@ -172,6 +172,11 @@ def test_exports_are_the_service_rows(seeded: dict[str, Any], tmp_path: Path) ->
     assert req[1][0] == "一、本年新收政府信息公开申请数量" and len(req) == 1 + len(T2021.requests)
     cells = list(csv.DictReader(io.StringIO(c.get(f"/report/{rid}?format=csv").content.decode("utf-8-sig"))))
     assert {"table", "row", "label", "column", "value"} == set(cells[0])
+    fees = next(x for x in cells if x["row"] == "fees")  # a table 二 row under its group's header
+    assert fees["label"] == "行政事业性收费" and fees["column"] == "本年收费金额（万元）"
+    assert [x["column"] for x in cells if x["row"] in ("penalty", "enforcement")] == ["本年处理决定数量"] * 2
+    assert [x["column"] for x in cells if x["row"] == "normative_docs"] == ["本年制发件数", "本年废止件数", "现行有效件数"]
+    assert len([x for x in cells if x["table"] == "requests"]) == 7 * len(T2021.requests)
     assert c.get("/findings?format=pdf").status_code == 400
 
 

@@ -225,11 +225,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
             sheets: dict[str, list[Any]] = {t.title.split()[0]: t.sheet() for t in tables}
             sheets["问题"] = r["findings"] or []
             if request.query_params["format"] == "csv":
-                cells = [{"table": t.key, "row": row.key, "label": row.label,
-                          "column": t.columns[i] if t.columns[i] else (row.header or [""] * 99)[i] if row.header else i,
-                          "value": c.value}
-                         for t in tables for row in t.rows for i, c in enumerate(row.cells) if c.anchor]
-                sheets = {"单元格": cells}
+                sheets = {"单元格": [cell for t in tables for cell in t.cells()]}
             data = {k: v for k, v in r.items() if k != "current"}
             return export(request, f"report-{rid}", sheets, data)  # type: ignore[return-value]
         original = None

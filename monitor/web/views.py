@@ -51,6 +51,15 @@ class TableView:
     rows: list[RowView]
     findings: list[dict[str, Any]] = field(default_factory=list)  # about the table as a whole
 
+    def cells(self) -> list[dict[str, Any]]:
+        """Every cell as a flat row (table, row key, row label, column label, value), for CSV."""
+        out, head = [], self.columns
+        for r in self.rows:
+            head = r.header or head
+            out += [{"table": self.key, "row": r.key, "label": r.label, "column": head[i], "value": c.value}
+                    for i, c in enumerate(r.cells) if c.anchor]
+        return out
+
     def sheet(self) -> list[list[Any]]:
         """The table as rows of values, a header row first (for the XLSX sheet of the table)."""
         out: list[list[Any]] = [["项目", *self.columns]]
