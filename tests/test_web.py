@@ -135,6 +135,7 @@ def test_recrawl_is_for_admins_with_a_valid_form(seeded: dict[str, Any]) -> None
     r = c.post(f"/county/{CODE}/recrawl", data={"csrf": token},
                headers={"origin": "http://evil.example"})
     assert r.status_code == 403
+    assert c.post(f"/county/{CODE}/recrawl", data={"csrf": token, "pad": "x" * 9000}).status_code == 413
     r = c.post(f"/county/{CODE}/recrawl", data={"csrf": token})
     assert r.status_code == 303 and r.headers["location"].startswith(f"/county/{CODE}?msg=")
     assert "已排队重新抓取" in c.get(r.headers["location"]).text
