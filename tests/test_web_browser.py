@@ -2,7 +2,8 @@
 `nianbao serve`'s app on 127.0.0.1 with a seeded database: the grid renders, a click reaches a
 report, a finding marks its cell, a filter narrows the findings, an export downloads.
 
-Screenshots are written to pytest's tmp dir (or $NIANBAO_SCREENSHOTS when set). Under CI=true a
+Screenshots are written to pytest's tmp dir (or $NIANBAO_SCREENSHOTS when set); the browser is
+/usr/bin/chromium (or $NIANBAO_CHROMIUM), never one downloaded by Playwright. Under CI=true a
 missing Chromium or Playwright fails the tests; elsewhere it skips them."""
 
 from __future__ import annotations
