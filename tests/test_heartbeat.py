@@ -129,7 +129,12 @@ def test_heartbeat_goes_to_operators_only(engine: Any) -> None:
     assert EXPECTED in out.getvalue()
 
 
+async def failing_job() -> None:
+    raise RuntimeError("探测用的故障")
+
+
 def test_healthz_fails_when_the_heartbeat_is_silent_for_two_periods(tmp_path: Path) -> None:
+    """…and the daemon's start, stop and a failed job reach the configured operator at once."""
     from monitor.daemon import Daemon
 
     clock = FixedClock(NOW)
@@ -156,6 +161,10 @@ def test_healthz_fails_when_the_heartbeat_is_silent_for_two_periods(tmp_path: Pa
             out.append(d.health())
             await d.heartbeat()
             out.append(d.health())
+            assert d.scheduler is not None
+            d.scheduler.add_job(f"{__name__}:failing_job", "date", run_date=clock.now(), id="failing")  # raises
+            while not any("任务失败" in m.text for m in api.messages(2002)):
+                await asyncio.sleep(0.05)
             d.request_stop()
             out.append(await task)
             return out
@@ -170,6 +179,8 @@ def test_healthz_fails_when_the_heartbeat_is_silent_for_two_periods(tmp_path: Pa
     assert "年报监测已启动" in texts[0]  # the daemon's start and stop: to the configured operator
     assert any("每日心跳" in t for t in texts)
     assert "年报监测正在停止" in texts[-1]
+    failed = next(t for t in texts if "任务失败" in t)
+    assert "failing" in failed and "探测用的故障" in failed
     engine = settings.engine()
     with session_factory(engine)() as s:
         assert s.scalar(select(Subscriber.role).where(Subscriber.address == "2002")) == "operator"
