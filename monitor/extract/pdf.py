@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 # PDFium is not thread-safe; callers may extract from worker threads.
 _PDFIUM_LOCK = threading.Lock()
 UNUSABLE_SCANNED = "扫描件/图片PDF，无文字层，无法识别（需要OCR或向发布单位索取文字版）"
-UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少Unicode映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取Word版）"
+UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少字符编码映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取文字版）"
 _CELL_GAP_EM = 1.0  # a gap wider than this (in font sizes) separates two cells
 _WORD_GAP_EM = 0.25  # a gap wider than this between non-CJK characters is a space
 _LINE_TOL = 0.5  # characters whose centres differ by less than this (in heights) share a line

@@ -8,12 +8,19 @@ from collections.abc import Iterator
 from monitor.parse import section_number_value
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, MODERN, DocRule, register
-from monitor.templates import TEMPLATES
+from monitor.templates import (
+    TEMPLATES,
+    cell_label,
+    quoted,
+    row_label,
+    section_label,
+    table_label,
+    template_label,
+)
 from monitor.templates.defs import SECTIONS
 from monitor.textnorm import CN_NUMERALS, norm
 
-TABLE_NAMES = {"active": "表二 主动公开政府信息情况", "requests": "表三 收到和处理政府信息公开申请情况",
-               "review_litigation": "表四 政府信息公开行政复议、行政诉讼情况"}
+LISTED = 3  # places named in one message; details list them all
 
 
 @register
@@ -26,8 +33,11 @@ class MissingSection(DocRule):
         found = {s.key for s in report.sections}
         missing = [d for d in SECTIONS if d.key not in found]
         if missing:
-            names = "、".join(f"{CN_NUMERALS[d.number - 1]}、{d.label}" for d in missing)
-            yield self.finding(f"缺少规定的部分：{names}", subject=",".join(d.key for d in missing),
+            names = "、".join(quoted(section_label(d.key)) for d in missing)
+            message = (f"缺少规定的部分：{names}" if len(missing) < len(SECTIONS) else
+                       f"六个规定部分的标题一个也没有找到（{quoted(section_label(SECTIONS[0].key))}至"
+                       f"{quoted(section_label(SECTIONS[-1].key))}）")
+            yield self.finding(message, subject=",".join(d.key for d in missing),
                                missing=[d.key for d in missing], labels=[d.label for d in missing])
 
 
@@ -46,7 +56,7 @@ class MissingTable(DocRule):
         note = "（页面中有图片形式的表格，无法读取其中的数字）" if images else ""
         for table in ("active", "requests", "review_litigation"):
             if table not in report.tables:
-                yield self.finding(f"未找到{TABLE_NAMES[table]}{note}", subject=table, table=table,
+                yield self.finding(f"未找到{table_label(table, title=True)}{note}", subject=table, table=table,
                                    missing_rows="all", table_is_image=bool(images))
                 continue
             if table == "review_litigation":
@@ -55,7 +65,9 @@ class MissingTable(DocRule):
             else:
                 missing = [k for k in required[table] if k not in found.get(table, [])]
             if missing:
-                yield self.finding(f"{TABLE_NAMES[table]}缺少以下行：{'、'.join(missing)}",
+                names = "、".join(quoted(row_label(report.template, table, k)) for k in missing[:LISTED])
+                more = f"等{len(missing)}行" if len(missing) > LISTED else ""
+                yield self.finding(f"{table_label(table)}缺少{names}{more}",
                                    subject=f"{table}:{','.join(missing)}", table=table,
                                    missing_rows=missing)
 
@@ -103,7 +115,7 @@ class TemplateMismatch(DocRule):
             return
         right = next(t for t in TEMPLATES.values() if t.fits_year(report.year))
         yield self.finding(
-            f"{report.year}年度报告使用了{report.template}年模板，应使用{right.id}年模板",
+            f"{report.year}年度报告使用了{template_label(report.template)}，应使用{template_label(right.id)}",
             subject=f"{report.template}->{right.id}", year=report.year, template=report.template,
             expected_template=right.id, signals=report.notes.get("template_signals"))
 
@@ -148,9 +160,10 @@ class BlankCells(DocRule):
         cells = [c for c in report.notes.get("blank_cells", [])
                  if c["table"] in ("requests", "review_litigation")]
         if cells:
-            shown = "、".join(f"{c['row']}/{c['column']}“{c['raw'] or '空白'}”" for c in cells[:5])
-            more = f"等{len(cells)}处" if len(cells) > 5 else ""
-            yield self.finding(f"表格中有{len(cells)}个应填数字的单元格未填写数字（为零应填0）：{shown}{more}",
+            shown = "、".join(f"{cell_label(report.template, c['table'], c['row'], c['column'])}"
+                             f"{'填“' + c['raw'] + '”' if c['raw'] else '为空白'}" for c in cells[:LISTED])
+            more = f"等{len(cells)}处" if len(cells) > LISTED else ""
+            yield self.finding(f"应填数字处未填（为零应填0）：{shown}{more}",
                                subject=";".join(f"{c['table']}.{c['row']}.{c['column']}" for c in cells),
                                cells=cells)
 

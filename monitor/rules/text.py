@@ -8,11 +8,15 @@ from collections.abc import Iterator
 
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, DocRule, register
+from monitor.templates import cell_label, quoted
 from monitor.textnorm import norm, squash
 
 _PLAN = re.compile(r"(?P<y>(?:19|20)\d{2})年(?:度)?[,，]?(?:我[镇乡局委办区县街]\S{0,3}|本[镇乡单位机关部门]{1,2})?"
                    r"(?:将|要|计划|拟|继续|力争|进一步)")
 _SELF_YEAR = re.compile(r"(?:现将|公布|发布)[^。]{0,12}?(?P<y>(?:19|20)\d{2})年度?[^。]{0,16}?(?:信息公开|政务公开)[^。]{0,8}?(?:年度报告|年报)")
+
+
+LISTED = 3  # altered labels named in one message; details list them all
 
 
 @register
@@ -24,8 +28,10 @@ class AlteredLabel(DocRule):
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         variants = report.notes.get("label_variants", [])
         if variants:
-            shown = "；".join(f"“{v['found']}”应为“{v['canonical']}”" for v in variants)
-            yield self.finding(f"表格固定表述有误：{shown}",
+            shown = "；".join(f"{cell_label(report.template, v.get('table', 'requests'), v['row'])}"
+                             f"写成了{quoted(v['found'])}" for v in variants[:LISTED])
+            more = f"等{len(variants)}处" if len(variants) > LISTED else ""
+            yield self.finding(f"表格固定表述有误：{shown}{more}",
                                subject=";".join(f"{v['row']}:{v['found']}" for v in variants),
                                variants=variants)
 
@@ -60,7 +66,7 @@ class WrongYear(DocRule):
             first = quotes[0]
             what = ("下一年的工作计划写成了报告年度" if first["kind"] == "plan"
                     else f"正文称{first['body_year']}年度报告，与标题年份{report.year}不一致")
-            yield self.finding(f"年份可能有误：{what}：“{first['quote']}”",
+            yield self.finding(f"年份可能有误：{what}：{quoted(first['quote'])}",
                                subject=";".join(q["quote"][:30] for q in quotes), year=report.year,
                                quotes=quotes)
 
@@ -99,6 +105,6 @@ class RepeatedText(DocRule):
             if _may_repeat(t):
                 repeats.extend(m["x"] for m in _REPEAT.finditer(t))
         if repeats:
-            yield self.finding(f"有内容紧挨着重复出现：“{repeats[0][:40]}”" +
+            yield self.finding(f"有内容紧挨着重复出现：{quoted(repeats[0][:40])}" +
                                (f"等{len(repeats)}处" if len(repeats) > 1 else ""),
                                subject=";".join(sorted(set(repeats))), repeated=repeats)
