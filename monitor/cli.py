@@ -21,7 +21,7 @@ def _root() -> None:
     """nianbao — 政府信息公开工作年度报告监测。出错时加 --debug 查看详细信息。"""
 
 
-COMMAND_MODULES = ("check", "store", "crawl", "demo")
+COMMAND_MODULES = ("check", "store", "crawl", "demo", "rules")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"monitor.commands.{_name}").register(app)

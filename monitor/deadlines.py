@@ -66,7 +66,7 @@ def shanghai_date(at: datetime) -> date:
 
 
 def _source_label(source: str | None) -> str:
-    return SOURCE_LABELS.get(source or "", source or "未知来源")
+    return SOURCE_LABELS.get(source or "", "未知来源")
 
 
 @register
