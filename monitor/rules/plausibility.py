@@ -38,7 +38,7 @@ class RulesByWrongBody(DocRule):
             shown = "、".join(f"{column_label(report.template, 'active', c, 'rules')}{v}"
                              for c, v in nonzero.items())
             yield self.finding(f"{report.entity}无权制定规章，{cell_label(report.template, 'active', 'rules')}"
-                               f"却填了{shown}，应均为0",
+                               f"却填了{shown}，应{'均' if len(nonzero) > 1 else ''}为0",
                                subject="rules:" + ",".join(f"{c}={v}" for c, v in nonzero.items()),
                                table="active", row="rules", values=nonzero, entity=report.entity)
 

@@ -64,11 +64,23 @@ class WrongYear(DocRule):
                                    "body_year": int(m["y"])})
         if quotes:
             first = quotes[0]
-            what = ("下一年的工作计划写成了报告年度" if first["kind"] == "plan"
+            what = (f"下一年的工作计划写成了{report.year}年" if first["kind"] == "plan"
                     else f"正文称{first['body_year']}年度报告，与标题年份{report.year}不一致")
-            yield self.finding(f"年份可能有误：{what}：{quoted(first['quote'])}",
+            yield self.finding(f"年份可能有误：{what}：{quoted(_shown(first))}",
                                subject=";".join(q["quote"][:30] for q in quotes), year=report.year,
                                quotes=quotes)
+
+
+def _shown(quote: dict) -> str:
+    """The quoted line as a message shows it: from the year it is about, at most 30 characters."""
+    text = quote["quote"]
+    year = str(quote.get("body_year") or "")
+    if quote["kind"] == "plan":
+        m = _PLAN.search(text)
+        text = text[m.start():] if m else text
+    elif year and year in text:
+        text = text[max(0, text.index(year) - 6):]
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 def _around(text: str, pos: int, width: int = 40) -> str:
@@ -77,6 +89,7 @@ def _around(text: str, pos: int, width: int = 40) -> str:
 
 # An item (at least 6 characters, starting after a separator) written twice in a row.
 _REPEAT = re.compile(r"(?:^|(?<=[、，,；;。:：]))(?P<x>[^、，,；;。]{6,})[、，,；;。]\s*(?P=x)")
+_QUOTES = "“”‘’\"'"
 _SEPARATOR = re.compile(r"[、，,；;。]")
 
 
@@ -105,6 +118,7 @@ class RepeatedText(DocRule):
             if _may_repeat(t):
                 repeats.extend(m["x"] for m in _REPEAT.finditer(t))
         if repeats:
-            yield self.finding(f"有内容紧挨着重复出现：{quoted(repeats[0][:40])}" +
+            item = repeats[0][:40].strip(_QUOTES)
+            yield self.finding(f"有内容紧挨着重复出现：{quoted(item)}" +
                                (f"等{len(repeats)}处" if len(repeats) > 1 else ""),
                                subject=";".join(sorted(set(repeats))), repeated=repeats)
