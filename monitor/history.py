@@ -402,7 +402,7 @@ class ChangedOnPortal(HistRule):
             return None
         parts = []
         if cells:
-            listed = "；".join(f"{c['label']}{_fmt(c['old'])}→{_fmt(c['new'])}" for c in cells[:MAX_LISTED])
+            listed = "；".join(f"{c['label']}由{_fmt(c['old'])}改为{_fmt(c['new'])}" for c in cells[:MAX_LISTED])
             more = f"等{len(cells)}处" if len(cells) > MAX_LISTED else ""
             parts.append(f"表格数据改动：{listed}{more}")
         if prose:

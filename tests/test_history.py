@@ -432,7 +432,7 @@ def test_describe_change_lists_exactly_the_changed_cell() -> None:
     assert f.details["cells"] == [{"table": "requests", "row": "new", "column": 6, "old": 1, "new": 2,
                                    "label": "表三“一、本年新收政府信息公开申请数量”行“总计”列"}]
     assert f.details["fields"] == [] and f.details["prose"] is None
-    assert f.message == "报告发布后被修改。表格数据改动：表三“一、本年新收政府信息公开申请数量”行“总计”列1→2。"
+    assert f.message == "报告发布后被修改。表格数据改动：表三“一、本年新收政府信息公开申请数量”行“总计”列由1改为2。"
 
 
 def test_describe_change_names_a_changed_dict_cell() -> None:

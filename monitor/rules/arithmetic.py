@@ -15,6 +15,7 @@ from monitor.templates import (
     column_label,
     quoted,
     row_label,
+    table_label,
 )
 
 SUMMED_EXCLUDED = ("new", "carried_over", "total", "carried_forward")
@@ -195,7 +196,7 @@ def _place(template: str | None, cells: tuple[tuple[str, str, int], ...]) -> str
         return cell_label(template, *cells[0])
     table, _, column = cells[0]
     rows = "与".join(quoted(row_label(template, table, r)) for _, r, _ in cells)
-    return f"表四{rows}的{quoted(column_label(template, table, column))}之和"
+    return f"{table_label(table)}{rows}的{quoted(column_label(template, table, column))}之和"
 
 
 @register
