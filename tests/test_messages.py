@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from crawler.sim.reportgen import EXTENSIONS, FORMATS, make_spec, render_many
+from crawler.sim.reportgen import EXTENSIONS, FORMATS, concrete_variants, make_spec, render_many
 from monitor.cli import app
 from monitor.engine import check_bytes
 from monitor.history import check_history, describe_change
@@ -217,6 +217,19 @@ def test_doc_rules_on_generated_defect_reports_name_printed_labels(template: str
 @pytest.mark.parametrize("template", ["2019", "2021"])
 def test_doc_rules_on_generated_legacy_doc_reports_name_printed_labels(template: str) -> None:
     _check_generated(template, "doc")
+
+
+@pytest.mark.parametrize("fmt", ["txt-tabs", "html"])
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_every_variant_of_the_generator_gives_messages_in_printed_labels(template: str, fmt: str) -> None:
+    """Each variant alone (new ones included as the generator learns them)."""
+    specs = [make_spec(80, entity="青石镇人民政府", year=YEAR[template], variants=[v])
+             for v in concrete_variants(template)]
+    for spec, data in zip(specs, render_many(specs, fmt), strict=True):
+        result = check_bytes(data, filename=f"r.{EXTENSIONS[fmt]}")
+        assert result.report is not None, (spec.variants, result.error)
+        for f in result.findings:
+            assert_speaks_labels(f, result.report.template or template)
 
 
 # ---- hist rules on generated reports of consecutive years -------------------------------------
