@@ -91,10 +91,10 @@ class Misnumbered(DocRule):
         order = [expected[s.key] for s in report.sections]
         out_of_order = order != sorted(order)
         if wrong or out_of_order:
-            parts = [f"“{w['written']}”应为“{w['expected']}”" for w in wrong]
+            parts = [f"{quoted(section_label(w['section']))}的序号写成了“{w['written']}”" for w in wrong]
             if out_of_order:
                 parts.append("各部分顺序与规定不一致")
-            yield self.finding("部分序号错误：" + "；".join(parts),
+            yield self.finding("部分序号有误：" + "；".join(parts),
                                subject=";".join(f"{w['section']}={w['written']}" for w in wrong)
                                + ("|order" if out_of_order else ""),
                                misnumbered=wrong, out_of_order=out_of_order,
