@@ -55,7 +55,10 @@ def places(f: Finding) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if d.get("table") in TABLE_KEYS and (d.get("row") is not None or d.get("column") is not None):
         out.append({"table": d["table"], "row": d.get("row"), "column": d.get("column")})
-    if isinstance(d.get("missing_rows"), list):
+    if d.get("other_split_missing") and isinstance(d.get("missing_rows"), list):
+        # a 2021 table with one （六）其他处理 row: the message names that row, not its three absent parts
+        out.append({"table": d["table"], "row": "other", "column": None})
+    elif isinstance(d.get("missing_rows"), list):
         out += [{"table": d["table"], "row": r, "column": None} for r in d["missing_rows"][:LISTED]]
     for key in ("cells", "variants"):
         if isinstance(d.get(key), list):

@@ -97,6 +97,12 @@ class ColumnTotal(DocRule):
         if not req:
             return
         parts = [d.key for d in TEMPLATES[report.template].requests if d.key not in SUMMED_EXCLUDED]
+        # A 2021 table that keeps the 2019 （六）其他处理 as one row: that row stands for its split.
+        unsplit = report.template == "2021" and "other" in req and report.notes.get("other_unsplit", False)
+        if unsplit:
+            parts = [k for k in parts if not k.startswith("other_")] + ["other"]
+        note = (f"（{quoted(row_label(report.template, 'requests', 'other'))}只填了一行合计，缺少2021年格式的三个分项，按合计计算）"
+                if unsplit else "")
         for i, col in enumerate(APPLICANT_COLUMNS):
             vals = [req[k][i] for k in parts]
             total = req["total"][i]
@@ -105,9 +111,10 @@ class ColumnTotal(DocRule):
             if sum(vals) != total:
                 yield self.finding(
                     f"{cell_label(report.template, 'requests', 'total', i)}填{_fmt(total)}，"
-                    f"应为（一）至（六）各项之和{_fmt(sum(vals))}",
+                    f"应为（一）至（六）各项之和{_fmt(sum(vals))}{note}",
                     subject=f"{col}:{total}:{vals}", table="requests", row="total", column=i,
-                    expected=sum(vals), actual=total, difference=sum(vals) - total)
+                    expected=sum(vals), actual=total, difference=sum(vals) - total,
+                    other_split_missing=unsplit)
 
 
 @register

@@ -67,6 +67,12 @@ class MoneyInYuan(DocRule):
 
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         for c in report.notes.get("money_in_yuan", []):
+            if c["wan_yuan"] is None:  # the row's numbers ran together: the unit is all that is read
+                yield self.finding(
+                    f"{cell_label(report.template, c['table'], c['row'], c['column'])}以元填写"
+                    f"（“{c['raw']}”），应以万元填写；该行数字连在一起，未能换算",
+                    subject=f"{c['row']}.{c['column']}={c['raw']}", **c)
+                continue
             yield self.finding(
                 f"{cell_label(report.template, c['table'], c['row'], c['column'])}填“{c['raw']}”，"
                 f"应以万元填写，已按{c['wan_yuan']:g}万元核对",

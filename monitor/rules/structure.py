@@ -21,6 +21,7 @@ from monitor.templates.defs import SECTIONS
 from monitor.textnorm import CN_NUMERALS, norm
 
 LISTED = 3  # places named in one message; details list them all
+OTHER_SPLIT = ("other_no_correction", "other_no_fee", "other_other")
 
 
 @register
@@ -64,12 +65,24 @@ class MissingTable(DocRule):
                            if k not in report.tables[table]]
             else:
                 missing = [k for k in required[table] if k not in found.get(table, [])]
+            split = [k for k in OTHER_SPLIT if k in missing] if table == "requests" and \
+                report.notes.get("other_unsplit") else []
+            if split:
+                missing = [k for k in missing if k not in split]
+                yield self.finding(
+                    f"{cell_label(report.template, table, 'other')}只填了一行合计，缺少2021年格式要求的三个分项；"
+                    "该行数字已按合计读取",
+                    subject=f"{table}:other-split", table=table, missing_rows=split,
+                    other_split_missing=True)
             if missing:
                 names = "、".join(quoted(row_label(report.template, table, k)) for k in missing[:LISTED])
                 more = f"等{len(missing)}行" if len(missing) > LISTED else ""
-                yield self.finding(f"{table_label(table)}缺少{names}{more}",
+                runs = [k for k in report.notes.get("unread_runs", []) if k in missing]
+                why = ("（其中" + "、".join(quoted(row_label(report.template, table, k)) for k in runs[:LISTED])
+                       + "的数字连在一起，无法唯一拆分）" if runs else "")
+                yield self.finding(f"{table_label(table)}缺少{names}{more}{why}",
                                    subject=f"{table}:{','.join(missing)}", table=table,
-                                   missing_rows=missing)
+                                   missing_rows=missing, unread_digit_runs=runs)
 
 
 @register
