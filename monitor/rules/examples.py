@@ -162,7 +162,7 @@ EXAMPLES: dict[str, Callable[[], Finding | None]] = {
     "TIME-001": lambda: _doc("TIME-001", _report(period=["2021-01-01", "2021-12-31"])),
     "TIME-002": lambda: _doc("TIME-002", _report(published_at="2022-02-21")),
     "TIME-003": lambda: _rule("TIME-003").build(  # type: ignore[attr-defined]
-        entity=ENTITY, year=2022, due=_DUE, published=date(2023, 3, 2), source="listing"),
+        entity=ENTITY, year=2022, due=_DUE, published=date(2023, 3, 2), source="listing;page_meta=2023-11-06"),
     "TIME-004": lambda: _rule("TIME-004").build(  # type: ignore[attr-defined]
         entity=ENTITY, year=2022, due=_DUE, checked=date(2023, 3, 1), today=date(2023, 3, 2)),
     "TIME-005": lambda: _rule("TIME-005").build(  # type: ignore[attr-defined]
