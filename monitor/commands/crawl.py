@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from crawler.runner import RUN_TIME_LIMIT
 from monitor.errors import ProfileError
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def find_profile(county: str, profile_dir: Path) -> Any:
 
 
 def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: bool,
-              console: Console | None, crawl_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+              console: Console | None, crawl_settings: dict[str, Any] | None = None,
+              time_limit: float | None = None) -> dict[str, Any]:
     """Crawl, process and return the summary (what the command prints)."""
     from crawler.runner import crawl_county
     from monitor.clock import SystemClock
@@ -64,7 +66,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
             result = crawl_county(profile, db_url=settings.database_url, data_dir=settings.data_dir,
                                   trigger="cli", requested_by=_user(), years=years, full=full,
                                   contact_url=settings.user_agent_contact, settings=crawl_settings,
-                                  on_progress=on_progress)
+                                  on_progress=on_progress, time_limit=time_limit)
         outcome = process_run(sf, settings.blob_store(), result.run_id, SystemClock(),
                               crawl_failure_threshold=settings.crawl_failure_threshold)
         open_findings = _open_findings(sf, profile.code)
@@ -88,6 +90,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
         "failed": st.get("failed", 0), "failed_reasons": st.get("failed_reasons", {}),
         "retries": st.get("retries", 0), "empty_lists": st.get("empty_lists", []),
         "moved": st.get("moved", []), "too_large": st.get("too_large", []),
+        "limits": st.get("limits", []),
     }
 
 
@@ -166,6 +169,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         console.print(f"  [yellow]栏目页没有年报链接（可能已改版）：{url}[/]", highlight=False, soft_wrap=True)
     for url in s.get("too_large", []):
         console.print(f"  [yellow]文件超过下载大小上限，未下载：{url}[/]", highlight=False, soft_wrap=True)
+    for limit in s.get("limits", []):
+        console.print(f"  [yellow]达到抓取上限，其余未抓取：{limit}[/]", highlight=False, soft_wrap=True)
     for pair in s.get("moved", []):
         console.print(f"  [yellow]网站已迁移（跳转到配置之外的地址，请更新县配置）：{pair}[/]", highlight=False, soft_wrap=True)
 
@@ -179,6 +184,8 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path | None, typer.Option("--config", help="nianbao.toml")] = None,
         full: Annotated[bool, typer.Option("--full", help="重新核对所有已知年报（带条件请求）")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 摘要")] = False,
+        time_limit: Annotated[int, typer.Option("--time-limit", min=1,
+                                                help="本次抓取的时间上限（秒），到时结束，结果为部分完成")] = RUN_TIME_LIMIT,
     ) -> None:
         """抓取一个县的政府信息公开年报栏目，然后检查抓到的年报。"""
         from monitor.config import load_config
@@ -187,7 +194,7 @@ def register(app: typer.Typer) -> None:
         profile = find_profile(county, profile_dir or settings.counties_dir)
         console = None if as_json else Console()
         summary = run_crawl(profile, settings=settings, years=[year] if year else None, full=full,
-                            console=console)
+                            console=console, time_limit=time_limit)
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:
