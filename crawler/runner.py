@@ -47,6 +47,7 @@ ProgressFn = Callable[[dict[str, Any]], None]
 RUN_TIME_LIMIT = 3 * 3600
 RUN_GRACE = 300
 DB_URL_ENV = "NIANBAO_CRAWL_DB_URL"
+JOB_PREFIX = "nianbao-crawl-"
 
 # Raw Scrapy stats kept in the run's stats besides our own nianbao/* keys.
 _KEEP_PREFIXES = ("nianbao/", "downloader/request_count", "downloader/response_count",
@@ -226,8 +227,10 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
         "settings": settings, "max_parallel": max_parallel, "log_level": log_level,
         "jobs": [_jsonable(asdict(j)) for j in jobs],
     }
-    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+    sweep_job_folders()
+    with tempfile.TemporaryDirectory(prefix=JOB_PREFIX) as tmp:
         job_path, result_path, err_path = (Path(tmp) / n for n in ("job.json", "result.json", "stderr.log"))
+        (Path(tmp) / "parent.pid").write_text(str(os.getpid()), "ascii")
         job_path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
         with open(err_path, "wb") as err:
             # stdin: a pipe only this process holds; its end tells the child the parent is gone
@@ -264,6 +267,31 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
             _finish_failed(db_url, r)
         out.append(r)
     return out
+
+
+def sweep_job_folders(root: Path | None = None) -> list[Path]:
+    """Remove the job folders of crawls whose parent process is gone (killed together with its
+    child, so neither could clean up); returns what was removed."""
+    removed: list[Path] = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{JOB_PREFIX}*"):
+        try:
+            pid = int((folder / "parent.pid").read_text("ascii"))
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if pid != os.getpid() and not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _progress_line(raw: bytes, on_progress: ProgressFn | None) -> None:

@@ -248,7 +248,10 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
-def test_sigkilled_crawl_leaves_no_child_and_no_job_folder(tmp_path: Path, portal: Portal) -> None:
+@pytest.mark.parametrize(("sig", "error"), [(signal.SIGKILL, "the crawl's parent process ended"),
+                                            (signal.SIGINT, "crawl interrupted")])
+def test_killed_crawl_leaves_no_child_and_no_job_folder(tmp_path: Path, portal: Portal, sig: int,
+                                                       error: str) -> None:
     counties, tmp = tmp_path / "counties", tmp_path / "tmp"
     counties.mkdir()
     tmp.mkdir()
@@ -266,8 +269,8 @@ def test_sigkilled_crawl_leaves_no_child_and_no_job_folder(tmp_path: Path, porta
         job_dirs = list(tmp.glob("nianbao-crawl-*"))
         assert len(job_dirs) == 1
         assert "sqlite" not in (job_dirs[0] / "job.json").read_text("utf-8")  # the URL is not in the file
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
+        parent.send_signal(sig)
+        parent.wait(timeout=60)
         deadline = time.monotonic() + 60
         while _alive(children[0]) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -283,4 +286,19 @@ def test_sigkilled_crawl_leaves_no_child_and_no_job_folder(tmp_path: Path, porta
             runs = list(s.scalars(select(CrawlRun)))
     finally:
         engine.dispose()
-    assert [(r.status, r.error) for r in runs] == [("failed", "the crawl's parent process ended")]
+    assert [(r.status, r.error) for r in runs] == [("failed", error)]
+
+
+def test_job_folders_of_dead_parents_are_swept(tmp_path: Path) -> None:
+    from crawler.runner import sweep_job_folders
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    stale, live, foreign = (tmp_path / f"nianbao-crawl-{n}" for n in ("stale", "live", "foreign"))
+    for folder, pid in ((stale, dead.stdout.strip()), (live, str(os.getpid())), (foreign, None)):
+        folder.mkdir()
+        (folder / "job.json").write_text("{}")
+        if pid is not None:
+            (folder / "parent.pid").write_text(pid)
+    assert sweep_job_folders(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and foreign.exists()
