@@ -302,3 +302,19 @@ def test_job_folders_of_dead_parents_are_swept(tmp_path: Path) -> None:
             (folder / "parent.pid").write_text(pid)
     assert sweep_job_folders(tmp_path) == [stale]
     assert not stale.exists() and live.exists() and foreign.exists()
+
+
+def test_links_of_other_schemes_are_not_taken() -> None:
+    from parsel import Selector
+
+    from crawler.middlewares import on_portal
+    from crawler.spiders.base import attachment_links, links_with_dates
+
+    page = ('<a href="file://127.0.0.1:8000/etc/passwd">2023年年度报告</a><a href="ftp://127.0.0.1:8000/a.pdf">附件</a>'
+            '<a href="data:text/html,x">2022年年度报告</a><a href="/r.docx">附件：2023年年度报告.docx</a>'
+            '<iframe src="file:///etc/shadow.pdf"></iframe>')
+    base = "http://127.0.0.1:8000/list/"
+    assert [i.url for i in links_with_dates(Selector(text=page), base)] == ["http://127.0.0.1:8000/r.docx"]
+    assert [u for u, _ in attachment_links(page, base)] == ["http://127.0.0.1:8000/r.docx"]
+    assert not on_portal("file://127.0.0.1:8000/etc/passwd", hosts={"127.0.0.1:8000"})
+    assert on_portal("http://127.0.0.1:8000/x", hosts={"127.0.0.1:8000"})
