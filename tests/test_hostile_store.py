@@ -10,13 +10,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from crawler.sim.reportgen import make_spec, render
 from storage.models import Document
-from tests.test_cli_store import env, nianbao  # noqa: F401 - the fixture is used by name
+from tests.test_cli_store import PROFILE, ROOT, nianbao
 
 NIANBAO = [sys.executable, "-c", "from monitor.cli import main; main()"]
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    """One county (汶上县) in a fresh database's configuration, as tests/test_cli_store.py sets it up."""
+    (tmp_path / "counties").mkdir()
+    (tmp_path / "counties" / "wenshang.toml").write_text(PROFILE, encoding="utf-8")
+    e = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    e.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
+             NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT), COLUMNS="200")
+    return e
 
 
 def _documents(db_url: str) -> int:
