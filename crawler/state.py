@@ -28,6 +28,9 @@ class CrawlState:
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
     # report page URL → attachment URLs
     attachments: dict[str, list[str]] = field(default_factory=dict)
+    # page URL → listing title, for links whose own page said they are no report (a title cut
+    # with … that was something else): not fetched again while the listing says the same
+    not_reports: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: str | Path | None, county_code: str) -> CrawlState:
@@ -41,7 +44,8 @@ class CrawlState:
         except (OSError, ValueError):
             log.warning("crawl state unreadable, starting afresh", extra={"path": str(path)})
             return cls(path)
-        return cls(path, dict(raw.get("lists", {})), dict(raw.get("attachments", {})))
+        return cls(path, dict(raw.get("lists", {})), dict(raw.get("attachments", {})),
+                   dict(raw.get("not_reports", {})))
 
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
         entry = self.lists.get(url)
@@ -77,7 +81,8 @@ class CrawlState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"lists": self.lists, "attachments": self.attachments}, f, ensure_ascii=False)
+            json.dump({"lists": self.lists, "attachments": self.attachments, "not_reports": self.not_reports},
+                      f, ensure_ascii=False)
         os.replace(tmp, self.path)
 
 

@@ -33,7 +33,7 @@ from monitor.errors import ProfileError
 log = logging.getLogger(__name__)
 
 KINDS = ("county_gov", "department", "township", "street", "other")
-FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic")
+FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic")
 DEADLINE_KINDS = ("county_gov", "department", "township", "street", "other")
 DEADLINE_KEYS = (*DEADLINE_KINDS, "reminder_days", "since_year")
 REGION_LEVELS = ("province", "city")
