@@ -26,6 +26,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import FetchedDocument, SeenLinks
+from crawler.stats import blocked, pages, stat
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -174,18 +175,14 @@ def emit_progress(run_id: int, stats: dict[str, Any]) -> None:
 
 
 def progress_counts(stats: dict[str, Any]) -> dict[str, int]:
-    def n(key: str) -> int:
-        v = stats.get(key, 0)
-        return int(v) if isinstance(v, int | float) else 0
-
     return {
-        "requests": n("downloader/request_count"),
-        "pages": n("nianbao/list_pages") + n("nianbao/documents/fetched") + n("nianbao/documents/not_modified"),
-        "list_pages": n("nianbao/list_pages"),
-        "report_links": n("nianbao/report_links"),
-        "documents": n("nianbao/documents/fetched"),
-        "blocked": sum(n(k) for k in stats if k.startswith("nianbao/blocked/")),
-        "failed": n("nianbao/failed_requests"),
+        "requests": stat(stats, "downloader/request_count"),
+        "pages": pages(stats),
+        "list_pages": stat(stats, "nianbao/list_pages"),
+        "report_links": stat(stats, "nianbao/report_links"),
+        "documents": stat(stats, "nianbao/documents/fetched"),
+        "blocked": sum(blocked(stats).values()),
+        "failed": stat(stats, "nianbao/failed_requests"),
     }
 
 

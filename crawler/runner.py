@@ -34,9 +34,13 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from crawler.stats import blocked as blocked_kinds
+from crawler.stats import pages, stat
+from storage.repo import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +95,6 @@ def profile_dict(profile: Any) -> dict[str, Any]:
     raise TypeError(f"not a county profile: {profile!r}")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 # --- stats → status ----------------------------------------------------------------------------
 
 def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -112,7 +104,7 @@ def merge_stats(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
             if not key.startswith(_KEEP_PREFIXES):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float | list):
-                out[key] = _jsonable(value)
+                out[key] = jsonable(value)
             elif isinstance(value, list):
                 out[key] = sorted(set(out.get(key, [])) | set(value))
             else:
@@ -124,14 +116,13 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
     """The run's stats: raw `nianbao/*` keys plus the summary the CLI and the rules read."""
 
     def n(key: str) -> int:
-        v = stats.get(key, 0)
-        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+        return stat(stats, key)
 
-    blocked = {k.rsplit("/", 1)[1]: n(k) for k in stats if k.startswith("nianbao/blocked/") and n(k)}
+    blocked = blocked_kinds(stats)
     failed = {k.split("/", 2)[2]: n(k) for k in stats if k.startswith("nianbao/failed/") and n(k)}
     summary = {
         "requests": n("downloader/request_count"),
-        "pages": n("nianbao/list_pages") + n("nianbao/documents/fetched") + n("nianbao/documents/not_modified"),
+        "pages": pages(stats),
         "list_pages": n("nianbao/list_pages"),
         "report_links": n("nianbao/report_links"),
         "fetched": n("nianbao/documents/fetched"),
@@ -150,6 +141,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "moved": list(stats.get("nianbao/moved") or []),
         "too_large": list(stats.get("nianbao/too_large") or []),
         "limits": list(stats.get("nianbao/limits") or []),
+        "store_errors": n("nianbao/store_errors"),
     }
     return {**stats, **summary}
 
@@ -173,9 +165,13 @@ def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
         if reasons or limits:
             return "failed", "; ".join(p for p in (f"failed: {reasons}" if reasons else "", limits_note) if p)
         return "failed", "no page could be read"
-    if blocked or failed or moved or limits:
+    # A batch that could not be stored lost documents and the links seen with them: never a clean
+    # run (and so no YOY-005 vanish check on it, which would take the lost links for removed reports).
+    lost = s.get("store_errors", 0)
+    lost_note = f"{lost} batch(es) of fetched documents could not be stored" if lost else ""
+    if blocked or failed or moved or lost or limits:
         parts = [p for p in (f"blocked: {kinds}" if blocked else "", f"failed: {reasons}" if failed else "",
-                             moved_note, limits_note) if p]
+                             moved_note, lost_note, limits_note) if p]
         return "partial", "; ".join(parts)
     return "ok", None
 
@@ -186,22 +182,30 @@ def crawl_county(profile: Any, *, db_url: str, data_dir: str | Path, trigger: st
                  requested_by: str | None = None, years: Iterable[int] | None = None, full: bool = False,
                  contact_url: str | None = None, polite: bool = True,
                  settings: dict[str, Any] | None = None, on_progress: ProgressFn | None = None,
-                 timeout: float | None = None, log_level: str = "WARNING",
-                 time_limit: float | None = None) -> CrawlResult:
-    """Create a crawl run for the county, crawl it in a child process, return the result.
+                 timeout: float | None = None, log_level: str = "WARNING", run_id: int | None = None,
+                 now: datetime | None = None, time_limit: float | None = None) -> CrawlResult:
+    """Crawl the county in a child process and return the result: a new run, or the queued run
+    `run_id` (a /recrawl request). The run is `running` under this process's host and pid while
+    the child works; `storage.repo.CountyBusy` when another run of the county is running.
     `time_limit` (seconds, default RUN_TIME_LIMIT) ends the crawl as partial; `timeout` kills the
     child (default: the time limit and RUN_GRACE)."""
+    import socket
+
     from storage.db import make_engine, session_factory
-    from storage.repo import create_crawl_run, ensure_county
+    from storage.repo import create_crawl_run, ensure_county, start_crawl_run
 
     prof = profile_dict(profile)
     county = prof["county"]
+    owner = {"host": socket.gethostname(), "pid": os.getpid()}
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as s, s.begin():
             ensure_county(s, str(county["code"]), county.get("name"), province=county.get("province"),
                           city=county.get("city"))
-            run_id = create_crawl_run(s, str(county["code"]), trigger, requested_by).id
+            if run_id is None:
+                run_id = create_crawl_run(s, str(county["code"]), trigger, requested_by, now=now, **owner).id
+            else:
+                start_crawl_run(s, run_id, now, **owner)
     finally:
         engine.dispose()
     job = CountyJob(prof, run_id, sorted(years) if years else None, full)
@@ -225,7 +229,7 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
     spec = {
         "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
         "settings": settings, "max_parallel": max_parallel, "log_level": log_level,
-        "jobs": [_jsonable(asdict(j)) for j in jobs],
+        "jobs": [jsonable(asdict(j)) for j in jobs],
     }
     sweep_job_folders()
     with tempfile.TemporaryDirectory(prefix=JOB_PREFIX) as tmp:
@@ -375,7 +379,7 @@ class _Child:
         # thread: with SQLite every transaction waits for the write lock (BEGIN IMMEDIATE), and the
         # reactor must not wait with it while other counties are being crawled.
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-runner-db")
-        self.prefetched: dict[int, Future[dict[str, Any]]] = {}
+        self.prefetched: dict[int, Future[tuple[dict[str, Any], Any]]] = {}
         self.finishing: list[Future[None]] = []
 
     @staticmethod
@@ -428,12 +432,14 @@ class _Child:
             self._engine.dispose()
 
     def prefetch(self) -> None:
-        """Start loading the known documents of the next counties in the queue (a few ahead)."""
+        """Start loading the known documents and the crawl memory of the next counties in the
+        queue (a few ahead)."""
+        from crawler.state import CrawlState
         from storage.repo import known_documents
 
-        def load(code: str) -> dict[str, Any]:
+        def load(code: str) -> tuple[dict[str, Any], Any]:
             with self.session_factory()() as s:
-                return known_documents(s, code)
+                return known_documents(s, code), CrawlState.load(s, code)
 
         ahead = 0
         for _flavour, _kwargs, run_id in reversed(self.queue):
@@ -459,17 +465,14 @@ class _Child:
         from scrapy.crawler import Crawler
 
         from crawler.spiders import spider_for
-        from crawler.state import CrawlState
 
         if not self.queue:
             return
         self.prefetch()
         flavour, kwargs, run_id = self.queue.pop()
-        code = self.codes[run_id]
         try:
             if run_id not in self.states:
-                self.states[run_id] = CrawlState.load(self.data_dir, code)
-                self.known[run_id] = self.prefetched.pop(run_id).result()
+                self.known[run_id], self.states[run_id] = self.prefetched.pop(run_id).result()
             state = self.states[run_id]
             portals = kwargs["portals"]
             # Crawler() copies the settings it is given (a deep copy, the costliest part of starting
@@ -520,7 +523,7 @@ class _Child:
                 status = "partial"
         state = self.states.pop(run_id, None)
         self.known.pop(run_id, None)
-        result = CrawlResult(run_id, self.codes[run_id], status, _jsonable(stats), error)
+        result = CrawlResult(run_id, self.codes[run_id], status, jsonable(stats), error)
         self.finishing.append(self.db.submit(self.store_finish, result, state))
         self.results.append(result)
         emit_progress(run_id, stats)
@@ -528,16 +531,14 @@ class _Child:
         sys.stdout.flush()
 
     def store_finish(self, result: CrawlResult, state: Any) -> None:
-        """The run's row and the county's crawl state (runner-db thread)."""
+        """The run's row and the county's crawl memory, in one transaction (runner-db thread)."""
+        from storage.models import utcnow
         from storage.repo import finish_crawl_run
 
-        if state is not None:
-            try:
-                state.save()
-            except OSError:
-                log.exception("crawl state not saved", extra={"run_id": result.run_id})
         try:
             with self.session_factory()() as s, s.begin():
+                if state is not None:
+                    state.save(s, self.codes[result.run_id], utcnow())
                 finish_crawl_run(s, result.run_id, result.status, result.stats, result.error)
         except Exception:
             log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
@@ -591,7 +592,7 @@ def child_main(job_path: str, result_path: str) -> int:
     out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": usage.ru_maxrss,
            "seconds": time.monotonic() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime}
     tmp = Path(result_path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(_jsonable(out), ensure_ascii=False), "utf-8")
+    tmp.write_text(json.dumps(jsonable(out), ensure_ascii=False), "utf-8")
     os.replace(tmp, result_path)
     return 0
 

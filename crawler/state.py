@@ -5,25 +5,29 @@ lists) and the report links it showed; per report page: the attachments it linke
 answers 304, or the crawl stops paging at already-known items, the links remembered for the pages
 not fetched are marked seen, so an unchanged report is never taken for a vanished one (YOY-005).
 
-One JSON file per county under `<data dir>/crawl_state/`, replaced atomically at the end of a run.
+Kept in the database with the documents (`storage.models.CrawlPage`, one row per list page and
+per report page with attachments), loaded when the county's first crawler starts and written in
+the transaction that finishes the run. Only one crawl of a county runs at a time (the crawl_runs
+partial unique index), so the run that finishes writes the whole memory. (Before migration 0003
+it was a JSON file per county under `<data dir>/crawl_state/`; such files are no longer read: the
+first crawl after the upgrade fetches every list page in full.)
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class CrawlState:
-    path: Path | None = None
     # list page URL → {"etag", "last_modified", "links": [detail URLs], "root": start URL}
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
     # report page URL → attachment URLs
@@ -33,19 +37,19 @@ class CrawlState:
     not_reports: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, data_dir: str | Path | None, county_code: str) -> CrawlState:
-        if data_dir is None:
-            return cls()
-        path = Path(data_dir) / "crawl_state" / f"{county_code}.json"
-        try:
-            raw = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            return cls(path)
-        except (OSError, ValueError):
-            log.warning("crawl state unreadable, starting afresh", extra={"path": str(path)})
-            return cls(path)
-        return cls(path, dict(raw.get("lists", {})), dict(raw.get("attachments", {})),
-                   dict(raw.get("not_reports", {})))
+    def load(cls, session: Session, county_code: str) -> CrawlState:
+        from storage.models import CrawlPage
+
+        state = cls()
+        for row in session.scalars(select(CrawlPage).where(CrawlPage.county_code == county_code)):
+            if row.kind == "list":
+                state.lists[row.url] = {"root": row.root, "etag": row.etag, "last_modified": row.last_modified,
+                                        "links": list(row.links or [])}
+            elif row.kind == "not_report":
+                state.not_reports[row.url] = str((row.links or [""])[0])
+            else:
+                state.attachments[row.url] = list(row.links or [])
+        return state
 
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
         entry = self.lists.get(url)
@@ -75,15 +79,22 @@ class CrawlState:
             out.extend(self.attachments.get(link, []))
         return out
 
-    def save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"lists": self.lists, "attachments": self.attachments, "not_reports": self.not_reports},
-                      f, ensure_ascii=False)
-        os.replace(tmp, self.path)
+    def save(self, session: Session, county_code: str, now: datetime) -> None:
+        """Replace the county's memory with this one (inside the caller's transaction)."""
+        from storage.models import CrawlPage
+
+        session.execute(delete(CrawlPage).where(CrawlPage.county_code == county_code))
+        rows = [{"county_code": county_code, "kind": "list", "url": url, "root": e.get("root"),
+                 "etag": e.get("etag"), "last_modified": e.get("last_modified"), "links": list(e.get("links", [])),
+                 "updated_at": now} for url, e in self.lists.items()]
+        rows += [{"county_code": county_code, "kind": "page", "url": url, "root": None, "etag": None,
+                  "last_modified": None, "links": list(links), "updated_at": now}
+                 for url, links in self.attachments.items()]
+        rows += [{"county_code": county_code, "kind": "not_report", "url": url, "root": None, "etag": None,
+                  "last_modified": None, "links": [title], "updated_at": now}
+                 for url, title in self.not_reports.items()]
+        if rows:
+            session.execute(insert(CrawlPage), rows)
 
 
 __all__ = ["CrawlState"]

@@ -1,64 +1,267 @@
-"""Configuration: `nianbao.toml`, overridden by `NIANBAO_*` environment variables.
+"""Configuration: one typed `Settings` object (pydantic-settings), read once and passed to every job.
 
-Where the file is: `$NIANBAO_CONFIG`, else `./nianbao.toml` (absent is fine: defaults apply).
+Sources, later ones winning: defaults < `nianbao.toml` < `NIANBAO_*` environment variables.
+The file is `$NIANBAO_CONFIG`, else `./nianbao.toml` (absent is fine: defaults apply). Nested
+values come from the environment with `__` between the parts (`NIANBAO_SCHEDULE__SWEEP_TIME=08:30`,
+`NIANBAO_NOTIFY__MAX_ATTEMPTS=8`); lists as JSON or comma separated (`NIANBAO_TELEGRAM__ADMIN_CHAT_IDS=5,6`).
 
 ```toml
 database_url = "sqlite+pysqlite:///data/nianbao.db"  # default: nianbao.db in data_dir
-data_dir = "data"                # blobs under data_dir/blobs
+data_dir = "data"                # blobs under data_dir/blobs; relative to this file's folder
 counties_dir = "counties"
-admin_chat_ids = [123456789]
 user_agent_contact = "https://example.org/nianbao"   # put in the crawler's User-Agent
-reminder_days = 14               # TIME-005, unless a profile says otherwise
-crawl_failure_threshold = 2      # CRAWL-002: failed scheduled runs in a row
+
+# the rule policy (`Settings.policy`): every path that runs rules reads these three
+reminder_days = 14               # TIME-005, unless a county profile says otherwise
 similarity_threshold = 0.5       # YOY-003 / TEXT-003
+crawl_failure_threshold = 2      # CRAWL-002: failed scheduled runs in a row
 
-[schedule]                       # free-form, read by the daemon
-crawl = "daily"
-sweep = "07:00"
+[telegram]                       # the bot; its token is NEVER here (see below)
+admin_chat_ids = [123456789]     # may /recrawl any county, receive crawl-health alerts
+county_admins = { "370830" = [987654321] }
+# api_url = "http://127.0.0.1:8081/bot"   # a local Bot API server instead of Telegram's
+# rate = 29                      # messages/s the sender allows itself (Telegram's limit is 30)
+# webhook = { url = "https://bot.example.org/tg", listen = "127.0.0.1", port = 8443 }
 
-[channels.telegram]              # free-form per channel; the bot token is NOT here
-enabled = true
+[channels]
+console = true
+apprise = ["mailto://user:pass@example.org"]          # apprise URLs (kept out of logs)
+
+[schedule]                       # times in `timezone`
+timezone = "Asia/Shanghai"
+season_start = "01-01"           # reports are due in this window: crawl every day
+season_end = "04-30"
+crawl_in_season = "daily"        # daily | weekly
+crawl_off_season = "weekly"
+crawl_time = "02:00"
+weekly_day = "mon"
+sweep_time = "09:00"             # the deadline sweep
+digest_time = "09:00"            # daily digests; weekly ones on weekly_day
+
+[limits]
+download_max_bytes = 67108864    # one page or attachment (the crawler and `check`)
+crawl_timeout_seconds = 3600     # a crawl child running longer is killed (its run: failed)
+stale_run_minutes = 180          # a `running` run older than this, whose process is gone, is failed
+
+[notify]
+max_attempts = 5
+backoff_seconds = 60             # first retry; doubles each attempt up to max_backoff_seconds
+max_backoff_seconds = 3600
+
+[health]
+crawl_alert_threshold = 3        # crawl-health findings reach operators after this many failed runs
 ```
 
-Environment overrides: `NIANBAO_DATABASE_URL`, `NIANBAO_DATA_DIR`, `NIANBAO_COUNTIES_DIR`,
-`NIANBAO_ADMIN_CHAT_IDS` (comma separated), `NIANBAO_USER_AGENT_CONTACT`, `NIANBAO_REMINDER_DAYS`,
-`NIANBAO_CRAWL_FAILURE_THRESHOLD`, `NIANBAO_SIMILARITY_THRESHOLD`. Secrets only from the
-environment or a file: `NIANBAO_BOT_TOKEN` or `NIANBAO_BOT_TOKEN_FILE`; a `bot_token` key in the
-TOML file is refused. The token is kept out of `repr()` so it is never logged by accident.
+Secrets only from the environment or a file: the bot token from `NIANBAO_BOT_TOKEN` or
+`NIANBAO_BOT_TOKEN_FILE`; a `token`, `secret` or `password` key anywhere in the TOML file is
+refused. Secrets are `SecretStr`: `repr()`, `str()` and logs show `**********`.
+
+Errors (unreadable file, unknown key, a value of the wrong type or out of range) are one
+`ConfigError` line naming the setting and what is wrong.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from monitor.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "NIANBAO_"
-SECRET_KEYS = ("bot_token", "token", "secret", "password")
+SECRET_KEYS = ("token", "secret", "password")
+_MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Policy:
+    """The configured values the rules read. Every path that runs rules (ingest, crawl → process_run,
+    sweep, revalidate, status, export) receives one of these instead of loose keyword arguments."""
+
+    reminder_days: int = 14
+    similarity_threshold: float = 0.5
+    crawl_failure_threshold: int = 2
+
+
+DEFAULT_POLICY = Policy()
+
+
+def _split_list(value: Any) -> Any:
+    """A list from the environment: JSON (`[1, 2]`) or comma separated (`1,2`)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value
+        return [x.strip() for x in text.split(",") if x.strip()]
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Webhook(_Section):
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    admin_chat_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    # county code → chat ids of that county's admins (may /recrawl it, receive its health alerts)
+    county_admins: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    webhook: Webhook | None = None
+    # The Bot API's base URL ending in /bot (default: Telegram's own); tests point it at a local server.
+    api_url: str | None = None
+    rate: float = Field(29.0, ge=0, le=30)  # messages/s the sender allows itself (Telegram: 30)
+    group_per_minute: float = Field(20.0, ge=0, le=20)  # per group chat (Telegram: 20)
+
+    _list = field_validator("admin_chat_ids", mode="before")(_split_list)
+
+    def admins_of(self, county_code: str) -> tuple[int, ...]:
+        return tuple(dict.fromkeys((*self.admin_chat_ids, *self.county_admins.get(county_code, ()))))
+
+
+class ChannelSettings(_Section):
+    console: bool = True
+    apprise: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+
+    _list = field_validator("apprise", mode="before")(_split_list)
+
+
+class ScheduleSettings(_Section):
+    timezone: str = "Asia/Shanghai"
+    season_start: str = "01-01"
+    season_end: str = "04-30"
+    crawl_in_season: Literal["daily", "weekly"] = "daily"
+    crawl_off_season: Literal["daily", "weekly"] = "weekly"
+    crawl_time: str = "02:00"
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    sweep_time: str = "09:00"
+    digest_time: str = "09:00"
+    misfire_grace_seconds: int = Field(3600, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @field_validator("season_start", "season_end")
+    @classmethod
+    def _mmdd(cls, v: str) -> str:
+        if not _MMDD.match(v):
+            raise ValueError(f"must be MM-DD, got {v!r}")
+        return v
+
+    @field_validator("crawl_time", "sweep_time", "digest_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"must be HH:MM, got {v!r}")
+        return v
+
+    def in_season(self, mmdd: str) -> bool:
+        """Whether a calendar day ("MM-DD") lies in the reporting season (inclusive)."""
+        if self.season_start <= self.season_end:
+            return self.season_start <= mmdd <= self.season_end
+        return mmdd >= self.season_start or mmdd <= self.season_end
+
+
+class LimitSettings(_Section):
+    download_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    crawl_timeout_seconds: float | None = Field(None, gt=0)
+    stale_run_minutes: int = Field(180, ge=1)
+
+
+class NotifySettings(_Section):
+    max_attempts: int = Field(5, ge=1)
+    backoff_seconds: float = Field(60, gt=0)
+    max_backoff_seconds: float = Field(3600, gt=0)
+
+
+class HealthSettings(_Section):
+    crawl_alert_threshold: int = Field(3, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, typed. `policy` is the part the rules read."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid",
+                                      frozen=True, validate_default=True)
+
     data_dir: Path = Path("data")
     database_url: str = ""
     counties_dir: Path = Path("counties")
-    admin_chat_ids: tuple[int, ...] = ()
-    channels: dict[str, Any] = field(default_factory=dict)
-    schedule: dict[str, Any] = field(default_factory=dict)
     user_agent_contact: str | None = None
-    reminder_days: int = 14
-    crawl_failure_threshold: int = 2
-    similarity_threshold: float = 0.5
-    bot_token: str | None = field(default=None, repr=False)
+    reminder_days: int = Field(14, ge=0, le=366)
+    similarity_threshold: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
+    crawl_failure_threshold: int = Field(2, ge=1)
+    telegram: TelegramSettings = TelegramSettings()
+    channels: ChannelSettings = ChannelSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    limits: LimitSettings = LimitSettings()
+    notify: NotifySettings = NotifySettings()
+    health: HealthSettings = HealthSettings()
     source: Path | None = None  # the file read, if any
+
+    @field_validator("data_dir", "counties_dir", mode="before")
+    @classmethod
+    def _path(cls, v: Any) -> Any:
+        if not isinstance(v, str | Path) or str(v) == "":
+            raise ValueError(f"must be a path (a string), got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite+pysqlite:///{self.data_dir / 'nianbao.db'}")
+        return self
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(reminder_days=self.reminder_days, similarity_threshold=self.similarity_threshold,
+                      crawl_failure_threshold=self.crawl_failure_threshold)
+
+    @property
+    def admin_chat_ids(self) -> tuple[int, ...]:
+        return self.telegram.admin_chat_ids
 
     @property
     def blobs_dir(self) -> Path:
@@ -74,22 +277,64 @@ class Settings:
 
         return BlobStore(self.blobs_dir)
 
-
-def _int(value: Any, key: str, source: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be an integer, got {value!r}", source=source) from None
+    def redacted_url(self) -> str:
+        """The database URL without its password (for messages)."""
+        return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", self.database_url)
 
 
-def _float(value: Any, key: str, source: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a number, got {value!r}", source=source) from None
+class _Env(EnvSettingsSource):
+    """NIANBAO_* variables from a given mapping (os.environ unless a test passes one)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._env, self.case_sensitive, True, self.env_parse_none_str)
+
+
+def _secret_keys(raw: Mapping[str, Any], path: str = "") -> list[str]:
+    found = []
+    for key, value in raw.items():
+        where = f"{path}{key}"
+        if any(s in key.lower() for s in SECRET_KEYS):
+            found.append(where)
+        if isinstance(value, Mapping):
+            found.extend(_secret_keys(value, where + "."))
+    return found
+
+
+def _bot_token(env: Mapping[str, str]) -> str | None:
+    token = env.get(f"{ENV_PREFIX}BOT_TOKEN") or None
+    token_file = env.get(f"{ENV_PREFIX}BOT_TOKEN_FILE")
+    if token is None and token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the bot token file: {exc.strerror}", source=token_file) from None
+    return token
+
+
+def _one_line(exc: ValidationError) -> str:
+    """The first validation error as one line: `setting: what is wrong (got value)`."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "settings"
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        section = Settings if "." not in loc else None
+        known = ", ".join(sorted(set(section.model_fields) - {"source"})) if section else ""
+        return f"unknown setting {loc}" + (f"; known: {known}" if known else "")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{loc} must be an integer, got {value!r}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{loc} must be a finite number, got {value!r}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    msg = msg[:1].lower() + msg[1:]
+    return f"{loc}: {msg}" + ("" if "got " in msg else f", got {value!r}")
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the configuration once: the TOML file (if any), then the environment over it."""
     env = os.environ if env is None else env
     if path is None:
         path = env.get(f"{ENV_PREFIX}CONFIG") or ("nianbao.toml" if Path("nianbao.toml").is_file() else None)
@@ -101,66 +346,44 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raw = tomllib.loads(source.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError("configuration file not found", source=str(source)) from None
-        except tomllib.TOMLDecodeError as exc:
+        except OSError as exc:
+            raise ConfigError(f"cannot read the configuration file: {exc.strerror}", source=str(source)) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid TOML: {exc}", source=str(source)) from None
     src = str(source or "environment")
-    for key in raw:
-        if any(s in key.lower() for s in SECRET_KEYS):
-            raise ConfigError(f"secret {key!r} must not be in the configuration file; set "
-                              f"{ENV_PREFIX}BOT_TOKEN or {ENV_PREFIX}BOT_TOKEN_FILE", source=src)
-    known = {"data_dir", "database_url", "counties_dir", "admin_chat_ids", "channels", "schedule",
-             "user_agent_contact", "reminder_days", "crawl_failure_threshold", "similarity_threshold"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-                          source=src)
+    secrets = _secret_keys(raw)
+    if secrets:
+        raise ConfigError(f"secret {secrets[0]!r} must not be in the configuration file; set "
+                          f"{ENV_PREFIX}BOT_TOKEN or {ENV_PREFIX}BOT_TOKEN_FILE", source=src)
+    if "source" in raw:
+        raise ConfigError("unknown setting source", source=src)
+    if source is not None and isinstance(raw.get("data_dir"), str) and not Path(raw["data_dir"]).is_absolute():
+        raw["data_dir"] = str(source.parent / raw["data_dir"])  # relative to the file, not the cwd
+    extra: dict[str, Any] = {"source": source}
+    token = _bot_token(env)
+    if token is not None:
+        extra["telegram"] = {"token": token}
+    legacy_admins = env.get(f"{ENV_PREFIX}ADMIN_CHAT_IDS")
+    if legacy_admins:  # the short name the README always gave
+        extra.setdefault("telegram", {})["admin_chat_ids"] = legacy_admins
 
-    def pick(key: str) -> Any:
-        value = env.get(ENV_PREFIX + key.upper())
-        return value if value not in (None, "") else raw.get(key)
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type[BaseSettings], *args: Any, **kwargs: Any,
+                                       ) -> tuple[Any, ...]:
+            return (InitSettingsSource(settings_cls, extra), _Env(settings_cls, env),
+                    InitSettingsSource(settings_cls, raw))
 
-    base = source.parent if source else Path(".")
-    data_dir = Path(pick("data_dir") or "data")
-    if not data_dir.is_absolute() and source is not None and "data_dir" in raw \
-            and not env.get(f"{ENV_PREFIX}DATA_DIR"):
-        data_dir = base / data_dir
-    counties_dir = Path(pick("counties_dir") or "counties")
-    database_url = pick("database_url") or f"sqlite+pysqlite:///{data_dir / 'nianbao.db'}"
-
-    admin = pick("admin_chat_ids") or ()
-    if isinstance(admin, str):
-        admin = [a for a in (x.strip() for x in admin.split(",")) if a]
-    if not isinstance(admin, list | tuple):
-        raise ConfigError("admin_chat_ids must be a list of integers", source=src)
-    admin_ids = tuple(_int(a, "admin_chat_ids", src) for a in admin)
-
-    for key in ("channels", "schedule"):
-        if not isinstance(raw.get(key, {}), dict):
-            raise ConfigError(f"[{key}] must be a table", source=src)
-
-    token = env.get(f"{ENV_PREFIX}BOT_TOKEN") or None
-    token_file = env.get(f"{ENV_PREFIX}BOT_TOKEN_FILE")
-    if token is None and token_file:
-        try:
-            token = Path(token_file).read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise ConfigError(f"cannot read the bot token file: {exc.strerror}",
-                              source=token_file) from None
-
-    settings = Settings(
-        data_dir=data_dir, database_url=str(database_url), counties_dir=counties_dir,
-        admin_chat_ids=admin_ids, channels=dict(raw.get("channels", {})),
-        schedule=dict(raw.get("schedule", {})),
-        user_agent_contact=pick("user_agent_contact"),
-        reminder_days=_int(pick("reminder_days") or 14, "reminder_days", src),
-        crawl_failure_threshold=_int(pick("crawl_failure_threshold") or 2, "crawl_failure_threshold", src),
-        similarity_threshold=_float(pick("similarity_threshold") or 0.5, "similarity_threshold", src),
-        bot_token=token, source=source,
-    )
-    if settings.crawl_failure_threshold < 1 or settings.reminder_days < 0:
-        raise ConfigError("crawl_failure_threshold must be ≥ 1 and reminder_days ≥ 0", source=src)
+    try:
+        loaded = _Loaded()
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc), source=src) from None
+    except Exception as exc:  # pydantic-settings' own parse errors (a bad JSON list in a variable)
+        raise ConfigError(str(exc).splitlines()[0], source=src) from None
+    settings = Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})
     log.debug("configuration loaded", extra={"source": src})
     return settings
 
 
-__all__ = ["Settings", "load_config"]
+__all__ = ["Settings", "Policy", "DEFAULT_POLICY", "load_config", "TelegramSettings", "ChannelSettings",
+           "ScheduleSettings", "LimitSettings", "NotifySettings", "HealthSettings", "WEEKDAYS"]

@@ -20,58 +20,16 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.clock import Clock
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
-from monitor.rules.base import Rule, register
+from monitor.rules.sched import EmptyListPage, PortalBlocked, PortalFailing
 from storage.models import CrawlRun
 from storage.models import Finding as FindingRow
-from storage.repo import finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
 CRAWL_RULES = ("CRAWL-001", "CRAWL-002", "CRAWL-003")
-
-
-@register
-class PortalBlocked(Rule):
-    """门户网站返回了验证或拦截页面（HTTP 412/521 脚本验证、WAF 拦截页、验证码）：该县的年报公开情况暂时无法判断，
-    这期间不会据此判定“未公开”（TIME-004）。"""
-
-    id = "CRAWL-001"
-    severity = "error"
-    scope = "sched"
-
-    def build(self, *, county: str, run_id: int, finished_at: str, error: str | None) -> Finding:
-        return self.finding(f"{county}门户网站拦截了抓取（{error or '验证/拦截页面'}），年报公开情况暂时无法判断。",
-                            run_id=run_id, finished_at=finished_at, error=error)
-
-
-@register
-class PortalFailing(Rule):
-    """门户网站在连续多次定时抓取中访问失败（超时、5xx 错误、域名解析失败），次数阈值可配置。"""
-
-    id = "CRAWL-002"
-    severity = "warning"
-    scope = "sched"
-
-    def build(self, *, county: str, runs: list[int], errors: list[str | None]) -> Finding:
-        return self.finding(f"{county}门户网站连续{len(runs)}次定时抓取失败（{errors[0] or '访问失败'}）。",
-                            run_ids=runs, errors=errors, consecutive=len(runs))
-
-
-@register
-class EmptyListPage(Rule):
-    """配置的年报栏目页面没有找到任何年报链接，栏目可能已改版或迁移，需要更新县的门户配置。"""
-
-    id = "CRAWL-003"
-    severity = "warning"
-    scope = "sched"
-
-    def build(self, *, county: str, url: str, run_id: int, moved_to: str | None = None) -> Finding:
-        if moved_to:
-            return self.finding(f"{county}年报栏目页面 {url} 已跳转到配置之外的地址 {moved_to}（网站可能已迁移或集约化），"
-                                "请更新该县的门户配置。", subject=url, url=url, run_id=run_id, moved_to=moved_to)
-        return self.finding(f"{county}年报栏目页面 {url} 没有找到任何年报链接，栏目可能已改版。",
-                            subject=url, url=url, run_id=run_id)
 
 
 def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str, ...] | None,
@@ -101,8 +59,12 @@ def _latest_runs(session: Session, codes: list[str] | None, statuses: tuple[str,
 
 
 def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None = None, *,
-             threshold: int = 2, names: dict[str, str] | None = None) -> tuple[int, int]:
-    """Crawl-health findings of the counties, in the caller's transaction. Returns (new, resolved)."""
+             policy: Policy = DEFAULT_POLICY, names: dict[str, str] | None = None,
+             on_events: EventHook | None = None) -> list[FindingEvent]:
+    """Crawl-health findings of the counties, in the caller's transaction. Returns their events
+    (also handed to `on_events`, in the same transaction).
+    CRAWL-002 needs `policy.crawl_failure_threshold` failed scheduled runs in a row."""
+    threshold = policy.crawl_failure_threshold
     from storage.models import County
 
     codes = list(county_codes) if county_codes is not None else None
@@ -144,9 +106,9 @@ def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None 
     owned = FindingRow.rule_id.in_(CRAWL_RULES)
     if codes is not None:
         owned = and_(owned, FindingRow.county_code.in_(codes))
-    new, resolved = sync_findings(session, wanted, owned, now=clock.now(), refresh=False)
-    log.info("crawl health", extra={"new": new, "resolved": resolved})
-    return new, resolved
+    events = emit(session, sync_findings(session, wanted, owned, now=clock.now(), refresh=False), on_events)
+    log.info("crawl health", extra={"events": len(events)})
+    return events
 
 
 __all__ = ["evaluate", "PortalBlocked", "PortalFailing", "EmptyListPage", "CRAWL_RULES"]

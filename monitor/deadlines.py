@@ -26,11 +26,12 @@ from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import SHANGHAI, Clock, today_shanghai
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
-from monitor.rules.base import Rule, register
+from monitor.rules.sched import SOURCE_LABELS, DueSoon, LatePublication, MissingReport  # noqa: F401
 from storage.models import County, CrawlRun, Entity, Report
 from storage.models import Finding as FindingRow
-from storage.repo import finding_row, sync_findings
+from storage.repo import EventHook, FindingEvent, as_date, emit, finding_row, sync_findings
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,6 @@ LAW_2019 = {"county_gov": "03-31", "department": "01-31", "township": "01-31", "
 DEFAULT_SINCE_YEAR = 2019
 DEFAULT_REMINDER_DAYS = 14
 SCHED_TIME_RULES = ("TIME-003", "TIME-004", "TIME-005")
-SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面元数据发布时间（PubDate）", "listing": "栏目列表日期",
-                 "url": "网址中的发布日期", "signature": "报告落款日期", "first_seen": "首次发现日期",
-                 "manual": "手工录入日期"}
 
 
 def due_date(kind: str, year: int, overrides: Mapping[str, Any] | None = None) -> date:
@@ -64,72 +62,6 @@ def reminder_days(overrides: Mapping[str, Any] | None, default: int = DEFAULT_RE
 
 def shanghai_date(at: datetime) -> date:
     return at.astimezone(SHANGHAI).date()
-
-
-def _split_source(source: str | None) -> tuple[str, dict[str, str]]:
-    """`published_source` as the crawler stores it: the source used, then `;name=YYYY-MM-DD` for
-    each source it overruled (crawler.dates.encode_source)."""
-    head, *rest = (source or "").split(";")
-    return head, dict(p.split("=", 1) for p in rest if "=" in p)
-
-
-def _source_label(source: str | None) -> str:
-    head, overruled = _split_source(source)
-    label = SOURCE_LABELS.get(head, head or "未知来源")
-    if overruled:
-        label += "；未采用：" + "、".join(f"{SOURCE_LABELS.get(k, k)}{v}" for k, v in overruled.items())
-    return label
-
-
-@register
-class LatePublication(Rule):
-    """年报公开时间晚于规定期限：2019年及以后年度的部门、乡镇（街道）年报应于次年1月31日前公开，
-    县级人民政府年报应于次年3月31日前公开（2018年及以前年度均为次年3月31日；省、市、县另有规定的从其规定）。
-    公开时间优先采用门户网站页面或栏目列表的发布日期，其次为首次发现日期。"""
-
-    id = "TIME-003"
-    severity = "warning"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, published: date, source: str) -> Finding:
-        days = (published - due).days
-        used, overruled = _split_source(source)
-        return self.finding(
-            f"{entity}{year}年度报告于{published.isoformat()}公开（依据：{_source_label(source)}），"
-            f"晚于规定期限{due.isoformat()}，逾期{days}天。",
-            due_date=due.isoformat(), published_at=published.isoformat(), source=used,
-            days_late=days, **({"overruled": overruled} if overruled else {}))
-
-
-@register
-class MissingReport(Rule):
-    """规定期限已过，且此后已成功检查门户网站，仍未发现该主体本年度的年报（应公开而未公开）。
-    门户被拦截或访问失败时不作此判断（见 CRAWL-001、CRAWL-002）。"""
-
-    id = "TIME-004"
-    severity = "error"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, checked: date, today: date) -> Finding:
-        return self.finding(
-            f"{entity}{year}年度报告应于{due.isoformat()}前公开，{checked.isoformat()}检查门户网站仍未发现"
-            f"（已逾期{(today - due).days}天）。",
-            due_date=due.isoformat(), last_successful_crawl=checked.isoformat(),
-            days_overdue=(today - due).days)
-
-
-@register
-class DueSoon(Rule):
-    """提醒：年报公开期限临近（默认提前14天，可配置），该主体本年度年报尚未发现。"""
-
-    id = "TIME-005"
-    severity = "info"
-    scope = "sched"
-
-    def build(self, *, entity: str, year: int, due: date, today: date) -> Finding:
-        return self.finding(
-            f"提醒：{entity}{year}年度报告应于{due.isoformat()}前公开，还有{(due - today).days}天，目前尚未发现。",
-            due_date=due.isoformat(), days_left=(due - today).days)
 
 
 @dataclass(slots=True)
@@ -237,12 +169,6 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     return states
 
 
-def parse_date(v: Any) -> date | None:
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
-
-
 def parse_utc(v: Any) -> datetime:
     if isinstance(v, str):  # SQLite: naive UTC text, parsed here at C speed
         v = datetime.fromisoformat(v)
@@ -286,7 +212,7 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
                     report_id=rid)
         if rid is not None:
             if pub is not None:
-                cell.published, cell.published_source = parse_date(pub), src or "page"
+                cell.published, cell.published_source = as_date(pub), src or "page"
             else:
                 cell.published = shanghai_date(parse_utc(first_seen))
                 cell.published_source = "first_seen"
@@ -298,14 +224,16 @@ def cells_for_year(session: Session, year: int, county_codes: Iterable[str] | No
 class SweepResult:
     year: int
     cells: int = 0
-    new: int = 0
+    new: int = 0  # opened or reopened
     resolved: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    events: list[FindingEvent] = field(default_factory=list)  # the findings changed (sched and crawl)
 
 
 def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[str] | None = None,
-             *, default_reminder_days: int = DEFAULT_REMINDER_DAYS) -> SweepResult:
-    """The sweep inside the caller's transaction. Findings are built only for cells that fire
+             *, policy: Policy = DEFAULT_POLICY, on_events: EventHook | None = None) -> SweepResult:
+    """The sweep inside the caller's transaction; its finding events are returned in
+    `SweepResult.events` and handed to `on_events` (same transaction). Findings are built only for cells that fire
     and are not open already (the daily case is "still firing": its fingerprint is enough).
     `SweepResult.cells`/`states` count the cells evaluated; reports published before the
     earliest due date of the year are on time without evaluation and not counted."""
@@ -323,7 +251,7 @@ def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[s
     no_crawl = CrawlState()
     for cell, overrides in cells_for_year(session, year, codes, actionable_only=True):
         classify(cell, today, crawl.get(cell.county_code, no_crawl),
-                 reminder_days(overrides, default_reminder_days) if overrides else default_reminder_days)
+                 reminder_days(overrides, policy.reminder_days) if overrides else policy.reminder_days)
         result.cells += 1
         result.states[cell.state] = result.states.get(cell.state, 0) + 1
         if cell.frozen:
@@ -338,22 +266,24 @@ def evaluate(session: Session, clock: Clock, year: int, county_codes: Iterable[s
         assert f is not None
         wanted.append(finding_row(f, scope="sched", county_code=cell.county_code, entity_id=cell.entity_id,
                                   year=year, report_id=cell.report_id, fingerprint=fp))
-    result.new, result.resolved = sync_findings(session, wanted, owned, now=now, keep=keep,
-                                                refresh=False)
+    result.events = emit(session, sync_findings(session, wanted, owned, now=now, keep=keep, refresh=False),
+                         on_events)
+    result.new = sum(e.kind in ("opened", "reopened") for e in result.events)
+    result.resolved = sum(e.kind == "resolved" for e in result.events)
     return result
 
 
 def sweep(session_factory: sessionmaker[Session], clock: Clock, year: int,
           county_codes: Iterable[str] | None = None, *,
-          default_reminder_days: int = DEFAULT_REMINDER_DAYS, crawl_failure_threshold: int = 2,
-          ) -> SweepResult:
+          policy: Policy = DEFAULT_POLICY, on_events: EventHook | None = None) -> SweepResult:
     """The daily deadline sweep for one report year (all counties, or some), plus crawl health,
-    in one transaction."""
+    in one transaction. `SweepResult.events` holds both's finding events; `on_events` receives
+    them inside the transaction."""
     from monitor import crawlhealth
 
     with session_factory() as s, s.begin():
-        result = evaluate(s, clock, year, county_codes, default_reminder_days=default_reminder_days)
-        crawlhealth.evaluate(s, clock, county_codes, threshold=crawl_failure_threshold)
+        result = evaluate(s, clock, year, county_codes, policy=policy, on_events=on_events)
+        result.events += crawlhealth.evaluate(s, clock, county_codes, policy=policy, on_events=on_events)
     log.info("deadline sweep", extra={"year": year, "cells": result.cells, "new": result.new,
                                       "resolved": result.resolved})
     return result

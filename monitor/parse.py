@@ -19,6 +19,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
+from crawler.titles import canonical_entity, entity_from_title, title_year
 from monitor import digitruns
 from monitor.document import Document, Paragraph, Table
 from monitor.flattext import unflatten
@@ -29,18 +30,13 @@ from monitor.textnorm import CN_NUMERALS, Cell, arabic_years, cn_number, find_da
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # bump with every change of parse output (tests/test_parser_version.py)
 
 # A pending label longer than this is prose, not a wrapped row label.
 _MAX_LABEL = 160
 _HEADING = re.compile(
     r"^(?P<num>[一二三四五六七八九十]{1,2}\s*[、.,，．]|[0-9]{1,2}\s*[、，,．](?![0-9])|[0-9]{1,2}\.(?![0-9])"
     r"|第[一二三四五六七八九十]{1,2}部分[、:：．.]?)\s*(?P<title>\S.{0,48})$")
-_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*度?|(?=政府|政务|信息公开|年度))")
-_REPORT_WORDS = re.compile(
-    r"(?:人民政府|政府)?(?:信息公开|政务公开)?(?:信息公开)?工?作?(?:年度)?(?:工作)?(?:报告|年报)(?:的?公告)?$")
-_REGION_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{1,7}?(?:省|自治区|市|自治州|地区|州|盟|区|县|旗)")
-_TOWNSHIP = re.compile(r"(镇|乡|街道)(?:人民政府|政府|办事处)?$")
 
 
 @dataclass(slots=True)
@@ -91,16 +87,16 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
 
     report.title = (_find_title(paragraphs) or _clean_title(doc.meta.get("title"))
                     or _clean_title(title_hint))
-    title_year = _year_from(report.title)
+    year_in_title = title_year(report.title)
     report.sections = _find_sections(doc)
     report.period = _find_period(report.prose)
-    report.year = title_year or _year_from(title_hint) or year_hint or _period_year(report.period)
-    report.entity = (_entity_from_title(report.title) or _entity_from_title(title_hint)
+    report.year = year_in_title or title_year(title_hint) or year_hint or _period_year(report.period)
+    report.entity = (entity_from_title(report.title) or entity_from_title(title_hint)
                      or entity_hint or _entity_from_signature(report.prose))
     report.published_at = _find_signature_date(doc)
     report.template, signals = _detect_template(full_norm, report.sections, report.year)
     report.notes["template_signals"] = signals
-    report.notes["title_year"] = title_year
+    report.notes["title_year"] = year_in_title
     report.notes["looks_like_report"] = _looks_like_report(full_norm, report)
     if not report.notes["looks_like_report"]:
         report.template = None  # nothing to check against a template: STRUCT-006 alone
@@ -271,41 +267,6 @@ def _clean_title(title: str | None) -> str | None:
     parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*|\s+-\s+|\s+—\s+", title) if p.strip()]
     best = next((p for p in parts if re.search(r"报告|年报", p)), None)
     return squash(best) if best else None
-
-
-def _year_from(text: str | None) -> int | None:
-    if not text:
-        return None
-    m = _YEAR_IN_TITLE.search(arabic_years(text))
-    return int(m.group(1)) if m else None
-
-
-def _entity_from_title(title: str | None) -> str | None:
-    if not title:
-        return None
-    t = norm(arabic_years(title))
-    t = re.sub(r"^关于(?:印发|公布|发布)?", "", t)
-    t = _YEAR_IN_TITLE.sub("", t, count=1)
-    t = re.sub(r"[(\[].*?[)\]]", "", t)
-    t = _REPORT_WORDS.sub("", t)
-    t = re.sub(r"关于$", "", t)
-    t = re.sub(r"(?:政府信息公开|政务公开|信息公开)$", "", t)
-    return canonical_entity(t) if len(t) >= 2 else None
-
-
-def canonical_entity(name: str) -> str:
-    """The short name of a body: "沈阳市辽中区刘二堡镇人民政府" → "刘二堡镇", "云溪县人民政府" →
-    "云溪县"; departments ("云溪县人民政府办公室", "云溪县教育局") are kept as written."""
-    name = norm(name).strip("的:：")
-    name = re.sub(r"(?<=[县区市旗州省])(?:人民政府|政府)$", "", name)
-    if _TOWNSHIP.search(name):
-        name = _TOWNSHIP.sub(r"\1", name)
-        while True:
-            m = _REGION_PREFIX.match(name)
-            if not m or not _TOWNSHIP.search(name[m.end():]) or len(name) - m.end() < 2:
-                break
-            name = name[m.end():]
-    return name
 
 
 def _entity_from_signature(prose: list[str]) -> str | None:

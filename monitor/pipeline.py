@@ -30,7 +30,9 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.titles import entity_from_title, match_body, title_year
 from monitor.clock import Clock, SystemClock
+from monitor.config import DEFAULT_POLICY, Policy
 from monitor.errors import NianbaoError
 from monitor.report import Finding as RuleFinding
 from monitor.report import ParsedReport
@@ -42,9 +44,6 @@ from storage.models import Finding as FindingRow
 log = logging.getLogger(__name__)
 
 HIST_RULES = ("YOY-001", "YOY-002", "YOY-003", "TEXT-003")
-DEFAULT_THRESHOLD = 0.5
-_YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
-_TITLE_NAME = re.compile(r"^(.*?)(?:关于)?(?:20\d{2}|19\d{2})\s*年")
 
 
 class IngestError(NianbaoError):
@@ -64,27 +63,15 @@ class IngestOutcome:
     new_version: bool = False
     findings: list[RuleFinding] = field(default_factory=list)
     error: str | None = None
+    events: list[repo.FindingEvent] = field(default_factory=list)  # findings changed by this ingest
 
 
 # ---- body and year -------------------------------------------------------------------------------
 
-def _norm(s: str | None) -> str:
-    return re.sub(r"\s+", "", s or "")
-
-
 def match_entity(entities: Sequence[Entity], texts: Iterable[str | None]) -> Entity | None:
-    names = [(_norm(n), e) for e in entities for n in (e.name, *(e.aliases or [])) if _norm(n)]
-    for text in texts:
-        t = _norm(text)
-        if not t:
-            continue
-        exact = [e for n, e in names if n == t]
-        if exact:
-            return exact[0]
-        contained = [(n, e) for n, e in names if n in t]
-        if contained:
-            return max(contained, key=lambda ne: len(ne[0]))[1]
-    return None
+    """The stored body the first useful text names (crawler.titles.match_body, names contained in
+    a longer text included)."""
+    return match_body(texts, [(e, e.name, e.aliases or [], e.kind) for e in entities], contained=True)
 
 
 def guess_kind(name: str) -> str:
@@ -97,17 +84,6 @@ def guess_kind(name: str) -> str:
     if re.search(r"(局|委员会|委|办公室|办|中心|院|所|队|站|署|厅|会)$", name):
         return "department"
     return "other"
-
-
-def name_from_title(title: str | None) -> str | None:
-    m = _TITLE_NAME.match(_norm(title))
-    name = m.group(1).strip("《》“”\"") if m else ""
-    return name or None
-
-
-def year_from_text(text: str | None) -> int | None:
-    m = _YEAR.search(text or "")
-    return int(m.group(1)) if m else None
 
 
 def _filename(url: str | None) -> str | None:
@@ -148,10 +124,14 @@ def _parser_version() -> str:
 
 
 def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Source, *, now: datetime,
-                    threshold: float = DEFAULT_THRESHOLD, data: bytes | None = None) -> IngestOutcome:
+                    policy: Policy = DEFAULT_POLICY, data: bytes | None = None,
+                    on_events: repo.EventHook | None = None) -> IngestOutcome:
+    """Check one stored document and store its report, version and findings, inside the caller's
+    transaction. The finding events (this report's, and those of the peers and next year's report
+    it re-checks) are in `IngestOutcome.events` and handed to `on_events` before returning."""
     out = IngestOutcome(document_id=doc.id)
     data = blobs.get(doc.sha256) if data is None else data
-    year_hint = src.year_hint or year_from_text(src.listing_title)
+    year_hint = src.year_hint or title_year(src.listing_title)
     result = _check(data, doc, src, year_hint)
     if result.report is None:
         out.status, out.error = "unreadable", result.error or "unreadable"
@@ -161,14 +141,14 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     entities = list(session.scalars(select(Entity).where(Entity.county_code == src.county_code)))
     entity = match_entity(entities, [src.entity_hint, src.body_name, parsed.entity, parsed.title,
                                      src.listing_title])
-    year = src.year_hint or parsed.year or year_from_text(src.listing_title) or year_from_text(parsed.title)
+    year = src.year_hint or parsed.year or title_year(src.listing_title) or title_year(parsed.title)
     if year is None:
         out.status, out.error = "unattributed", "no report year in the document or its listing"
         out.entity = entity.name if entity is not None else None
         return out
     if entity is None:
-        name = src.entity_hint or parsed.entity or name_from_title(parsed.title) \
-            or name_from_title(src.listing_title)
+        name = src.entity_hint or parsed.entity or entity_from_title(parsed.title) \
+            or entity_from_title(src.listing_title)
         if not name:
             out.status, out.error = "unattributed", "no body name in the document or its listing"
             return out
@@ -190,17 +170,18 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     if not created:
         out.status = "unchanged"
     findings = list(result.findings)
-    _sync_doc_findings(session, report, version, entity, result.findings, now)
-    hist = refresh_history(session, report, version, entity, parsed, now=now, threshold=threshold)
+    events = out.events
+    events += _sync_doc_findings(session, report, version, entity, result.findings, now)
+    hist = refresh_history(session, report, version, entity, parsed, now=now, policy=policy, events=events)
     findings += hist
     _refresh_peers(session, entity, year, {f.subject for f in hist if f.rule == "TEXT-003"}, now=now,
-                   threshold=threshold)
+                   policy=policy, events=events)
     if previous is not None and _same_source(previous[2], src.url):
         change = _describe_change(previous[1], parsed)
         if change is not None:
             change.subject = f"{change.subject}|{previous[0]}>{doc.sha256[:16]}"
             findings.append(change)
-            repo.sync_findings(session, [repo.finding_row(change, scope="hist", county_code=entity.county_code,
+            events += repo.sync_findings(session, [repo.finding_row(change, scope="hist", county_code=entity.county_code,
                                                           entity_id=entity.id, year=year, report_id=report.id,
                                                           report_version_id=version.id)],
                                and_(FindingRow.report_id == report.id, FindingRow.rule_id == "YOY-004"),
@@ -210,8 +191,9 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         nv = _current(session, nxt.id)
         if nv is not None:
             refresh_history(session, nxt, nv, entity, ParsedReport.from_dict(nv.parsed), now=now,
-                            threshold=threshold)
+                            policy=policy, events=events)
     out.findings = findings
+    repo.emit(session, events, on_events)
     return out
 
 
@@ -258,7 +240,7 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
         current.is_current = False
         session.flush()  # the partial unique index allows one current version per report
     version = ReportVersion(report_id=report.id, document_id=doc.id, template=parsed.template,
-                            parsed=_jsonable(parsed.to_dict()), parser_version=_parser_version(),
+                            parsed=repo.jsonable(parsed.to_dict()), parser_version=_parser_version(),
                             parsed_at=now, is_current=True)
     session.add(version)
     session.flush()
@@ -267,23 +249,20 @@ def _store_version(session: Session, doc: Document, parsed: ParsedReport, entity
     return report, version, True, previous
 
 
-def _jsonable(value: Any) -> Any:
-    return repo._jsonable(value)
-
-
 def _sync_doc_findings(session: Session, report: Report, version: ReportVersion, entity: Entity,
-                       findings: Iterable[RuleFinding], now: datetime) -> None:
+                       findings: Iterable[RuleFinding], now: datetime) -> list[repo.FindingEvent]:
     rows = [repo.finding_row(f, scope="doc", county_code=entity.county_code, entity_id=entity.id,
                              year=report.year, report_id=report.id, report_version_id=version.id)
             for f in findings]
-    repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "doc"),
-                       now=now)
+    return repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "doc"),
+                              now=now)
 
 
 def refresh_history(session: Session, report: Report, version: ReportVersion, entity: Entity,
-                    parsed: ParsedReport, *, now: datetime, threshold: float = DEFAULT_THRESHOLD,
-                    ) -> list[RuleFinding]:
-    """YOY-001/002/003 and TEXT-003 of one report against the stored history; stored findings synced."""
+                    parsed: ParsedReport, *, now: datetime, policy: Policy = DEFAULT_POLICY,
+                    events: list[repo.FindingEvent] | None = None) -> list[RuleFinding]:
+    """YOY-001/002/003 and TEXT-003 of one report against the stored history; stored findings
+    synced (their events appended to `events`)."""
     from monitor.history import check_history
 
     prev_report = session.scalar(select(Report).where(Report.entity_id == entity.id,
@@ -297,17 +276,19 @@ def refresh_history(session: Session, report: Report, version: ReportVersion, en
         .where(Entity.county_code == entity.county_code, Report.year == report.year,
                Entity.id != entity.id))
     peers = [(name, ParsedReport.from_dict(p)) for name, p in peer_rows]
-    findings = check_history(parsed, previous, peers, threshold=threshold)
+    findings = check_history(parsed, previous, peers, threshold=policy.similarity_threshold)
     rows = [repo.finding_row(f, scope="hist", county_code=entity.county_code, entity_id=entity.id,
                              year=report.year, report_id=report.id, report_version_id=version.id)
             for f in findings]
-    repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "hist",
-                                           FindingRow.rule_id.in_(HIST_RULES)), now=now)
+    changed = repo.sync_findings(session, rows, and_(FindingRow.report_id == report.id, FindingRow.scope == "hist",
+                                                     FindingRow.rule_id.in_(HIST_RULES)), now=now)
+    if events is not None:
+        events += changed
     return findings
 
 
 def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str], *, now: datetime,
-                   threshold: float) -> None:
+                   policy: Policy, events: list[repo.FindingEvent]) -> None:
     """TEXT-003 cannot tell who copied whom, so both reports carry it: re-check the peers this
     report was found alike to, and those that had an open TEXT-003 about this body (it may have
     been corrected)."""
@@ -327,7 +308,7 @@ def _refresh_peers(session: Session, entity: Entity, year: int, named: set[str],
         if peer.name not in named and peer.id not in candidates:
             continue
         refresh_history(session, report, version, peer, ParsedReport.from_dict(version.parsed), now=now,
-                        threshold=threshold)
+                        policy=policy, events=events)
 
 
 def _describe_change(old: ParsedReport, new: ParsedReport) -> RuleFinding | None:
@@ -349,7 +330,8 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
                  county_code: str, filename: str | None = None, content_type: str | None = None,
                  entity: str | None = None, year: int | None = None,
                  published_at: date | str | None = None, clock: Clock | None = None,
-                 threshold: float = DEFAULT_THRESHOLD, sweep: bool = True) -> IngestOutcome:
+                 policy: Policy = DEFAULT_POLICY, sweep: bool = True,
+                 on_events: repo.EventHook | None = None) -> IngestOutcome:
     """A report received by mail or downloaded by hand (`nianbao ingest`), in one transaction."""
     clock = clock or SystemClock()
     now = clock.now()
@@ -365,7 +347,7 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
                 page_published_at=None, published_source=None, etag=None, last_modified=None, now=now)
             src = _Source(county_code=county_code, entity_hint=entity, year_hint=year, published_at=pub,
                           published_source="manual" if pub else None)
-            out = ingest_document(s, blobs, doc, src, now=now, threshold=threshold, data=data)
+            out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data, on_events=on_events)
             if out.status == "unreadable":
                 # a file handed in by hand that cannot be read is refused, not kept: roll back
                 raise _Refused(out, blobs.sha256(data) if status == "new" else None)
@@ -377,7 +359,8 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
     if sweep and out.year is not None and out.report_id is not None:
         from monitor.deadlines import sweep as run_sweep
 
-        run_sweep(session_factory, clock, out.year, [county_code])
+        out.events += run_sweep(session_factory, clock, out.year, [county_code], policy=policy,
+                                on_events=on_events).events
     return out
 
 
@@ -388,6 +371,7 @@ class RunOutcome:
     outcomes: list[IngestOutcome] = field(default_factory=list)
     failed: int = 0
     vanished: int = 0
+    events: list[repo.FindingEvent] = field(default_factory=list)  # every finding the run changed
 
 
 def _pending(session: Session, county_code: str) -> list[int]:
@@ -399,7 +383,8 @@ def _pending(session: Session, county_code: str) -> list[int]:
 
 
 def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, county_code: str,
-                    clock: Clock, *, threshold: float = DEFAULT_THRESHOLD) -> list[IngestOutcome]:
+                    clock: Clock, *, policy: Policy = DEFAULT_POLICY,
+                    on_events: repo.EventHook | None = None) -> list[IngestOutcome]:
     """Ingest every document of the county not ingested yet in its current content."""
     with session_factory() as s:
         pending = _pending(s, county_code)
@@ -414,7 +399,7 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
                               body_name=doc.body_name, url=seen.url)
                 if seen.listing_date and not doc.listing_date:
                     doc.listing_date = seen.listing_date
-                out = ingest_document(s, blobs, doc, src, now=now, threshold=threshold)
+                out = ingest_document(s, blobs, doc, src, now=now, policy=policy, on_events=on_events)
                 seen.ingested_document_id, seen.ingest_error = doc.id, out.error
         except Exception as exc:  # one bad document must not stop the batch
             log.exception("ingest failed", extra={"county": county_code, "seen_url_id": seen_id})
@@ -426,7 +411,8 @@ def process_pending(session_factory: sessionmaker[Session], blobs: BlobStore, co
     return outcomes
 
 
-def check_vanished(session: Session, county_code: str, run_id: int, now: datetime) -> int:
+def check_vanished(session: Session, county_code: str, run_id: int, now: datetime,
+                   events: list[repo.FindingEvent] | None = None) -> int:
     """YOY-005 after a successful run: reports seen on the portal before whose documents the run
     did not see at any URL. A report seen again resolves its finding."""
     from monitor.history import disappeared
@@ -449,13 +435,16 @@ def check_vanished(session: Session, county_code: str, run_id: int, now: datetim
         f = disappeared(last.name, last.year, last.url, repo.as_date(last.last_seen_at).isoformat())
         wanted.append(repo.finding_row(f, scope="hist", county_code=county_code, entity_id=last[2],
                                        year=last.year, report_id=report_id))
-    repo.sync_findings(session, wanted, and_(FindingRow.rule_id == "YOY-005",
-                                             FindingRow.county_code == county_code), now=now, refresh=False)
+    changed = repo.sync_findings(session, wanted, and_(FindingRow.rule_id == "YOY-005",
+                                                       FindingRow.county_code == county_code),
+                                 now=now, refresh=False)
+    if events is not None:
+        events += changed
     return len(wanted)
 
 
 def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id: int, clock: Clock, *,
-                threshold: float = DEFAULT_THRESHOLD, crawl_failure_threshold: int = 2) -> RunOutcome:
+                policy: Policy = DEFAULT_POLICY, on_events: repo.EventHook | None = None) -> RunOutcome:
     """Ingest what a crawl run fetched, then YOY-005 (after an ok run), crawl health and the
     deadline rules of the county for the years touched."""
     from monitor import crawlhealth, deadlines
@@ -464,23 +453,28 @@ def process_run(session_factory: sessionmaker[Session], blobs: BlobStore, run_id
         run = s.get_one(CrawlRun, run_id)
         code, status = run.county_code, run.status
     result = RunOutcome(run_id=run_id, county_code=code)
-    result.outcomes = process_pending(session_factory, blobs, code, clock, threshold=threshold)
+    result.outcomes = process_pending(session_factory, blobs, code, clock, policy=policy, on_events=on_events)
+    for o in result.outcomes:
+        result.events += o.events
     result.failed = sum(o.status == "failed" for o in result.outcomes)
     years = {o.year for o in result.outcomes if o.year is not None}
     years.add(deadlines.season_year(clock))
     with session_factory() as s, s.begin():
+        events: list[repo.FindingEvent] = []
         if status == "ok":
-            result.vanished = check_vanished(s, code, run_id, clock.now())
+            result.vanished = check_vanished(s, code, run_id, clock.now(), events)
         for y in sorted(years):
-            deadlines.evaluate(s, clock, y, [code])
-        crawlhealth.evaluate(s, clock, [code], threshold=crawl_failure_threshold)
+            events += deadlines.evaluate(s, clock, y, [code], policy=policy).events
+        events += crawlhealth.evaluate(s, clock, [code], policy=policy)
+        result.events += repo.emit(s, events, on_events)
     log.info("run processed", extra={"run_id": run_id, "county": code, "documents": len(result.outcomes),
                                      "failed": result.failed, "vanished": result.vanished})
     return result
 
 
 def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: Clock, *,
-               county_code: str | None = None, threshold: float = DEFAULT_THRESHOLD) -> int:
+               county_code: str | None = None, policy: Policy = DEFAULT_POLICY,
+               on_events: repo.EventHook | None = None) -> int:
     """Re-run extraction, parsing and every doc and hist rule on the stored documents (after a
     rule or the parser changed), without crawling. Current versions are re-parsed in place (same
     document, new `parser_version`); documents that failed before are tried again. Returns the
@@ -506,11 +500,13 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
                 result = _check(blobs.get(doc.sha256), doc, src, report.year)
                 if result.report is None:
                     continue
-                version.parsed = _jsonable(result.report.to_dict())
+                version.parsed = repo.jsonable(result.report.to_dict())
                 version.template = result.report.template
                 version.parser_version, version.parsed_at = _parser_version(), now
-                _sync_doc_findings(s, report, version, entity, result.findings, now)
-                refresh_history(s, report, version, entity, result.report, now=now, threshold=threshold)
+                events = _sync_doc_findings(s, report, version, entity, result.findings, now)
+                refresh_history(s, report, version, entity, result.report, now=now, policy=policy,
+                                events=events)
+                repo.emit(s, events, on_events)
                 done += 1
         except Exception:
             log.exception("revalidate failed", extra={"report_version_id": vid})
@@ -523,7 +519,7 @@ def revalidate(session_factory: sessionmaker[Session], blobs: BlobStore, clock: 
             seen.ingested_document_id = None
             codes.add(seen.county_code)
     for code in sorted(codes):
-        process_pending(session_factory, blobs, code, clock, threshold=threshold)
+        process_pending(session_factory, blobs, code, clock, policy=policy, on_events=on_events)
     return done
 
 

@@ -28,12 +28,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from crawler.flavours import FLAVOURS
 from monitor.errors import ProfileError
 
 log = logging.getLogger(__name__)
 
 KINDS = ("county_gov", "department", "township", "street", "other")
-FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic")
 DEADLINE_KINDS = ("county_gov", "department", "township", "street", "other")
 DEADLINE_KEYS = (*DEADLINE_KINDS, "reminder_days", "since_year")
 REGION_LEVELS = ("province", "city")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,29 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite+pysqlite:///{Path(path)}"
 
 
+class DatabaseError(Exception):
+    """The database URL cannot be used (malformed, bad port, no driver for its scheme)."""
+
+
+def _redact(url: str) -> str:
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; `DatabaseError` (one line, password hidden) when the URL is unusable."""
+    try:
+        return _make_engine(url, **kwargs)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"invalid database URL {_redact(url)!r}: {str(exc).splitlines()[0]}") from None
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        scheme = url.split(":", 1)[0]
+        raise DatabaseError(f"no database driver for {scheme!r} ({str(exc).splitlines()[0]}); nianbao supports "
+                            "sqlite:// and postgresql+psycopg://") from None
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":

@@ -11,6 +11,12 @@ Additions to DESIGN.md (all needed by the pipeline, the deadline sweep and the c
 - `Finding.county_code`, `Finding.report_id`, `Finding.scope`: where a finding belongs, so that
   re-checking one report or sweeping one county resolves exactly its own findings.
 - `Alert.created_at`, `Alert.last_error`.
+- `CrawlRun.host`, `CrawlRun.pid`: the process running it, for the stale-run reaper; at most one
+  `running` run per county (a partial unique index).
+- `CrawlPage`: the crawler's memory of list pages (validators, links) and report pages'
+  attachments, per county (it was a JSON file per county before migration 0003).
+- `Finding.occurrence`: 1 when opened, +1 on each reopening (`first_seen_at` is that of the
+  current occurrence); `Alert.occurrence` and the alerts' unique key follow it.
 A `/recrawl` request is a `CrawlRun` with status `queued`.
 
 Every timestamp is stored in UTC (`UTCDateTime` returns aware datetimes on SQLite too); calendar
@@ -40,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
-RUN_TRIGGERS = ("schedule", "cli", "chat")
+RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
 REVIEW_STATES = ("confirmed", "dismissed", "reopened")
 ALERT_KINDS = ("new", "resolved", "reminder")
@@ -118,7 +124,11 @@ class Entity(Base):
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (Index("ix_crawl_runs_county_finished", "county_code", "finished_at"),
-                      Index("ix_crawl_runs_status", "status"))
+                      Index("ix_crawl_runs_status", "status"),
+                      # One crawl per county at a time, enforced by the database (migration 0003).
+                      Index("uq_crawl_runs_running", "county_code", unique=True,
+                            sqlite_where=text("status = 'running'"),
+                            postgresql_where=text("status = 'running'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
@@ -130,6 +140,29 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # the process that runs it (host, pid): the reaper fails a `running` run whose process is gone
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class CrawlPage(Base):
+    """The crawler's memory of a county's pages between runs (migration 0003): per list page
+    (`kind="list"`) its validators and the report links it showed, under its configured start URL
+    (`root`); per report page (`kind="page"`) the attachments it linked (`links`); per page that
+    said it is no report (`kind="not_report"`) the listing title it had (`links[0]`)."""
+
+    __tablename__ = "crawl_pages"
+    __table_args__ = (UniqueConstraint("county_code", "kind", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    kind: Mapped[str] = mapped_column(String(10))  # list | page | not_report
+    url: Mapped[str] = mapped_column(Text)
+    root: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Document(Base):
@@ -233,9 +266,11 @@ class Finding(Base):
     report_version_id: Mapped[int | None] = mapped_column(ForeignKey("report_versions.id"))
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)  # of the current occurrence
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # 1 when first opened, +1 each time it is reopened after being resolved (alerts key on it)
+    occurrence: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class Review(Base):
@@ -268,12 +303,13 @@ class Subscriber(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "kind"),
+    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "occurrence", "kind"),
                       Index("ix_alerts_due", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    occurrence: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -283,6 +319,6 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["Base", "County", "Entity", "CrawlRun", "Document", "SeenUrl", "Report", "ReportVersion",
+__all__ = ["Base", "County", "Entity", "CrawlRun", "CrawlPage", "Document", "SeenUrl", "Report", "ReportVersion",
            "Finding", "Review", "Subscriber", "Alert", "UTCDateTime", "utcnow", "ENTITY_KINDS",
            "RUN_TRIGGERS", "RUN_STATUSES", "REVIEW_STATES", "ALERT_KINDS", "ALERT_STATUSES"]

@@ -8,11 +8,14 @@ the rows that name them, so the database never points at a missing blob.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
@@ -53,10 +56,40 @@ def ensure_county(session: Session, code: str, name: str | None = None, *,
     return county
 
 
+class CountyBusy(Exception):
+    """A crawl of the county is already running (at most one `running` run per county)."""
+
+    def __init__(self, county_code: str, run_id: int | None) -> None:
+        self.county_code, self.run_id = county_code, run_id
+        super().__init__(f"a crawl of county {county_code} is already running (run {run_id})")
+
+
+def running_run(session: Session, county_code: str) -> CrawlRun | None:
+    return session.scalar(select(CrawlRun).where(CrawlRun.county_code == county_code,
+                                                 CrawlRun.status == "running"))
+
+
+def _claim(session: Session, run: CrawlRun) -> None:
+    """Flush a run that is (becoming) `running` in a savepoint: the partial unique index
+    uq_crawl_runs_running refuses a second one for the county, also against another process."""
+    with session.no_autoflush:
+        busy = running_run(session, run.county_code)
+    if busy is not None and busy is not run:
+        raise CountyBusy(run.county_code, busy.id)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        other = running_run(session, run.county_code)
+        raise CountyBusy(run.county_code, other.id if other is not None else None) from None
+
+
 def create_crawl_run(session: Session, county_code: str, trigger: str,
                      requested_by: str | None = None, *, status: str = "running",
-                     now: datetime | None = None) -> CrawlRun:
-    """A new crawl run (status `running`, or `queued` for a /recrawl request)."""
+                     now: datetime | None = None, host: str | None = None,
+                     pid: int | None = None) -> CrawlRun:
+    """A new crawl run (status `running`, or `queued` for a /recrawl request). A running one
+    raises `CountyBusy` while another run of the county is running."""
     if trigger not in RUN_TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}; one of {RUN_TRIGGERS}")
     if status not in ("queued", "running"):
@@ -66,18 +99,33 @@ def create_crawl_run(session: Session, county_code: str, trigger: str,
         raise LookupError(f"county {county_code} is not in the database (run `nianbao init`)")
     run = CrawlRun(county_code=county_code, trigger=trigger, requested_by=requested_by,
                    queued_at=now, started_at=now if status == "running" else None,
-                   status=status, stats={})
+                   status=status, stats={}, host=host, pid=pid)
     session.add(run)
-    session.flush()
+    if status == "running":
+        try:
+            _claim(session, run)
+        except CountyBusy:
+            session.expunge(run)
+            raise
+    else:
+        session.flush()
     return run
 
 
-def start_crawl_run(session: Session, run_id: int, now: datetime | None = None) -> CrawlRun:
-    """Move a queued run to running."""
+def start_crawl_run(session: Session, run_id: int, now: datetime | None = None, *,
+                    host: str | None = None, pid: int | None = None) -> CrawlRun:
+    """Move a queued run to running (`CountyBusy` while another run of the county runs)."""
     run = session.get_one(CrawlRun, run_id)
+    if run.status != "queued":
+        raise ValueError(f"run {run_id} is {run.status}, not queued")
     run.status = "running"
     run.started_at = now or _now()
-    session.flush()
+    run.host, run.pid = host, pid
+    try:
+        _claim(session, run)
+    except CountyBusy:
+        run.status, run.started_at, run.host, run.pid = "queued", None, None, None
+        raise
     return run
 
 
@@ -121,30 +169,57 @@ def record_document(session: Session, blobs: BlobStore, *, run_id: int | None, u
         return doc, status
     if county_code is None:
         raise ValueError("record_document needs a run or a county")
-    # a document ingested by hand: no portal URL to remember
+    # a document ingested by hand: no portal URL to remember, the same document rows and merge
+    item = {"url": url, "final_url": final_url, "content_type": content_type, "body": body,
+            "listing_title": listing_title, "listing_date": listing_date, "page_published_at": page_published_at,
+            "published_source": published_source, "etag": etag, "last_modified": last_modified,
+            "body_name": body_name}
     sha = blobs.put(body)  # before the row: the row never names a missing blob
-    doc = session.scalar(select(Document).where(Document.sha256 == sha))
-    p_date = as_date(page_published_at)
-    if doc is None:
-        doc = Document(sha256=sha, url=url, final_url=final_url, content_type=content_type,
-                       size=len(body), first_seen_at=now, last_seen_at=now, etag=etag,
-                       last_modified=last_modified, page_published_at=p_date,
-                       published_source=published_source if p_date else None,
-                       listing_title=listing_title, listing_date=as_date(listing_date),
-                       body_name=body_name, crawl_run_id=None)
-        session.add(doc)
-        session.flush()
-        return doc, "new"
-    doc.last_seen_at = now
-    doc.etag = etag or doc.etag
-    doc.last_modified = last_modified or doc.last_modified
-    if doc.page_published_at is None and p_date is not None:
-        doc.page_published_at, doc.published_source = p_date, published_source
-    doc.listing_title = doc.listing_title or listing_title
-    doc.listing_date = doc.listing_date or as_date(listing_date)
-    doc.body_name = doc.body_name or body_name
     session.flush()
-    return doc, "new" if doc.first_seen_at == now else "unchanged"
+    conn = session.connection()
+    found = conn.execute(select(*_DOC_COLS, Document.first_seen_at).where(Document.sha256 == sha)).first()
+    if found is None:
+        conn.execute(insert(Document.__table__), [_new_doc(item, sha, now, None)])
+        status = "new"
+    else:
+        doc = dict(found._mapping)
+        _merge_doc(doc, item, now)
+        conn.execute(update(Document.__table__).where(Document.__table__.c.id == doc["id"])
+                     .values(**{k: doc[k] for k in _MERGED}))
+        status = "new" if doc["first_seen_at"] == now else "unchanged"
+    return session.scalars(select(Document).where(Document.sha256 == sha)
+                           .execution_options(populate_existing=True)).one(), status
+
+
+_DOC_COLS = (Document.id, Document.sha256, Document.etag, Document.last_modified, Document.page_published_at,
+             Document.published_source, Document.listing_title, Document.listing_date, Document.body_name)
+# the columns a document seen again may update
+_MERGED = ("last_seen_at", "etag", "last_modified", "page_published_at", "published_source", "listing_title",
+           "listing_date", "body_name")
+
+
+def _new_doc(item: dict[str, Any], sha: str, now: datetime, run_id: int | None) -> dict[str, Any]:
+    """The row of a document never seen before."""
+    p_date = as_date(item.get("page_published_at"))
+    return {"sha256": sha, "url": item["url"], "final_url": item.get("final_url"),
+            "content_type": item.get("content_type"), "size": len(item["body"]), "first_seen_at": now,
+            "last_seen_at": now, "etag": item.get("etag"), "last_modified": item.get("last_modified"),
+            "page_published_at": p_date, "published_source": item.get("published_source") if p_date else None,
+            "listing_title": item.get("listing_title"), "listing_date": as_date(item.get("listing_date")),
+            "body_name": item.get("body_name"), "crawl_run_id": run_id}
+
+
+def _merge_doc(doc: dict[str, Any], item: dict[str, Any], now: datetime) -> None:
+    """A known document seen again: new validators win, what was known before is kept."""
+    p_date = as_date(item.get("page_published_at"))
+    doc["last_seen_at"] = now
+    doc["etag"] = item.get("etag") or doc["etag"]
+    doc["last_modified"] = item.get("last_modified") or doc["last_modified"]
+    if doc["page_published_at"] is None and p_date is not None:
+        doc["page_published_at"], doc["published_source"] = p_date, item.get("published_source")
+    doc["listing_title"] = doc["listing_title"] or item.get("listing_title")
+    doc["listing_date"] = doc["listing_date"] or as_date(item.get("listing_date"))
+    doc["body_name"] = doc["body_name"] or item.get("body_name")
 
 
 def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Iterable[dict[str, Any]], *,
@@ -167,11 +242,8 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
 
     # The batch's documents and seen URLs as they are in the database: one query each.
     docs: dict[str, dict[str, Any]] = {}
-    doc_cols = (Document.id, Document.sha256, Document.etag, Document.last_modified,
-                Document.page_published_at, Document.published_source, Document.listing_title,
-                Document.listing_date, Document.body_name)
     for chunk in _chunks(list(dict.fromkeys(shas)), 500):
-        for row in conn.execute(select(*doc_cols).where(Document.sha256.in_(chunk))):
+        for row in conn.execute(select(*_DOC_COLS).where(Document.sha256.in_(chunk))):
             docs[row.sha256] = dict(row._mapping)
     seen: dict[str, dict[str, Any]] = {}
     urls = list(dict.fromkeys(item["url"] for item in items))
@@ -192,27 +264,13 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
         etag, last_modified = item.get("etag"), item.get("last_modified")
         listing_title = item.get("listing_title")
         l_date = as_date(item.get("listing_date"))
-        p_date = as_date(item.get("page_published_at"))
         doc = docs.get(sha)
         if doc is None:
-            doc = {"id": None, "sha256": sha, "url": item["url"], "final_url": item.get("final_url"),
-                   "content_type": item.get("content_type"), "size": len(item["body"]),
-                   "first_seen_at": now, "last_seen_at": now, "etag": etag, "last_modified": last_modified,
-                   "page_published_at": p_date,
-                   "published_source": item.get("published_source") if p_date else None,
-                   "listing_title": listing_title, "listing_date": l_date,
-                   "body_name": item.get("body_name"), "crawl_run_id": run_id}
+            doc = {"id": None, **_new_doc(item, sha, now, run_id)}
             docs[sha] = doc
             new_docs.append(doc)
         else:
-            doc["last_seen_at"] = now
-            doc["etag"] = etag or doc["etag"]
-            doc["last_modified"] = last_modified or doc["last_modified"]
-            if doc["page_published_at"] is None and p_date is not None:
-                doc["page_published_at"], doc["published_source"] = p_date, item.get("published_source")
-            doc["listing_title"] = doc["listing_title"] or listing_title
-            doc["listing_date"] = doc["listing_date"] or l_date
-            doc["body_name"] = doc["body_name"] or item.get("body_name")
+            _merge_doc(doc, item, now)
             if doc["id"] is not None:  # a row of the database (a new one is inserted as it ends up)
                 doc["dirty"] = True
         s = seen.get(item["url"])
@@ -245,14 +303,7 @@ def record_documents(session: Session, blobs: BlobStore, run_id: int, items: Ite
     updated = [d for d in docs.values() if d.get("dirty")]
     if updated:
         conn.execute(update(docs_t).where(docs_t.c.id == bindparam("_id")).values(
-            last_seen_at=bindparam("last_seen_at"), etag=bindparam("etag"),
-            last_modified=bindparam("last_modified"), page_published_at=bindparam("page_published_at"),
-            published_source=bindparam("published_source"), listing_title=bindparam("listing_title"),
-            listing_date=bindparam("listing_date"), body_name=bindparam("body_name")),
-            [{"_id": d["id"], **{k: d[k] for k in ("last_seen_at", "etag", "last_modified",
-                                                   "page_published_at", "published_source",
-                                                   "listing_title", "listing_date", "body_name")}}
-             for d in updated])
+            **{k: bindparam(k) for k in _MERGED}), [{"_id": d["id"], **{k: d[k] for k in _MERGED}} for d in updated])
     fields = ("etag", "last_modified", "listing_title", "listing_date", "last_seen_at", "last_run_id")
     if new_seen:
         conn.execute(insert(seen_t), [{"county_code": county_code, "url": s["url"],
@@ -313,53 +364,106 @@ def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
 
 # ---- findings: one row per fingerprint, open while its rule keeps firing -------------------------
 
+EVENT_KINDS = ("opened", "reopened", "resolved", "severity_changed")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingEvent:
+    """A change of one finding, returned by `sync_findings` to the caller that holds the
+    transaction (who hands it on, e.g. to the notifier's `on_events` hook writing outbox rows)."""
+
+    finding_id: int
+    kind: str  # opened | reopened | resolved | severity_changed
+    occurrence: int
+    rule_id: str
+    severity: str
+    county_code: str | None
+    entity_id: int | None
+    year: int | None
+    previous_severity: str | None = None  # severity_changed only
+
+
+# on_events(session, events): called inside the transaction that made the changes
+EventHook = Callable[[Session, list[FindingEvent]], None]
+
+
+def emit(session: Session, events: list[FindingEvent], on_events: EventHook | None) -> list[FindingEvent]:
+    """Hand the events of a transaction to the hook (if any) and return them."""
+    if on_events is not None and events:
+        on_events(session, events)
+    return events
+
+
 def sync_findings(session: Session, desired: Iterable[dict[str, Any]], owned: ColumnElement[bool],
                   *, now: datetime, keep: Iterable[str] = (), refresh: bool = True,
-                  close: bool = True) -> tuple[int, int]:
+                  close: bool = True) -> list[FindingEvent]:
     """Make the open findings selected by `owned` equal `desired` (rows of Finding columns, each
-    with its `fingerprint`). Still firing → `last_seen_at` (and with `refresh` message, details
-    and version) updated; new → inserted, or reopened when the same fingerprint was resolved
-    before; no longer firing → `resolved_at` set, except fingerprints in `keep` (state unknown).
-    Set-based: a handful of statements whatever the number of rows. Returns (new, resolved)."""
+    with its `fingerprint`). Still firing → `last_seen_at` (and with `refresh` message, details,
+    severity and version) updated; new → inserted (occurrence 1), or reopened when the same
+    fingerprint was resolved before (occurrence + 1, `first_seen_at` = now); no longer firing →
+    `resolved_at` set, except fingerprints in `keep` (state unknown). Set-based: a handful of
+    statements whatever the number of rows. Returns the changes as events (opened, reopened,
+    resolved, severity_changed), in that order."""
     want = {d["fingerprint"]: d for d in desired}
-    open_rows = {fp: i for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
-                                                     .where(owned, Finding.resolved_at.is_(None)))}
+    cols = (Finding.fingerprint, Finding.id, Finding.occurrence, Finding.rule_id, Finding.severity,
+            Finding.county_code, Finding.entity_id, Finding.year)
+    open_rows = {r.fingerprint: r for r in session.execute(select(*cols).where(owned, Finding.resolved_at.is_(None)))}
     keep_set = set(keep)
-    resolve_ids = [i for fp, i in open_rows.items() if fp not in want and fp not in keep_set]
+    resolved = [r for fp, r in open_rows.items() if fp not in want and fp not in keep_set]
     still = [fp for fp in want if fp in open_rows]
     fresh = [fp for fp in want if fp not in open_rows]
 
-    known: dict[str, int] = {}
+    known: dict[str, Any] = {}
     for chunk in _chunks(fresh, 500):
-        known.update((fp, i) for fp, i in session.execute(select(Finding.fingerprint, Finding.id)
-                                                           .where(Finding.fingerprint.in_(chunk))))
-    inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None}
+        known.update((r.fingerprint, r) for r in session.execute(select(*cols).where(Finding.fingerprint.in_(chunk))))
+    events: list[FindingEvent] = []
+
+    def event(kind: str, finding_id: int, occurrence: int, d: Any, previous: str | None = None) -> None:
+        get = d.get if isinstance(d, dict) else lambda k: getattr(d, k)
+        events.append(FindingEvent(finding_id, kind, occurrence, get("rule_id"), get("severity"),
+                                   get("county_code"), get("entity_id"), get("year"), previous))
+
+    inserts = [{**want[fp], "first_seen_at": now, "last_seen_at": now, "resolved_at": None, "occurrence": 1}
                for fp in fresh if fp not in known]
     if inserts:
-        # Core executemany, not the ORM's per-row bulk path
-        session.connection().execute(_insert_ignoring_duplicates(session, Finding.__table__, "fingerprint"),
-                                     inserts)
-    reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp],
-               "last_seen_at": now, "resolved_at": None} for fp in fresh if fp in known]
+        # Core executemany with RETURNING (SQLite ≥ 3.35 and PostgreSQL): the ids of the rows this
+        # statement inserted; a row another process inserted meanwhile is left to it.
+        stmt = _insert_ignoring_duplicates(session, Finding.__table__, "fingerprint") \
+            .returning(Finding.__table__.c.id, Finding.__table__.c.fingerprint)
+        for fid, fp in session.connection().execute(stmt, inserts):
+            event("opened", fid, 1, want[fp])
+    reopen = [{**{k: v for k, v in want[fp].items() if k != "fingerprint"}, "id": known[fp].id,
+               "first_seen_at": now, "last_seen_at": now, "resolved_at": None,
+               "occurrence": known[fp].occurrence + 1} for fp in fresh if fp in known]
     if reopen:
         session.execute(update(Finding), reopen)
+        for fp, r in zip([fp for fp in fresh if fp in known], reopen, strict=True):
+            event("reopened", r["id"], r["occurrence"], {**want[fp], **{
+                k: getattr(known[fp], k) for k in ("rule_id", "county_code", "entity_id", "year")
+                if k not in want[fp]}, "severity": want[fp].get("severity", known[fp].severity)})
     if refresh and still:
         session.execute(update(Finding), [
-            {"id": open_rows[fp], "last_seen_at": now, "message": want[fp]["message"],
+            {"id": open_rows[fp].id, "last_seen_at": now, "message": want[fp]["message"],
              "details": want[fp].get("details", {}), "severity": want[fp]["severity"],
              "report_version_id": want[fp].get("report_version_id")} for fp in still])
+        for fp in still:
+            r = open_rows[fp]
+            if want[fp]["severity"] != r.severity:
+                event("severity_changed", r.id, r.occurrence, {**r._asdict(), "severity": want[fp]["severity"]},
+                      previous=r.severity)
     elif still:
-        for chunk in _chunks([open_rows[fp] for fp in still], 1000):
+        for chunk in _chunks([open_rows[fp].id for fp in still], 1000):
             session.execute(update(Finding).where(Finding.id.in_(chunk)).values(last_seen_at=now),
                             execution_options={"synchronize_session": False})
     if close:
-        for chunk in _chunks(resolve_ids, 1000):
+        for chunk in _chunks([r.id for r in resolved], 1000):
             session.execute(update(Finding).where(Finding.id.in_(chunk)).values(resolved_at=now),
                             execution_options={"synchronize_session": False})
-    else:
-        resolve_ids = []
+        for r in resolved:
+            event("resolved", r.id, r.occurrence, r._asdict())
     session.flush()
-    return len(fresh), len(resolve_ids)
+    order = {k: i for i, k in enumerate(EVENT_KINDS)}
+    return sorted(events, key=lambda e: order[e.kind])
 
 
 def _insert_ignoring_duplicates(session: Session, model: Any, key: str) -> Any:
@@ -388,18 +492,22 @@ def finding_row(f: Any, *, scope: str, county_code: str | None, entity_id: int |
             "rule_id": f.rule, "severity": f.severity, "scope": scope, "county_code": county_code,
             "entity_id": entity_id, "year": year, "report_id": report_id,
             "report_version_id": report_version_id, "message": f.message,
-            "details": _jsonable(f.details)}
+            "details": jsonable(f.details)}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value made of JSON types: dates and datetimes as ISO strings, paths as strings, tuples
+    and sets as lists, keys as strings. The one converter for JSON columns, stats and job files."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
     return value
 
-__all__ = ["create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
+__all__ = ["CountyBusy", "running_run", "create_crawl_run", "start_crawl_run", "queued_runs", "finish_crawl_run",
            "record_document", "record_documents", "known_documents", "mark_seen", "ensure_county", "as_date",
-           "sync_findings", "finding_row"]
+           "sync_findings", "finding_row", "jsonable", "FindingEvent", "EventHook", "emit", "EVENT_KINDS"]

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sim.reportgen import make_spec, render
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError
 
@@ -37,6 +39,7 @@ kind = "county_gov"
 
 
 def nianbao(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real entry point in a child process (exit codes and stderr as a user sees them)."""
     return subprocess.run([sys.executable, "-c", "from monitor.cli import main; main()", *args],
                           env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
@@ -51,7 +54,26 @@ def env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return e
 
 
-def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
+def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process, through `main()` (the entry point's error handling included)."""
+    for key in [k for k in os.environ if k.startswith("NIANBAO_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("NIANBAO_") or key == "COLUMNS":
+            monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+
+    def nianbao(_env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setattr(sys, "argv", ["nianbao", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
     r = nianbao(env, "status", cwd=tmp_path)
     assert r.returncode == 2 and "nianbao init" in r.stderr and "Traceback" not in r.stderr
 
@@ -115,28 +137,62 @@ def test_errors_are_one_clear_line_and_exit_2(env: dict[str, str], tmp_path: Pat
 
 def test_config_file_and_environment(tmp_path: Path) -> None:
     cfg = tmp_path / "nianbao.toml"
-    cfg.write_text('data_dir = "d"\nadmin_chat_ids = [1, 2]\nreminder_days = 7\n[schedule]\nsweep = "07:00"\n',
-                   encoding="utf-8")
+    cfg.write_text('data_dir = "d"\nreminder_days = 7\n[telegram]\nadmin_chat_ids = [1, 2]\n'
+                   '[schedule]\nsweep_time = "07:00"\n', encoding="utf-8")
     s = load_config(cfg, env={})
     assert s.data_dir == tmp_path / "d" and s.admin_chat_ids == (1, 2) and s.reminder_days == 7
     assert s.database_url == f"sqlite+pysqlite:///{tmp_path / 'd' / 'nianbao.db'}"
-    assert s.schedule == {"sweep": "07:00"}
+    assert s.schedule.sweep_time == "07:00" and s.schedule.crawl_in_season == "daily"
+    assert s.health.crawl_alert_threshold == 3 and s.policy.reminder_days == 7
     token = tmp_path / "token"
     token.write_text("123:SECRET\n")
     s = load_config(cfg, env={"NIANBAO_ADMIN_CHAT_IDS": "5,6", "NIANBAO_DATABASE_URL": "postgresql://x/y",
-                              "NIANBAO_BOT_TOKEN_FILE": str(token)})
+                              "NIANBAO_BOT_TOKEN_FILE": str(token), "NIANBAO_SCHEDULE__SWEEP_TIME": "08:30",
+                              "NIANBAO_CHANNELS__APPRISE": "mailto://u:PASSWORD@example.org"})
     assert s.admin_chat_ids == (5, 6) and s.database_url == "postgresql://x/y"
-    assert s.bot_token == "123:SECRET" and "SECRET" not in repr(s)
+    assert s.schedule.sweep_time == "08:30"
+    assert s.telegram.token is not None and s.telegram.token.get_secret_value() == "123:SECRET"
+    assert "SECRET" not in repr(s) and "SECRET" not in str(s) and "PASSWORD" not in repr(s)
+    s = load_config(cfg, env={"NIANBAO_BOT_TOKEN": "9:ENVSECRET"})
+    assert s.telegram.token is not None and s.telegram.token.get_secret_value() == "9:ENVSECRET"
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ('bot_token = "1:x"\n', "must not be in the configuration file"),
-    ('reminder_day = 3\n', "unknown setting"),
-    ('reminder_days = "soon"\n', "must be an integer"),
+    ('[telegram]\ntoken = "1:x"\n', "'telegram.token' must not be in the configuration file"),
+    ('reminder_day = 3\n', "unknown setting reminder_day"),
+    ('[schedule]\ncrawl = "daily"\n', "unknown setting schedule.crawl"),
+    ('reminder_days = "soon"\n', "reminder_days must be an integer"),
     ('data_dir = \n', "invalid TOML"),
+    ('counties_dir = ["a"]\n', "counties_dir: must be a path"),
+    ('similarity_threshold = "nan"\n', "similarity_threshold must be a finite number"),
+    ('similarity_threshold = 1.5\n', "similarity_threshold: input should be less than or equal to 1"),
+    ('crawl_failure_threshold = 0\n', "crawl_failure_threshold: input should be greater than or equal to 1"),
+    ('[schedule]\nsweep_time = "25:00"\n', "schedule.sweep_time: must be HH:MM"),
+    ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone: unknown time zone"),
 ])
-def test_bad_configuration_is_refused(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_configuration_is_refused_in_one_line(tmp_path: Path, text: str, message: str) -> None:
     cfg = tmp_path / "nianbao.toml"
     cfg.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
         load_config(cfg, env={})
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "key", "value"), [
+    ("reminder_days = 0\n", "reminder_days", 0),
+    ("similarity_threshold = 0\n", "similarity_threshold", 0.0),
+    ("similarity_threshold = 1\n", "similarity_threshold", 1.0),
+])
+def test_zero_is_a_value_not_a_default(tmp_path: Path, text: str, key: str, value: float) -> None:
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text(text, encoding="utf-8")
+    assert getattr(load_config(cfg, env={}).policy, key) == value
+    assert getattr(load_config(None, env={f"NIANBAO_{key.upper()}": str(value)}).policy, key) == value
+
+
+def test_environment_errors_are_one_line() -> None:
+    with pytest.raises(ConfigError, match="reminder_days must be an integer"):
+        load_config(None, env={"NIANBAO_REMINDER_DAYS": "x"})
+    with pytest.raises(ConfigError, match="telegram.admin_chat_ids must be an integer"):
+        load_config(None, env={"NIANBAO_ADMIN_CHAT_IDS": "a,b"})

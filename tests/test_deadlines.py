@@ -11,6 +11,7 @@ from sqlalchemy import select
 from crawler.sim.reportgen import make_spec, render
 from monitor import crawlhealth, deadlines
 from monitor.clock import SHANGHAI, FixedClock
+from monitor.config import Policy
 from monitor.deadlines import due_date, sweep
 from monitor.pipeline import ingest_bytes
 from monitor.profiles import Body as ProfileBody
@@ -191,11 +192,11 @@ def test_consecutive_failed_scheduled_crawls(engine, failures: int, fires: bool)
     for day in range(failures):
         _run(sf, "370830", "failed", at(2021, 5, 3 + day))
     with sf() as s, s.begin():
-        crawlhealth.evaluate(s, clock, threshold=2)
+        crawlhealth.evaluate(s, clock, policy=Policy(crawl_failure_threshold=2))
     assert len(_open(sf, "CRAWL-002")) == (1 if fires else 0)
     _run(sf, "370830", "ok", at(2021, 5, 9))
     with sf() as s, s.begin():
-        crawlhealth.evaluate(s, clock, threshold=2)
+        crawlhealth.evaluate(s, clock, policy=Policy(crawl_failure_threshold=2))
     assert _open(sf, "CRAWL-002") == []
 
 

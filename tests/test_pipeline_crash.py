@@ -4,11 +4,9 @@ report, and running the batch again finishes it with no duplicate rows."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -21,16 +19,28 @@ from storage.models import Document, Entity, Finding, Report, ReportVersion
 
 CHILD = r"""
 import sys
+import time
 from pathlib import Path
 from monitor.pipeline import ingest_bytes
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 
-url, blob_dir, *files = sys.argv[1:]
+url, blob_dir, hold, *files = sys.argv[1:]
 sf = session_factory(make_engine(url))
 blobs = BlobStore(blob_dir)
-for f in files:
-    ingest_bytes(sf, blobs, Path(f).read_bytes(), county_code="370830", filename=Path(f).name, sweep=False)
+
+
+def inside(session, events):
+    # the document's rows are written, its transaction not committed: tell the parent, and wait
+    # here when asked to (the parent kills us now)
+    print("inside", flush=True)
+    if int(hold) == done + 1:
+        time.sleep(600)
+
+
+for done, f in enumerate(files):
+    ingest_bytes(sf, blobs, Path(f).read_bytes(), county_code="370830", filename=Path(f).name, sweep=False,
+                 on_events=inside)
     print("done", f, flush=True)
 """
 TOWNS = "东西南北中上下前后左"
@@ -39,7 +49,8 @@ TOWNS = "东西南北中上下前后左"
 def _batch(tmp_path: Path) -> list[Path]:
     files = []
     for i, t in enumerate(TOWNS):
-        spec = make_spec(100 + i, entity=f"{t}岗镇人民政府", year=2021)
+        # no_period: every report has a finding (STRUCT-005), so its transaction calls on_events
+        spec = make_spec(100 + i, entity=f"{t}岗镇人民政府", year=2021, variants=["no_period"])
         p = tmp_path / f"r{i:02d}.txt"
         p.write_bytes(render(spec, "txt-cells"))
         files.append(p)
@@ -47,14 +58,18 @@ def _batch(tmp_path: Path) -> list[Path]:
 
 
 def _run_child(db_url: str, blob_dir: Path, files: list[Path], kill_after: int | None) -> int:
-    cmd = [sys.executable, "-c", CHILD, db_url, str(blob_dir), *map(str, files)]
+    """Ingest `files` in a child process; with `kill_after=n`, SIGKILL it inside the transaction of
+    document n+1 (its rows written, not committed: the child says so and waits there)."""
+    hold = 0 if kill_after is None else kill_after + 1
+    cmd = [sys.executable, "-c", CHILD, db_url, str(blob_dir), str(hold), *map(str, files)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
-    done = 0
+    done = inside = 0
     assert proc.stdout is not None
     for line in proc.stdout:
         done += line.startswith("done")
-        if kill_after is not None and done >= kill_after:
-            time.sleep(random.uniform(0, 0.05))  # land somewhere inside the next document
+        inside += line.startswith("inside")
+        if kill_after is not None and inside == kill_after + 1:
+            assert done == kill_after
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait(timeout=120)
@@ -96,7 +111,7 @@ def test_sigkill_mid_batch_leaves_no_half_written_report(engine, db_url, tmp_pat
     rc = _run_child(db_url, blob_dir, files, kill_after=3)
     assert rc == -signal.SIGKILL
     partial = _check_consistent(sf, blobs)
-    assert 3 <= partial["reports"] < len(files)
+    assert partial["reports"] == 3  # the fourth, killed inside its transaction, left nothing
     assert partial["versions"] == partial["reports"] == partial["documents"]
 
     assert _run_child(db_url, blob_dir, files, kill_after=None) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,9 +35,9 @@ def _county(engine, code: str = "370830") -> None:
 def test_migrations_create_every_table_of_the_model(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003_service_layer"
     upgrade(engine)  # idempotent
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003_service_layer"
     if engine.dialect.name == "postgresql":
         with engine.connect() as c:
             opts = c.execute(text("select reloptions from pg_class where relname = 'findings' "
@@ -69,7 +69,7 @@ def test_timestamps_come_back_aware_utc(engine) -> None:
     assert got == datetime(2021, 2, 1, 2, 0, tzinfo=UTC)
     assert got.utcoffset() == timedelta(0)
     with pytest.raises(Exception, match="naive"), session_factory(engine)() as s, s.begin():
-        repo.create_crawl_run(s, "370830", "cli", now=datetime(2021, 2, 1))
+        repo.create_crawl_run(s, "370830", "cli", now=datetime(2021, 2, 1), status="queued")
 
 
 def test_blob_store_is_content_addressed_atomic_and_deduplicated(tmp_path) -> None:
@@ -121,6 +121,7 @@ def test_mark_seen_records_list_pages_and_refreshes_documents(engine, blobs) -> 
     with session_factory(engine)() as s, s.begin():
         r1 = repo.create_crawl_run(s, "370830", "schedule")
         _record(s, blobs, r1.id, "http://p/a.html", b"v1")
+        repo.finish_crawl_run(s, r1.id, "ok", {})
     with session_factory(engine)() as s, s.begin():
         r2 = repo.create_crawl_run(s, "370830", "schedule")
         assert repo.mark_seen(s, r2.id, ["http://p/list.html", "http://p/a.html", "http://p/list.html"]) == 2
@@ -183,22 +184,76 @@ def test_sync_findings_inserts_keeps_resolves_and_reopens(engine) -> None:
 
     sf = session_factory(engine)
     t = [T0 + timedelta(days=i) for i in range(4)]
+
+    def kinds(events: list) -> list[tuple[str, str, int]]:
+        return [(e.kind, e.rule_id, e.occurrence) for e in events]
+
     with sf() as s, s.begin():
-        assert repo.sync_findings(s, [row("a"), row("b")], owned, now=t[0]) == (2, 0)
+        opened = repo.sync_findings(s, [row("a"), row("b")], owned, now=t[0])
+    assert kinds(opened) == [("opened", "CRAWL-003", 1)] * 2
+    ids = {e.finding_id for e in opened}
+    assert len(ids) == 2 and all(e.county_code == "370830" and e.severity == "warning" for e in opened)
     with sf() as s, s.begin():
-        assert repo.sync_findings(s, [row("a")], owned, now=t[1], keep=[]) == (0, 1)
+        resolved = repo.sync_findings(s, [row("a")], owned, now=t[1], keep=[])
+    assert kinds(resolved) == [("resolved", "CRAWL-003", 1)] and resolved[0].finding_id in ids
+    b_id = resolved[0].finding_id
     with sf() as s, s.begin():
-        assert repo.sync_findings(s, [row("a"), row("b")], owned, now=t[2]) == (1, 0)
+        reopened = repo.sync_findings(s, [row("a"), row("b")], owned, now=t[2])
+    assert kinds(reopened) == [("reopened", "CRAWL-003", 2)] and reopened[0].finding_id == b_id
     with sf() as s:
         rows = {f.message: f for f in s.scalars(select(Finding))}
     assert len(rows) == 2  # b was reopened, not duplicated
     assert rows["m a"].first_seen_at == t[0] and rows["m a"].last_seen_at == t[2]
-    assert rows["m b"].resolved_at is None and rows["m b"].first_seen_at == t[0]
+    assert rows["m a"].occurrence == 1 and rows["m b"].occurrence == 2
+    assert rows["m b"].resolved_at is None and rows["m b"].first_seen_at == t[2]  # of this occurrence
     with sf() as s, s.begin():  # a kept fingerprint is neither resolved nor refreshed
-        assert repo.sync_findings(s, [], owned, now=t[3], keep=[row("a")["fingerprint"]]) == (0, 1)
+        assert kinds(repo.sync_findings(s, [], owned, now=t[3], keep=[row("a")["fingerprint"]])) == \
+            [("resolved", "CRAWL-003", 2)]
     with sf() as s:
         rows = {f.message: f for f in s.scalars(select(Finding))}
     assert rows["m a"].resolved_at is None and rows["m b"].resolved_at == t[3]
+    error = {**row("a"), "severity": "error"}
+    with sf() as s, s.begin():
+        changed = repo.sync_findings(s, [error], owned, now=t[3], keep=[row("b")["fingerprint"]])
+    assert [(e.kind, e.severity, e.previous_severity) for e in changed] == [("severity_changed", "error", "warning")]
+    with sf() as s, s.begin():
+        assert repo.sync_findings(s, [error], owned, now=t[3]) == []  # nothing changed: no event
+
+
+def test_events_reach_the_hook_inside_the_ingest_transaction(engine, blobs) -> None:
+    """The hook writes in the same transaction: a failing hook leaves nothing stored."""
+    from crawler.sim.reportgen import make_spec, render
+    from monitor.clock import FixedClock
+    from monitor.pipeline import ingest_bytes
+
+    _county(engine)
+    sf = session_factory(engine)
+    seen: list = []
+
+    def hook(session, events) -> None:
+        assert session.in_transaction()
+        ids = {e.finding_id for e in events}
+        assert set(session.scalars(select(Finding.id).where(Finding.id.in_(ids)))) == ids
+        seen.append(list(events))
+
+    data = render(make_spec(5, entity="刘楼镇人民政府", year=2021, variants=["no_period"]), "txt-cells")
+    clock = FixedClock(datetime(2022, 5, 1, 10, tzinfo=UTC))
+    out = ingest_bytes(sf, blobs, data, county_code="370830", entity="刘楼镇人民政府", clock=clock,
+                       on_events=hook, sweep=False)
+    assert seen and seen[0] == out.events
+    assert "STRUCT-005" in {e.rule_id for e in out.events if e.kind == "opened"}
+    with sf() as s:
+        assert {f.id for f in s.scalars(select(Finding))} == {e.finding_id for e in out.events}
+
+    def broken(session, events) -> None:
+        raise RuntimeError("outbox down")
+
+    other = render(make_spec(6, entity="刘楼镇人民政府", year=2020, variants=["no_period"]), "txt-cells")
+    with pytest.raises(RuntimeError):
+        ingest_bytes(sf, blobs, other, county_code="370830", entity="刘楼镇人民政府", clock=clock,
+                     on_events=broken, sweep=False)
+    with sf() as s:
+        assert s.scalar(select(func.count()).select_from(Finding).where(Finding.year == 2020)) == 0
 
 
 def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
@@ -206,7 +261,7 @@ def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
     upgrade(url)
     eng = make_engine(url)
     with eng.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0003_service_layer"
 
 
 def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
@@ -221,3 +276,57 @@ def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
             request_recrawl(s, "110101", "tg:42")
     assert created and not created2 and again.id == run.id
     assert (run.status, run.trigger, run.requested_by) == ("queued", "chat", "tg:42")
+
+
+def test_migration_0003_keeps_rows_and_keys_alerts_on_the_occurrence(db_url) -> None:
+    """From 0002 with data: findings and alerts get occurrence 1, a run left running is failed,
+    and the alerts' unique key now includes the occurrence."""
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0002")
+        with eng.begin() as c:
+            c.execute(text("insert into counties (code, name) values ('370830', 'x')"))
+            c.execute(text("insert into crawl_runs (county_code, trigger, queued_at, status, stats) "
+                           "values ('370830', 'cli', :t, 'running', '{}')"), {"t": T0})
+            c.execute(text("insert into findings (fingerprint, rule_id, severity, scope, county_code, message, "
+                           "details, first_seen_at, last_seen_at) values ('fp', 'CRAWL-001', 'error', 'sched', "
+                           "'370830', 'm', '{}', :t, :t)"), {"t": T0})
+            c.execute(text("insert into subscribers (channel, address, role, scope, min_severity, health, active) "
+                           "values ('console', 'a', 'subscriber', '{}', 'info', false, true)"))
+            c.execute(text("insert into alerts (subscriber_id, finding_id, kind, status, attempts, created_at) "
+                           "select s.id, f.id, 'new', 'sent', 1, :t from subscribers s, findings f"), {"t": T0})
+        upgrade(eng)
+        assert current_revision(eng) == "0003_service_layer"
+        with eng.begin() as c:
+            assert c.execute(text("select occurrence from findings")).scalar() == 1
+            assert c.execute(text("select occurrence from alerts")).scalar() == 1
+            assert c.execute(text("select status from crawl_runs")).scalar() == "failed"
+            c.execute(text("insert into alerts (subscriber_id, finding_id, occurrence, kind, status, attempts, "
+                           "created_at) select subscriber_id, finding_id, 2, kind, 'pending', 0, created_at "
+                           "from alerts"))
+        with pytest.raises(IntegrityError), eng.begin() as c:
+            c.execute(text("insert into alerts (subscriber_id, finding_id, occurrence, kind, status, attempts, "
+                           "created_at) select subscriber_id, finding_id, 2, kind, 'pending', 0, created_at "
+                           "from alerts where occurrence = 2"))
+    finally:
+        eng.dispose()
+
+
+def test_one_running_crawl_per_county_is_enforced_by_the_database(engine) -> None:
+    _county(engine)
+    sf = session_factory(engine)
+    with sf() as s, s.begin():
+        first = repo.create_crawl_run(s, "370830", "schedule")
+        queued = repo.create_crawl_run(s, "370830", "chat", status="queued")
+    with sf() as s, s.begin():
+        with pytest.raises(repo.CountyBusy) as info:
+            repo.create_crawl_run(s, "370830", "cli")
+        assert info.value.run_id == first.id
+        with pytest.raises(repo.CountyBusy):
+            repo.start_crawl_run(s, queued.id)
+    with pytest.raises(IntegrityError), sf() as s, s.begin():  # not only the check: the index itself
+        s.add(CrawlRun(county_code="370830", trigger="cli", status="running", stats={}))
+    with sf() as s, s.begin():
+        repo.finish_crawl_run(s, first.id, "ok", {})
+    with sf() as s, s.begin():
+        assert repo.start_crawl_run(s, queued.id).status == "running"

@@ -52,3 +52,59 @@ def test_distractors_are_not_reports(title: str) -> None:
 def test_year_prefers_the_one_written_niandu() -> None:
     assert title_year("2026年1月发布：刘楼镇2025年度政府信息公开工作年报") == 2025
     assert title_year("没有年份") is None
+
+
+# ---- one place decides whose report and which year (crawler, parse, pipeline) -----------------
+
+CHROME = ["标题：刘楼镇2024年政府信息公开工作年度报告", "标题:刘楼镇2024年政府信息公开工作年度报告",
+          "汶上县人民政府网 - 刘楼镇2024年政府信息公开工作年度报告", "汶上县人民政府网-刘楼镇2024年政府信息公开工作年度报告",
+          "【】刘楼镇2024年政府信息公开工作年度报告", "【 】 刘楼镇2024年政府信息公开工作年度报告"]
+
+
+@pytest.mark.parametrize("title", CHROME)
+def test_page_chrome_is_not_part_of_the_body(title: str) -> None:
+    from crawler.spiders.base import resolve_body
+    from crawler.titles import classify_title, entity_from_title
+    from monitor.document import Document, Paragraph
+    from monitor.parse import parse_document
+
+    assert entity_from_title(title) == "刘楼镇"
+    info = classify_title(title)
+    assert info.is_report and info.year == 2024 and info.body == "刘楼镇"
+    bodies = [{"name": "刘楼镇人民政府", "kind": "township"}]
+    assert resolve_body(info.body, bodies, "汶上县") == "刘楼镇人民政府"
+    report = parse_document(Document([Paragraph("一、总体情况"), Paragraph("正文。")], "txt", {}), title_hint=title)
+    assert (report.entity, report.year) == ("刘楼镇", 2024)
+
+
+def test_the_crawler_and_the_pipeline_match_bodies_alike() -> None:
+    from types import SimpleNamespace
+
+    from crawler.spiders.base import resolve_body
+    from monitor.pipeline import match_entity
+
+    bodies = [("刘楼镇人民政府", "township", ["刘楼"]), ("汶上县人民政府", "county_gov", []),
+              ("汶上县教育局", "department", [])]
+    entities = [SimpleNamespace(name=n, kind=k, aliases=a) for n, k, a in bodies]
+    dicts = [{"name": n, "kind": k, "aliases": a} for n, k, a in bodies]
+    for text, expected in [("刘楼镇", "刘楼镇人民政府"), ("刘楼", "刘楼镇人民政府"), ("汶上县教育局", "汶上县教育局"),
+                           ("标题：刘楼镇人民政府", "刘楼镇人民政府")]:
+        assert resolve_body(text, dicts, "汶上县") == expected
+        assert match_entity(entities, [text]).name == expected
+    assert resolve_body("汶上县", dicts, "汶上县") == "汶上县人民政府"
+    assert resolve_body("白沙乡", dicts, "汶上县") == "白沙乡"  # unknown: the name itself
+    assert match_entity(entities, ["白沙乡"]) is None
+
+
+@pytest.mark.parametrize(("text", "year"), [("刘楼镇2024年政府信息公开工作年度报告", 2024),
+                                            ("刘楼镇二〇二四年度政府信息公开工作年报", 2024),
+                                            ("关于2025年发布刘楼镇2024年度信息公开年报的公告", 2024),
+                                            ("刘楼镇2023政府信息公开工作年度报告", 2023), ("无年份", None)])
+def test_one_year_reader(text: str, year: int | None) -> None:
+    from crawler.titles import title_year
+    from monitor.document import Document, Paragraph
+    from monitor.parse import parse_document
+
+    assert title_year(text) == year
+    report = parse_document(Document([Paragraph("一、总体情况")], "txt", {}), title_hint=text)
+    assert report.year == year

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from crawler.flavours import FLAVOURS  # noqa: F401  (re-exported by crawler.sim)
 from crawler.sim import content
 from crawler.sim.content import stable_int, stable_rng
 from crawler.sim.faults import FAULT_MODES, Fault
@@ -22,7 +23,6 @@ from monitor.clock import SHANGHAI, FixedClock
 if TYPE_CHECKING:
     from crawler.sim.flavours.base import Site
 
-FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic")
 ROBOTS_MODES = ("none", "allow", "disallow")
 DEFAULT_NOW = datetime(2026, 4, 1, 10, 0, tzinfo=SHANGHAI)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crawler.flavours import FLAVOURS
 from crawler.spiders.base import PortalSpider
 from crawler.spiders.generic import GenericSpider
 from crawler.spiders.gkmlpt import GkmlptSpider
@@ -14,6 +15,7 @@ SPIDERS: dict[str, type[PortalSpider]] = {
     s.flavour: s for s in (HanwebSpider, HanwebAnnualSpider, TrsSpider, GkmlptSpider, VsbSpider, KaipuSpider,
                            GenericSpider)
 }
+assert tuple(SPIDERS) == FLAVOURS, "crawler.flavours.FLAVOURS names one spider each"
 
 
 def spider_for(flavour: str) -> type[PortalSpider]:

@@ -48,7 +48,7 @@ from crawler.dates import html_to_text, parse_date, parse_datetime, publication_
 from crawler.items import FetchedDocument, SeenLinks
 from crawler.middlewares import BlockedError, MovedOffPortal, is_web_url, netloc
 from crawler.state import CrawlState
-from crawler.titles import TitleInfo, classify_title, normalize, title_body
+from crawler.titles import TitleInfo, classify_title, match_body, normalize, title_body
 
 log = logging.getLogger(__name__)
 
@@ -272,30 +272,13 @@ def page_publisher(text: str) -> str | None:
 
 
 def resolve_body(name: str | None, bodies: list[dict[str, Any]], county_name: str | None) -> str | None:
-    """The profile's body a title or publisher names: by name or alias, by short form
-    (刘楼镇 ↔ 刘楼镇人民政府), the county government by the county's name; else `name` itself."""
+    """The profile's body a title or publisher names (crawler.titles.match_body: name or alias,
+    short form, the county government by the county's name); else `name` itself."""
     if not name:
         return None
-    n = normalize(name)
-
-    def short(s: str) -> str:
-        for suffix in ("人民政府办公室", "人民政府", "办事处", "政府"):
-            if s.endswith(suffix) and len(s) > len(suffix) + 1:
-                return s[: -len(suffix)]
-        return s
-
-    for b in bodies:
-        if n == b.get("name") or n in (b.get("aliases") or []):
-            return str(b["name"])
-    for b in bodies:
-        names = [str(b.get("name", ""))] + [str(a) for a in b.get("aliases") or []]
-        if any(short(n) == short(x) for x in names if x):
-            return str(b["name"])
-    if county_name and short(n) in (county_name, short(county_name)):
-        for b in bodies:
-            if b.get("kind") == "county_gov":
-                return str(b["name"])
-    return name
+    found = match_body([name], [(str(b["name"]), str(b["name"]), b.get("aliases") or [], b.get("kind", ""))
+                                for b in bodies], county_name=county_name)
+    return found or name
 
 
 # --- the spider --------------------------------------------------------------------------------

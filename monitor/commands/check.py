@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,15 @@ from monitor.errors import ExtractError
 from monitor.extract import DEFAULT_MAX_BYTES
 from monitor.extract.sniff import SUFFIXES
 from monitor.report import SEVERITY_RANK
+
+
+class Severity(StrEnum):
+    """The severities of domain/rules.md, as the choices of --min-severity / --severity."""
+
+    info = "info"
+    warning = "warning"
+    error = "error"
+
 
 SEVERITY_STYLE = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
 
@@ -75,13 +85,14 @@ def register(app: typer.Typer) -> None:
     def check(
         files: Annotated[list[Path], typer.Argument(help="报告文件（HTML、DOCX、DOC、WPS、PDF、TXT），或包含它们的文件夹（按扩展名选取）")],
         as_json: Annotated[bool, typer.Option("--json", help="每个文件输出一行 JSON")] = False,
-        min_severity: Annotated[str, typer.Option("--min-severity", help="error|warning|info")] = "info",
+        min_severity: Annotated[Severity, typer.Option("--min-severity", help="只显示不低于此级别的问题",
+                                                       case_sensitive=False)] = Severity.info,
         max_bytes: Annotated[int, typer.Option(help="单个文件大小上限（字节）")] = DEFAULT_MAX_BYTES,
     ) -> None:
         """检查年度报告文件：识别模板、解析表格、运行规则。能读取时退出码为0，无法读取时为2。"""
         console = Console(highlight=False)
         unreadable = 0
-        floor = SEVERITY_RANK.get(min_severity, 0)
+        floor = SEVERITY_RANK[min_severity.value]
         for path in _expand(files):
             name = shown(path)
             try:

@@ -2,8 +2,9 @@
 was fetched.
 
 The crawl runs in a child process (Scrapy's reactor starts once per process, see crawler.runner);
-this process draws the progress bar from the child's progress lines, then runs the monitor
-pipeline on the run (ingest → rules → deadlines → crawl health) and prints a summary.
+this process draws the progress bar from the child's progress lines. The work is
+`monitor.jobs.crawl_county` (crawl, then ingest → rules → deadlines → crawl health), the same
+service the daemon and the bot call; this module only shows it.
 
 Exit status: 0 when the portal was read (run ok or partial), 1 when it was blocked or failed
 (the summary says why; a blocked portal is CRAWL-001, never "no report").
@@ -24,7 +25,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.runner import RUN_TIME_LIMIT
-from monitor.errors import ProfileError
 
 log = logging.getLogger(__name__)
 
@@ -32,48 +32,32 @@ STATUS_LABEL = {"ok": ("完成", "green"), "partial": ("部分完成", "yellow")
                 "failed": ("失败", "bold red")}
 
 
-def find_profile(county: str, profile_dir: Path) -> Any:
-    """The profile of `county` (6-digit code, name, or a path to a TOML file)."""
-    from monitor.profiles import load_profile, load_profiles
-
-    if county.endswith(".toml") or Path(county).is_file():
-        return load_profile(county)
-    if not profile_dir.is_dir():
-        raise ProfileError("county profile directory not found", source=str(profile_dir))
-    for p in load_profiles(profile_dir):
-        if county in (p.code, p.name):
-            return p
-    raise ProfileError(f"no county profile with code or name {county!r}", source=str(profile_dir))
-
-
 def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: bool,
               console: Console | None, crawl_settings: dict[str, Any] | None = None,
               time_limit: float | None = None) -> dict[str, Any]:
-    """Crawl, process and return the summary (what the command prints)."""
-    from crawler.runner import crawl_county
-    from monitor.clock import SystemClock
-    from monitor.pipeline import process_run
-    from monitor.profiles import sync_profiles
-    from storage.db import session_factory, upgrade
+    """Crawl and process through `monitor.jobs.crawl_county`, and return the summary (what the
+    command prints)."""
+    from monitor import jobs
+    from notifier import outbox
 
+    with _progress(console, profile.name) as on_progress:
+        outcome = jobs.crawl_county(profile.code, settings, trigger="cli", requested_by=_user(), profile=profile,
+                                    years=years, full=full, crawl_overrides=crawl_settings,
+                                    on_progress=on_progress, on_events=outbox.hook(), time_limit=time_limit)
+    return summarize(outcome, settings, profile)
+
+
+def summarize(outcome: Any, settings: Any, profile: Any) -> dict[str, Any]:
+    result, run = outcome.crawl, outcome.run
     engine = settings.engine()
     try:
-        upgrade(engine)
-        sf = session_factory(engine)
-        with sf() as s, s.begin():
-            sync_profiles(s, [profile])
-        with _progress(console, profile.name) as on_progress:
-            result = crawl_county(profile, db_url=settings.database_url, data_dir=settings.data_dir,
-                                  trigger="cli", requested_by=_user(), years=years, full=full,
-                                  contact_url=settings.user_agent_contact, settings=crawl_settings,
-                                  on_progress=on_progress, time_limit=time_limit)
-        outcome = process_run(sf, settings.blob_store(), result.run_id, SystemClock(),
-                              crawl_failure_threshold=settings.crawl_failure_threshold)
-        open_findings = _open_findings(sf, profile.code)
+        from storage.db import session_factory
+
+        open_findings = _open_findings(session_factory(engine), profile.code)
     finally:
         engine.dispose()
     st = result.stats
-    stored = [o for o in outcome.outcomes if o.status == "stored"]
+    stored = [o for o in run.outcomes if o.status == "stored"]
     return {
         "county": profile.code, "name": profile.name, "run_id": result.run_id, "status": result.status,
         "error": result.error, "pages": st.get("pages", 0), "list_pages": st.get("list_pages", 0),
@@ -81,16 +65,17 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
         "documents": {k: st.get(k, 0) for k in ("new", "changed", "unchanged", "not_modified", "skipped_known")},
         "reports": {"new": sum(1 for o in stored if o.new_version and o.version_id and not _changed(o)),
                     "changed": sum(1 for o in stored if _changed(o)),
-                    "unchanged": sum(1 for o in outcome.outcomes if o.status == "unchanged")},
-        "ingest": {"documents": len(outcome.outcomes), "failed": outcome.failed,
-                   "unreadable": sum(1 for o in outcome.outcomes if o.status == "unreadable"),
-                   "unattributed": sum(1 for o in outcome.outcomes if o.status == "unattributed")},
-        "findings": {"from_reports": sum(len(o.findings) for o in outcome.outcomes), "open": open_findings},
+                    "unchanged": sum(1 for o in run.outcomes if o.status == "unchanged")},
+        "ingest": {"documents": len(run.outcomes), "failed": run.failed,
+                   "unreadable": sum(1 for o in run.outcomes if o.status == "unreadable"),
+                   "unattributed": sum(1 for o in run.outcomes if o.status == "unattributed")},
+        "findings": {"from_reports": sum(len(o.findings) for o in run.outcomes), "open": open_findings},
         "blocked": st.get("blocked", 0), "blocked_kinds": st.get("blocked_kinds", {}),
         "failed": st.get("failed", 0), "failed_reasons": st.get("failed_reasons", {}),
         "retries": st.get("retries", 0), "empty_lists": st.get("empty_lists", []),
         "moved": st.get("moved", []), "too_large": st.get("too_large", []),
         "limits": st.get("limits", []),
+        "store_errors": st.get("store_errors", 0),
     }
 
 
@@ -201,6 +186,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """抓取一个县的政府信息公开年报栏目，然后检查抓到的年报。"""
         from monitor.config import load_config
+        from monitor.jobs import find_profile
 
         settings = load_config(config)
         profile = find_profile(county, profile_dir or settings.counties_dir)

@@ -6,8 +6,6 @@ commands are thin: the work is in monitor.pipeline, monitor.deadlines and monito
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -19,8 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monitor.commands.check import Severity
 from monitor.commands.files import read_report, shown
 from monitor.errors import ConfigError, ExtractError, NianbaoError
+from monitor.export import FORMATS
 from monitor.extract import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
            ) -> None:
     """Store and check reports received by mail or downloaded by hand (exit 2 when a file was not
     stored: unreadable, too large, or without a body or year)."""
-    from monitor.pipeline import ingest_bytes
+    from monitor.jobs import ingest_file
+    from notifier import outbox
 
     if published_at is not None:
         try:
@@ -112,9 +113,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
             raise NianbaoError(f"--published-at must be YYYY-MM-DD, got {published_at!r}") from None
     _check_year(year)
     settings = _settings()
-    sf = _open(settings)
-    blobs = settings.blob_store()
-    clock = _clock()
+    _open(settings)
     refused = 0
     for path in files:
         try:
@@ -123,9 +122,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
             typer.secho(f"错误: {shown(str(exc))}", fg="red", err=True)
             refused += 1
             continue
-        out = ingest_bytes(sf, blobs, data, county_code=county, filename=path.name, entity=entity,
-                           year=year, published_at=published_at, clock=clock,
-                           threshold=settings.similarity_threshold)
+        out = ingest_file(data, settings, county_code=county, filename=path.name, entity=entity,
+                          year=year, published_at=published_at, on_events=outbox.hook())
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"错误: {shown(path)}: 未入库（{shown(out.error or out.status)}）", fg="red", err=True)
             refused += 1
@@ -150,7 +148,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
     clock = _clock()
     with sf() as s:
         if county is None:
-            rows = overview(s, clock, year)
+            rows = overview(s, clock, year, policy=settings.policy)
             t = Table(title=f"{rows[0]['year'] if rows else year or ''}年度 各县年报公开情况")
             t.add_column("县")
             states = ["on_time", "published", "late", "errors", "missing", "blocked", "not_due", "reminder", "unknown"]
@@ -161,7 +159,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
             console.print(t)
             return
         st = county_status(s, county, clock, [year] if year else None,
-                           default_reminder_days=settings.reminder_days)
+                           policy=settings.policy)
     t = Table(title=f"{st.code} {st.name} 年报公开情况")
     t.add_column("主体")
     for y in st.years:
@@ -181,7 +179,7 @@ def status(county: Annotated[str | None, typer.Argument(help="6-digit county cod
 
 
 def findings(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
-             severity: Annotated[str | None, typer.Option(help="minimum: info | warning | error")] = None,
+             severity: Annotated[Severity | None, typer.Option(help="minimum", case_sensitive=False)] = None,
              open_: Annotated[bool, typer.Option("--open", help="only open findings")] = False,
              year: Annotated[int | None, typer.Option(help="report year")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False) -> None:
@@ -192,7 +190,8 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
     settings = _settings()
     sf = _open(settings)
     with sf() as s:
-        rows = list_findings(s, county=county, severity=severity, open_only=open_, year=year)
+        rows = list_findings(s, county=county, severity=severity.value if severity else None, open_only=open_,
+                             year=year)
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r, ensure_ascii=False))
@@ -208,16 +207,16 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
 
 def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
     """Re-run every rule on the stored documents (after a rule changed), without crawling."""
-    from monitor.pipeline import revalidate as run
+    from monitor.jobs import revalidate as run
+    from notifier import outbox
 
     settings = _settings()
-    sf = _open(settings)
-    n = run(sf, settings.blob_store(), _clock(), county_code=county,
-            threshold=settings.similarity_threshold)
+    _open(settings)
+    n = run(settings, county_code=county, on_events=outbox.hook())
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+EXPORT_FORMATS = FORMATS
 
 
 def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx | json")] = "csv",
@@ -227,6 +226,7 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
     _check_year(year)
+    from monitor.export import csv_text, flat_details, json_text, xlsx_bytes
     from monitor.status import list_findings, report_rows
 
     if fmt not in EXPORT_FORMATS:
@@ -238,23 +238,15 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
     settings = _settings()
     sf = _open(settings)
     with sf() as s:
-        reports = report_rows(s, _clock(), county=county, years=[year] if year else None)
+        reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
+                              policy=settings.policy)
         found = list_findings(s, county=county, year=year)
-    for f in found:
-        f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
     if fmt == "json":
-        text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)
-        _write_text(text, out)
+        _write_text(json_text({"reports": reports, "findings": found}), out)
     elif fmt == "csv":
-        rows = reports if what == "reports" else found
-        buf = io.StringIO()
-        if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        _write_text(buf.getvalue(), out, bom=out is not None)
+        _write_text(csv_text(reports if what == "reports" else flat_details(found)), out, bom=out is not None)
     else:
-        _write_xlsx(out, {"报告": reports, "问题": found})  # type: ignore[arg-type]
+        _write_bytes(xlsx_bytes({"报告": reports, "问题": flat_details(found)}), out)  # type: ignore[arg-type]
     if out is not None:
         typer.echo(f"已导出 {len(reports)} 行报告、{len(found)} 条问题到 {out}")
 
@@ -269,19 +261,9 @@ def _write_text(text: str, out: Path | None, *, bom: bool = False) -> None:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
 
-def _write_xlsx(out: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        if rows:
-            ws.append(list(rows[0]))
-            for r in rows:
-                ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in r.values()])
+def _write_bytes(data: bytes, out: Path) -> None:
     try:
-        wb.save(out)
+        out.write_bytes(data)
     except OSError as exc:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 

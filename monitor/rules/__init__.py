@@ -1,20 +1,14 @@
-"""The rule catalogue (domain/rules.md). Importing this package registers every doc rule; the
-hist and sched rules register from monitor.history, monitor.deadlines and monitor.crawlhealth."""
+"""The rule catalogue (domain/rules.md). Importing this package registers every rule: the doc
+rules, the hist rules (monitor.history, pure functions over parsed reports) and the sched rules
+(monitor.rules.sched; evaluated with the database by monitor.deadlines and monitor.crawlhealth,
+which this package never imports: the engine stays free of SQLAlchemy)."""
 
 from __future__ import annotations
 
-import importlib
-
+from monitor import history  # noqa: F401  (registers the hist rules)
 from monitor.report import Finding, ParsedReport, finding_sort_key
-from monitor.rules import arithmetic, plausibility, structure, text, time  # noqa: F401
+from monitor.rules import arithmetic, plausibility, sched, structure, text, time  # noqa: F401
 from monitor.rules.base import DocRule, Rule, register, registry  # noqa: F401
-
-for _mod in ("monitor.history", "monitor.deadlines", "monitor.crawlhealth"):
-    try:
-        importlib.import_module(_mod)
-    except ModuleNotFoundError as exc:  # a module still being written must not break the rest
-        if exc.name != _mod:
-            raise
 
 
 def doc_rules() -> list[DocRule]:
