@@ -19,6 +19,8 @@ crawl_failure_threshold = 2      # CRAWL-002: failed scheduled runs in a row
 [telegram]                       # the bot; its token is NEVER here (see below)
 admin_chat_ids = [123456789]     # may /recrawl any county, receive crawl-health alerts
 county_admins = { "370830" = [987654321] }
+# api_url = "http://127.0.0.1:8081/bot"   # a local Bot API server instead of Telegram's
+# rate = 29                      # messages/s the sender allows itself (Telegram's limit is 30)
 # webhook = { url = "https://bot.example.org/tg", listen = "127.0.0.1", port = 8443 }
 
 [channels]
@@ -142,6 +144,10 @@ class TelegramSettings(_Section):
     # county code → chat ids of that county's admins (may /recrawl it, receive its health alerts)
     county_admins: dict[str, tuple[int, ...]] = Field(default_factory=dict)
     webhook: Webhook | None = None
+    # The Bot API's base URL ending in /bot (default: Telegram's own); tests point it at a local server.
+    api_url: str | None = None
+    rate: float = Field(29.0, ge=0, le=30)  # messages/s the sender allows itself (Telegram: 30)
+    group_per_minute: float = Field(20.0, ge=0, le=20)  # per group chat (Telegram: 20)
 
     _list = field_validator("admin_chat_ids", mode="before")(_split_list)
 

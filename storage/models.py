@@ -46,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
-RUN_TRIGGERS = ("schedule", "cli", "chat")
+RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
 REVIEW_STATES = ("confirmed", "dismissed", "reopened")
 ALERT_KINDS = ("new", "resolved", "reminder")

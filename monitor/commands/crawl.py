@@ -35,11 +35,12 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
     """Crawl and process through `monitor.jobs.crawl_county`, and return the summary (what the
     command prints)."""
     from monitor import jobs
+    from notifier import outbox
 
     with _progress(console, profile.name) as on_progress:
         outcome = jobs.crawl_county(profile.code, settings, trigger="cli", requested_by=_user(), profile=profile,
                                     years=years, full=full, crawl_overrides=crawl_settings,
-                                    on_progress=on_progress)
+                                    on_progress=on_progress, on_events=outbox.hook())
     return summarize(outcome, settings, profile)
 
 

@@ -30,7 +30,6 @@ DEMO_COUNTIES = (
 BODIES = [("云溪县人民政府", "county_gov"), ("青石镇人民政府", "township"), ("白沙乡人民政府", "township"),
           ("东关街道办事处", "street"), ("云溪县教育局", "department"), ("云溪县市场监督管理局", "department")]
 YEARS = (2023, 2024, 2025)
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def write_samples(out: Path) -> list[Path]:
@@ -121,10 +120,11 @@ def _run_demo(data_dir: Path, console: Console) -> None:
 
     from crawler.sim.server import SimServer
     from monitor import jobs
-    from monitor.clock import SHANGHAI
+    from monitor.clock import SHANGHAI, SystemClock
     from monitor.commands.crawl import print_summary, summarize
     from monitor.config import load_config
     from monitor.profiles import load_profile
+    from notifier import outbox
 
     data_dir = data_dir.resolve()
     if data_dir.exists():
@@ -146,29 +146,47 @@ def _run_demo(data_dir: Path, console: Console) -> None:
             console.print(f"模拟门户 {name}（{flavour}）：{server.base_url(code)}")
         console.print()
         fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1}
+        _subscribe_console(settings)
+        on_events = outbox.hook(SystemClock())
         for code, _name, _flavour, _fault in DEMO_COUNTIES:
             profile = load_profile(counties_dir / f"{code}.toml")
-            outcome = jobs.crawl_county(code, settings, trigger="cli", profile=profile, crawl_overrides=fast)
+            outcome = jobs.crawl_county(code, settings, trigger="cli", profile=profile, crawl_overrides=fast,
+                                        on_events=on_events)
             print_summary(console, summarize(outcome, settings, profile))
             console.print()
     _print_status_and_alerts(settings, console)
 
 
+def _subscribe_console(settings: Any) -> None:
+    """The console, subscribed as an operator (every county, crawl health too) before the crawls."""
+    from notifier import service
+    from storage.db import session_factory, upgrade
+
+    engine = settings.engine()
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as s, s.begin():
+            service.subscribe(s, "console", "-", role="operator", min_severity="warning")
+    finally:
+        engine.dispose()
+
+
 def _print_status_and_alerts(settings: Any, console: Console) -> None:
+    """Each county's status grid, then the outbox drained once through the console channel."""
+    from monitor.clock import SystemClock
     from monitor.commands.store import status
-    from monitor.status import list_findings
+    from notifier import outbox
+    from notifier.channels.console import ConsoleChannel
     from storage.db import session_factory
 
     for code, _name, _flavour, _fault in DEMO_COUNTIES:
         status(code, None)
     engine = settings.engine()
     try:
-        with session_factory(engine)() as s:
-            rows = list_findings(s, severity="warning", open_only=True)
+        sf = session_factory(engine)
+        with sf() as s:
+            pending = outbox.counts(s)["pending"]
+        console.print(f"\n[bold]提醒（控制台通道）：{pending} 条[/]\n")
+        outbox.drain(sf, {"console": ConsoleChannel(console)}, SystemClock())
     finally:
         engine.dispose()
-    console.print(f"\n[bold]提醒（控制台通道）：{len(rows)} 条未解决的问题[/]")
-    for r in rows:
-        style = SEVERITY_STYLE.get(r["severity"], "")
-        where = " ".join(x for x in (r["county"], r["entity"], f"{r['year']}年度" if r["year"] else "") if x)
-        console.print(f"[{style}]【{r['rule']}】[/] {where}：{r['message']}", soft_wrap=True)

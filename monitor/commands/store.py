@@ -6,8 +6,6 @@ commands are thin: the work is in monitor.pipeline, monitor.deadlines and monito
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -21,6 +19,7 @@ from rich.table import Table
 
 from monitor.commands.check import Severity
 from monitor.errors import ConfigError, NianbaoError
+from monitor.export import FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +90,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
                "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
     """Store and check reports received by mail or downloaded by hand."""
     from monitor.jobs import ingest_file
+    from notifier import outbox
 
     if published_at is not None:
         try:
@@ -105,7 +105,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
         except OSError as exc:
             raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
         out = ingest_file(data, settings, county_code=county, filename=path.name, entity=entity,
-                          year=year, published_at=published_at)
+                          year=year, published_at=published_at, on_events=outbox.hook())
         if out.status in ("unreadable", "unattributed"):
             typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
             continue
@@ -185,14 +185,15 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
 def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county code")] = None) -> None:
     """Re-run every rule on the stored documents (after a rule changed), without crawling."""
     from monitor.jobs import revalidate as run
+    from notifier import outbox
 
     settings = _settings()
     _open(settings)
-    n = run(settings, county_code=county)
+    n = run(settings, county_code=county, on_events=outbox.hook())
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+EXPORT_FORMATS = FORMATS
 
 
 def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx | json")] = "csv",
@@ -201,6 +202,7 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
+    from monitor.export import csv_text, flat_details, json_text, xlsx_bytes
     from monitor.status import list_findings, report_rows
 
     if fmt not in EXPORT_FORMATS:
@@ -215,21 +217,12 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
         reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
                               policy=settings.policy)
         found = list_findings(s, county=county, year=year)
-    for f in found:
-        f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
     if fmt == "json":
-        text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)
-        _write_text(text, out)
+        _write_text(json_text({"reports": reports, "findings": found}), out)
     elif fmt == "csv":
-        rows = reports if what == "reports" else found
-        buf = io.StringIO()
-        if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        _write_text(buf.getvalue(), out, bom=out is not None)
+        _write_text(csv_text(reports if what == "reports" else flat_details(found)), out, bom=out is not None)
     else:
-        _write_xlsx(out, {"报告": reports, "问题": found})  # type: ignore[arg-type]
+        _write_bytes(xlsx_bytes({"报告": reports, "问题": flat_details(found)}), out)  # type: ignore[arg-type]
     if out is not None:
         typer.echo(f"已导出 {len(reports)} 行报告、{len(found)} 条问题到 {out}")
 
@@ -244,19 +237,9 @@ def _write_text(text: str, out: Path | None, *, bom: bool = False) -> None:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
 
-def _write_xlsx(out: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        if rows:
-            ws.append(list(rows[0]))
-            for r in rows:
-                ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in r.values()])
+def _write_bytes(data: bytes, out: Path) -> None:
     try:
-        wb.save(out)
+        out.write_bytes(data)
     except OSError as exc:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
