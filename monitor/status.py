@@ -495,7 +495,7 @@ def report_detail(session: Session, report_id: int) -> dict[str, Any] | None:
         if d["listing_date"] is not None:
             candidates.append(("listing", d["listing_date"]))
         if current["parsed"].get("published_at"):
-            candidates.append(("signature", parse_date(current["parsed"]["published_at"])))
+            candidates.append(("signature", as_date(current["parsed"]["published_at"])))
     candidates.append(("first_seen", shanghai_date(report.first_seen_at)))
     used = report.published_source if report.published_at is not None else "first_seen"
     if report.published_at is not None and not any(s == used for s, _ in candidates):

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from monitor import status as svc
 from monitor.clock import SHANGHAI, Clock
+from monitor.config import Policy
 from monitor.errors import NianbaoError
 from monitor.export import MEDIA_TYPES, csv_text, flat_details, json_text, xlsx_bytes
 from monitor.web import views
@@ -164,7 +165,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
 
         session_factory = make_sf(settings.engine())
     access = access if access is not None else Access.from_env()
-    reminder = int(getattr(settings, "reminder_days", 14))
+    policy = getattr(settings, "policy", None) or Policy(reminder_days=int(getattr(settings, "reminder_days", 14)))
     env = _env()
     sf = session_factory
 
@@ -202,7 +203,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
         code = request.path_params["code"]
         with sf() as s:
             try:
-                st = svc.county_status(s, code, clock, default_reminder_days=reminder)
+                st = svc.county_status(s, code, clock, policy=policy)
             except svc.UnknownCounty:
                 raise PageError(404, f"没有代码为 {code} 的县") from None
             if request.query_params.get("format"):
