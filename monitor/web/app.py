@@ -165,8 +165,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
 
         session_factory = make_sf(settings.engine())
     access = access if access is not None else Access.from_env()
-    policy = settings.policy if hasattr(settings, "policy") else Policy(
-        reminder_days=int(getattr(settings, "reminder_days", 14)))
+    policy = getattr(settings, "policy", None) or Policy(reminder_days=int(getattr(settings, "reminder_days", 14)))
     env = _env()
     sf = session_factory
 
