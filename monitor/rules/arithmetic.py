@@ -83,6 +83,11 @@ class ColumnTotal(DocRule):
         if not req:
             return
         parts = [d.key for d in TEMPLATES[report.template].requests if d.key not in SUMMED_EXCLUDED]
+        # A 2021 table that keeps the 2019 （六）其他处理 as one row: that row stands for its split.
+        unsplit = report.template == "2021" and "other" in req and report.notes.get("other_unsplit", False)
+        if unsplit:
+            parts = [k for k in parts if not k.startswith("other_")] + ["other"]
+        note = "（其中“（六）其他处理”只有一行合计，缺少2021年格式的三个分项，按该行合计计算）" if unsplit else ""
         for i, col in enumerate(APPLICANT_COLUMNS):
             vals = [req[k][i] for k in parts]
             total = req["total"][i]
@@ -90,9 +95,10 @@ class ColumnTotal(DocRule):
                 continue
             if sum(vals) != total:
                 yield self.finding(
-                    f"表三“{col}”列：（一）至（六）各项之和为{_fmt(sum(vals))}，“（七）总计”却填{_fmt(total)}",
+                    f"表三“{col}”列：（一）至（六）各项之和为{_fmt(sum(vals))}，“（七）总计”却填{_fmt(total)}{note}",
                     subject=f"{col}:{total}:{vals}", table="requests", row="total", column=col,
-                    expected=sum(vals), actual=total, difference=sum(vals) - total)
+                    expected=sum(vals), actual=total, difference=sum(vals) - total,
+                    other_split_missing=unsplit)
 
 
 @register

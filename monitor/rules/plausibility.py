@@ -63,6 +63,11 @@ class MoneyInYuan(DocRule):
 
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         for c in report.notes.get("money_in_yuan", []):
+            if c["wan_yuan"] is None:  # the row's numbers ran together: the unit is all that is read
+                yield self.finding(
+                    f"表二“{c['row']}”的金额以元填写（“{c['raw']}”），模板要求万元；该行数字连在一起，未能换算",
+                    subject=f"{c['row']}.{c['column']}={c['raw']}", **c)
+                continue
             yield self.finding(
                 f"表二“{c['row']}”的金额“{c['raw']}”以元填写，模板要求万元；已换算为{c['wan_yuan']:g}万元",
                 subject=f"{c['row']}.{c['column']}={c['yuan']}", **c)

@@ -12,6 +12,7 @@ from monitor.templates import TEMPLATES
 from monitor.templates.defs import SECTIONS
 from monitor.textnorm import CN_NUMERALS, norm
 
+OTHER_SPLIT = ("other_no_correction", "other_no_fee", "other_other")
 TABLE_NAMES = {"active": "表二 主动公开政府信息情况", "requests": "表三 收到和处理政府信息公开申请情况",
                "review_litigation": "表四 政府信息公开行政复议、行政诉讼情况"}
 
@@ -54,10 +55,22 @@ class MissingTable(DocRule):
                            if k not in report.tables[table]]
             else:
                 missing = [k for k in required[table] if k not in found.get(table, [])]
+            split = [k for k in OTHER_SPLIT if k in missing] if table == "requests" and \
+                report.notes.get("other_unsplit") else []
+            if split:
+                missing = [k for k in missing if k not in split]
+                yield self.finding(
+                    f"{TABLE_NAMES[table]}的“（六）其他处理”只填了一行合计，缺少2021年格式要求的三个分项"
+                    "（1.申请人无正当理由逾期不补正…、2.申请人逾期未按收费通知要求缴纳费用…、3.其他）；"
+                    "该行数字已按合计读取",
+                    subject=f"{table}:other-split", table=table, missing_rows=split,
+                    other_split_missing=True)
             if missing:
-                yield self.finding(f"{TABLE_NAMES[table]}缺少以下行：{'、'.join(missing)}",
+                runs = [k for k in report.notes.get("unread_runs", []) if k in missing]
+                why = (f"（其中{'、'.join(runs)}行的数字连在一起，无法唯一拆分）" if runs else "")
+                yield self.finding(f"{TABLE_NAMES[table]}缺少以下行：{'、'.join(missing)}{why}",
                                    subject=f"{table}:{','.join(missing)}", table=table,
-                                   missing_rows=missing)
+                                   missing_rows=missing, unread_digit_runs=runs)
 
 
 @register

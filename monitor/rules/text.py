@@ -72,6 +72,7 @@ def _around(text: str, pos: int, width: int = 40) -> str:
 # An item (at least 6 characters, starting after a separator) written twice in a row.
 _REPEAT = re.compile(r"(?:^|(?<=[、，,；;。:：]))(?P<x>[^、，,；;。]{6,})[、，,；;。]\s*(?P=x)")
 _SEPARATOR = re.compile(r"[、，,；;。]")
+_PARA_END = set("。！？!?：:")
 
 
 def _may_repeat(text: str) -> bool:
@@ -95,6 +96,13 @@ class RepeatedText(DocRule):
             t = squash(text)
             if prev_para is not None and t == prev_para and len(t) >= 10:
                 repeats.append(t[:80])
+            elif prev_para is not None and prev_para[-1:] not in _PARA_END:
+                # a sentence wrapped onto the next line (plain text keeps the line breaks of the
+                # page): a repeat that spans the break
+                joined = prev_para + t
+                if _may_repeat(joined):
+                    repeats.extend(m["x"] for m in _REPEAT.finditer(joined)
+                                   if m.start("x") < len(prev_para) < m.end())
             prev_para = t
             if _may_repeat(t):
                 repeats.extend(m["x"] for m in _REPEAT.finditer(t))

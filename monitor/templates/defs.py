@@ -7,7 +7,7 @@ from monitor.templates import ColumnDecl, GroupDecl, RowDecl, SectionDecl, Templ
 
 SECTIONS = (
     SectionDecl("overview", 1, "总体情况", (r"总体情况", r"^概述$", r"工作概述", r"总体概[述况]", r"^概况$",
-                                         r"整体情况", r"总体工作情况")),
+                                         r"整体情况", r"总体工作情况", r"工作基本情况")),
     # "主动公开政府政府情况" (a doubled word) is still section 二
     SectionDecl("active", 2, "主动公开政府信息情况", (r"主动公开政府信息", r"主动公开情况", r"^主动公开.{0,6}情况$")),
     SectionDecl("requests", 3, "收到和处理政府信息公开申请情况",
