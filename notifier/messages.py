@@ -44,6 +44,8 @@ class AlertView:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
+    finding_id: int | None = None  # shown so an admin can answer /confirm ID or /dismiss ID 原因
+    review: str = "open"  # the finding's review state (monitor.review): confirmed ones are marked 已确认
 
 
 @cache
@@ -113,6 +115,8 @@ def alert_lines(v: AlertView, fmt: str = "html") -> list[str]:
         head = f"⏰ 提醒：{v.rule_id}"
     else:
         head = f"{SEVERITY_MARKS.get(v.severity, '•')} {sev}：{v.rule_id}"
+    if v.review == "confirmed":
+        head += "（已确认）"
     meaning = explanation(v.rule_id)
     lines = [_bold(_esc(head + (f" {who}" if who else ""), fmt), fmt)]
     if meaning and v.kind != "resolved":
@@ -122,6 +126,9 @@ def alert_lines(v: AlertView, fmt: str = "html") -> list[str]:
     nums = numbers(v.details or {}) if v.kind != "resolved" else ""
     if nums:
         lines.append(_esc(nums, fmt))
+    if v.finding_id is not None and v.kind == "new" and v.review != "confirmed":
+        lines.append(_esc(f"问题编号 {v.finding_id}：管理员可回复 /confirm {v.finding_id} 确认，"
+                          f"或 /dismiss {v.finding_id} 原因 排除", fmt))
     if v.link:
         if fmt == "html":
             lines.append(f'<a href="{html.escape(v.link, quote=True)}">报告链接</a>')

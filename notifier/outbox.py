@@ -7,6 +7,7 @@ Writing (`write_alerts`, called inside the transaction that opened, reopened or 
 - resolved → a `resolved` notice (已更正 / 已公开 / 已恢复) to each subscriber who was told of this
   occurrence; a `new` alert still pending is dropped instead (nobody heard of the problem).
 - severity_changed → a `new` alert for subscribers the new severity covers and who had none.
+- a dismissed finding (monitor.review) gets no row of any kind: never alerted again.
 Crawl-health findings (CRAWL-*) go only to operators and to subscribers with `health` (within
 their scope).
 
@@ -35,6 +36,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import Clock
+from monitor.review import dismissed_ids, states_of
 from notifier.channels import Channel, Rejected, RetryLater, Unreachable
 from notifier.messages import AlertView, render
 from storage.models import Alert, County, Document, Entity, Finding, ReportVersion, Subscriber
@@ -84,6 +86,8 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     if not events:
         return 0
     ids = sorted({_ev(e, "finding_id") for e in events})
+    dismissed = dismissed_ids(session, ids)
+    events = [e for e in events if _ev(e, "finding_id") not in dismissed]
     findings = {}
     for i in range(0, len(ids), 500):
         for f in session.execute(select(Finding.id, Finding.rule_id, Finding.severity, Finding.county_code,
@@ -175,12 +179,12 @@ class Batch:
         return [v.alert_id for v in self.views]
 
 
-def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> list[Any]:
+def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> tuple[list[Any], dict[str, str]]:
     link = func.coalesce(Document.final_url, Document.url)
     q = (select(Alert.id, Alert.kind, Alert.attempts, Subscriber.id.label("sid"), Subscriber.channel,
                 Subscriber.address, Subscriber.digest, Finding.rule_id, Finding.severity, Finding.county_code,
                 County.name.label("county_name"), Entity.name.label("entity"), Finding.year, Finding.message,
-                Finding.details, link.label("link"))
+                Finding.details, link.label("link"), Finding.id.label("finding_id"), Finding.fingerprint)
          .join(Subscriber, Subscriber.id == Alert.subscriber_id)
          .join(Finding, Finding.id == Alert.finding_id)
          .outerjoin(County, County.code == Finding.county_code)
@@ -198,10 +202,13 @@ def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> li
                         (Subscriber.digest == "daily+errors") & (Finding.severity == "error") & (Alert.kind == "new")))
     if limit:
         q = q.limit(limit)
-    return list(session.execute(q))
+    rows = list(session.execute(q))
+    # review states: dismissed ones are dropped here too (dismissed after the alert was written)
+    reviews = states_of(session, {(r.fingerprint, False) for r in rows})
+    return [r for r in rows if reviews.get(r.fingerprint) != "dismissed"], reviews
 
 
-def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
+def batches(rows: list[Any], *, digest: bool = False, reviews: Mapping[str, str] | None = None) -> list[Batch]:
     """Group due alerts into messages (per subscriber and county; per subscriber in a digest), in
     round-robin order across subscribers."""
     groups: dict[tuple[Any, ...], Batch] = {}
@@ -220,7 +227,9 @@ def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
             order[r.sid].append(key)
         b.views.append(AlertView(alert_id=r.id, kind=r.kind, rule_id=r.rule_id, severity=r.severity,
                                  county_code=r.county_code, county_name=r.county_name, entity=r.entity,
-                                 year=r.year, message=r.message, details=r.details or {}, link=r.link))
+                                 year=r.year, message=r.message, details=r.details or {}, link=r.link,
+                                 finding_id=getattr(r, "finding_id", None),
+                                 review=(reviews or {}).get(getattr(r, "fingerprint", ""), "open")))
         b.attempts = max(b.attempts, r.attempts)
     queues = deque(deque(keys) for keys in order.values())
     out: list[Batch] = []
@@ -293,8 +302,8 @@ async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel]
     rng = rng or random.Random()
     stats = DrainStats()
     with sf() as s:
-        rows = _due(s, clock.now(), digest, limit)
-    todo = batches(rows, digest=digest)
+        rows, reviews = _due(s, clock.now(), digest, limit)
+    todo = batches(rows, digest=digest, reviews=reviews)
     if not todo:
         return stats
     used = {b.channel for b in todo}

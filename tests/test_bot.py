@@ -54,7 +54,7 @@ def ask(w: dict[str, Any], text: str, chat: int = USER, parts: int = 1) -> str:
 def test_set_my_commands_in_chinese(world: dict[str, Any]) -> None:
     names = [c["command"] for c in world["server"].commands]
     assert names == ["start", "help", "subscribe", "unsubscribe", "list", "status", "findings", "report",
-                     "recrawl", "digest", "mute"]
+                     "recrawl", "confirm", "dismiss", "digest", "mute"]
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c["description"]) for c in world["server"].commands)
 
 

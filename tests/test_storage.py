@@ -35,9 +35,9 @@ def _county(engine, code: str = "370830") -> None:
 def test_migrations_create_every_table_of_the_model(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
-    assert current_revision(engine) == "0003_service_layer"
+    assert current_revision(engine) == "0005_review"
     upgrade(engine)  # idempotent
-    assert current_revision(engine) == "0003_service_layer"
+    assert current_revision(engine) == "0005_review"
     if engine.dialect.name == "postgresql":
         with engine.connect() as c:
             opts = c.execute(text("select reloptions from pg_class where relname = 'findings' "
@@ -261,7 +261,7 @@ def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
     upgrade(url)
     eng = make_engine(url)
     with eng.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0003_service_layer"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == "0005_review"
 
 
 def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
@@ -296,7 +296,7 @@ def test_migration_0003_keeps_rows_and_keys_alerts_on_the_occurrence(db_url) -> 
             c.execute(text("insert into alerts (subscriber_id, finding_id, kind, status, attempts, created_at) "
                            "select s.id, f.id, 'new', 'sent', 1, :t from subscribers s, findings f"), {"t": T0})
         upgrade(eng)
-        assert current_revision(eng) == "0003_service_layer"
+        assert current_revision(eng) == "0005_review"
         with eng.begin() as c:
             assert c.execute(text("select occurrence from findings")).scalar() == 1
             assert c.execute(text("select occurrence from alerts")).scalar() == 1

@@ -203,6 +203,8 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
+    from monitor.evidence import evidence_text
+    from monitor.review import states_of
     from monitor.status import list_findings, report_rows
 
     if fmt not in EXPORT_FORMATS:
@@ -217,7 +219,11 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
         reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
                               policy=settings.policy)
         found = list_findings(s, county=county, year=year)
+        reviews = states_of(s, [(f["fingerprint"], f["resolved_at"] is not None) for f in found])
     for f in found:
+        # the same evidence as `nianbao review` and the bot; the review state (monitor.review)
+        f["review"] = reviews[f["fingerprint"]]
+        f["evidence"] = evidence_text(f["rule"], f["details"], f["message"])
         f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
     if fmt == "json":
         text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)

@@ -8,6 +8,7 @@ from typing import Any
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import MODERN, DocRule, register
 from monitor.templates import APPLICANT_COLUMNS, REVIEW_BLOCKS, REVIEW_COLUMNS, TEMPLATES
+from monitor.textnorm import squash
 
 SUMMED_EXCLUDED = ("new", "carried_over", "total", "carried_forward")
 
@@ -98,7 +99,7 @@ class ColumnTotal(DocRule):
                     f"表三“{col}”列：（一）至（六）各项之和为{_fmt(sum(vals))}，“（七）总计”却填{_fmt(total)}{note}",
                     subject=f"{col}:{total}:{vals}", table="requests", row="total", column=col,
                     expected=sum(vals), actual=total, difference=sum(vals) - total,
-                    other_split_missing=unsplit)
+                    other_split_missing=unsplit, parts=[[k, v] for k, v in zip(parts, vals, strict=True)])
 
 
 @register
@@ -198,8 +199,31 @@ class ProseContradictsTable(DocRule):
             if actual is None or actual == stated:
                 continue
             src = sources.get(key, {})
+            quote = src.get("quote") or ""
             yield self.finding(
-                f"正文称{what}为{_fmt(stated)}，表格（{path}）为{_fmt(actual)}：“{src.get('quote', '')[:60]}”",
+                f"正文称{what}为{_fmt(stated)}，表格（{path}）为{_fmt(actual)}：“{quote[:60]}”",
                 subject=f"{key}:{stated}:{actual}", quote=src.get("quote"),
                 paragraph=src.get("paragraph"), cell=path, expected=stated, actual=actual,
-                difference=stated - actual)
+                difference=stated - actual, figure=_fmt(stated), section=_section_of(report, quote),
+                cell_label=CELL_LABELS[key], what=what)
+
+
+# The table cell of each prose figure, as printed (evidence).
+CELL_LABELS = {
+    "requests_new": "表三“一、本年新收政府信息公开申请数量”行“总计”列",
+    "carried_over_stated": "表三“二、上年结转政府信息公开申请数量”行“总计”列",
+    "carried_forward_stated": "表三“四、结转下年度继续办理”行“总计”列",
+    "review_count": "表四“行政复议”的“总计”",
+    "litigation_count": "表四“行政诉讼·未经复议直接起诉”与“行政诉讼·复议后起诉”的“总计”之和",
+}
+
+
+def _section_of(report: ParsedReport, sentence: str) -> str | None:
+    """The key of the section whose prose holds `sentence` (spaces ignored), or None."""
+    probe = sentence.replace(" ", "")[:40]
+    if not probe:
+        return None
+    for s in report.sections:
+        if probe in squash(s.text).replace(" ", ""):
+            return s.key
+    return None
