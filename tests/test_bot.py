@@ -151,6 +151,43 @@ def test_recrawl_queues_and_reports_progress(world: dict[str, Any]) -> None:
     assert "金乡县抓取完成" in got[-1].text and "成功，文档 7，新文档 2" in got[-1].text
 
 
+def _finding_id(w: dict[str, Any], rule: str) -> int:
+    from storage.models import Finding
+
+    with w["sf"]() as s:
+        return s.scalar(select(Finding.id).where(Finding.rule_id == rule))
+
+
+def test_dismiss_refused_for_non_admins(world: dict[str, Any]) -> None:
+    from storage.models import Review
+
+    fid = _finding_id(world, "ARITH-003")
+    assert f"只有金乡县的管理员可以审核问题 {fid}" in ask(world, f"/dismiss {fid} 不是问题", chat=USER)
+    assert f"只有金乡县的管理员可以审核问题 {fid}" in ask(world, f"/confirm {fid}", chat=USER)
+    with world["sf"]() as s:
+        assert s.scalar(select(Review)) is None
+
+
+def test_admin_dismisses_and_confirms_with_the_summary_and_evidence(world: dict[str, Any]) -> None:
+    from storage.models import Review
+
+    fid = _finding_id(world, "ARITH-003")
+    assert "排除问题时须说明原因" in ask(world, f"/dismiss {fid}", chat=JX_ADMIN)
+    assert "不是问题编号" in ask(world, "/dismiss 金乡 原因", chat=JX_ADMIN)
+    assert "没有编号为 999999 的问题" in ask(world, "/confirm 999999", chat=JX_ADMIN)
+    answer = ask(world, f"/dismiss {fid} 统计口径 不同", chat=JX_ADMIN)
+    lines = answer.split("\n")
+    assert lines[0] == f"问题 {fid} 已标记为“已排除”，原因：统计口径 不同。以后不再提醒，除非相关数字改变。"
+    assert lines[1] == "[错误] ARITH-003 金乡县 金乡县教育局 2024年度：表三“总计”列：（一）至（六）各项之和为12，“（七）总计”却填10"
+    assert lines[2].startswith("公式：（七）总计 = （一）至（六）各项之和")
+    assert "已经是“已排除”" in ask(world, f"/dismiss {fid} 再次", chat=ADMIN)
+    assert f"问题 {fid} 已标记为“已确认”" in ask(world, f"/confirm {fid}", chat=ADMIN)
+    with world["sf"]() as s:
+        rows = [(r.state, r.reason, r.by, r.previous_state) for r in s.scalars(select(Review).order_by(Review.id))]
+    assert rows == [("dismissed", "统计口径 不同", f"telegram:{JX_ADMIN}", "open"),
+                    ("confirmed", None, f"telegram:{ADMIN}", "dismissed")]
+
+
 def test_long_answer_is_split_under_4096(world: dict[str, Any]) -> None:
     ids = world["ids"]
     with world["sf"]() as s, s.begin():
