@@ -209,6 +209,7 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_findings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from monitor.review import states_of
     from monitor.status import list_findings
 
     args = _args(context)
@@ -221,13 +222,16 @@ async def cmd_findings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     with c.session_factory() as s:
         ref = _county(s, args[0])
         rows = list_findings(s, county=ref.code, severity=severity, open_only=True)
+        reviews = states_of(s, [(r["fingerprint"], False) for r in rows])
     if not rows:
         await _reply(update, f"{ref.name}（{ref.code}）没有未解决的问题" + (f"（{severity} 及以上）" if severity else "") + "。")
         return
     lines = [f"{ref.name}（{ref.code}）未解决的问题：{len(rows)} 个" + (f"，显示前 {MAX_LIST} 个" if len(rows) > MAX_LIST else "")]
     for r in rows[:MAX_LIST]:
         where = " ".join(x for x in (r["entity"], f"{r['year']}年度" if r["year"] else None) if x)
-        lines.append(f"• [{SEV_LABEL.get(r['severity'], r['severity'])}] {r['rule']} {where}：{r['message']}")
+        mark = {"confirmed": "（已确认）", "dismissed": "（已排除）"}.get(reviews[r["fingerprint"]], "")
+        lines.append(f"• #{r['id']} [{SEV_LABEL.get(r['severity'], r['severity'])}]{mark} {r['rule']} {where}："
+                     f"{r['message']}")
     await _reply(update, "\n".join(lines))
 
 

@@ -89,6 +89,7 @@ def test_status_findings_report(world: dict[str, Any]) -> None:
     assert st.startswith("金乡县（370828）2024年度：") and "金乡县教育局：有错误 2025-01-20（错误1，警告1）" in st
     f = ask(world, "/findings 370828")
     assert "未解决的问题：2 个" in f and "[错误] ARITH-003 金乡县教育局 2024年度" in f
+    assert f"• #{_finding_id(world, 'ARITH-003')} [错误] ARITH-003" in f
     assert "STRUCT-005" not in ask(world, "/findings 370828 error")
     rep = ask(world, "/report 金乡县教育局 2024")
     assert "公开日期：2025-01-20" in rep and "链接：http://127.0.0.1:9/jx/2024.html" in rep and "ARITH-003" in rep
@@ -182,6 +183,7 @@ def test_admin_dismisses_and_confirms_with_the_summary_and_evidence(world: dict[
     assert lines[2].startswith("公式：（七）总计 = （一）至（六）各项之和")
     assert "已经是“已排除”" in ask(world, f"/dismiss {fid} 再次", chat=ADMIN)
     assert f"问题 {fid} 已标记为“已确认”" in ask(world, f"/confirm {fid}", chat=ADMIN)
+    assert f"• #{fid} [错误]（已确认） ARITH-003" in ask(world, "/findings 金乡县")
     with world["sf"]() as s:
         rows = [(r.state, r.reason, r.by, r.previous_state) for r in s.scalars(select(Review).order_by(Review.id))]
     assert rows == [("dismissed", "统计口径 不同", f"telegram:{JX_ADMIN}", "open"),
