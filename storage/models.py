@@ -46,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
-RUN_TRIGGERS = ("schedule", "cli", "chat")
+RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
 # open (no review, or a person undid one) | confirmed | dismissed (with a reason) | fixed (the rule
 # stopped firing on a new version of the report; written by nianbao)
@@ -157,7 +157,7 @@ class CrawlPage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
-    kind: Mapped[str] = mapped_column(String(10))  # list | page
+    kind: Mapped[str] = mapped_column(String(10))  # list | page | not_report
     url: Mapped[str] = mapped_column(Text)
     root: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(500))

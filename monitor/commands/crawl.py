@@ -110,10 +110,10 @@ class _progress:
         if self.console is None:
             return None
         self.bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total} 页"), TextColumn("{task.fields[extra]}"),
+                            TextColumn("{task.fields[pages]}"), TextColumn("{task.fields[extra]}"),
                             TimeElapsedColumn(), console=self.console, transient=False)
         self.bar.__enter__()
-        self.task = self.bar.add_task(f"抓取 {self.name}", total=None, extra="")
+        self.task = self.bar.add_task(f"抓取 {self.name}", total=None, extra="", pages="")
         return self.update
 
     def update(self, event: dict[str, Any]) -> None:
@@ -122,11 +122,23 @@ class _progress:
         pages = int(event.get("pages", 0))
         total = max(pages, int(event.get("list_pages", 0)) + int(event.get("report_links", 0)))
         extra = f"文件 {event.get('documents', 0)}  拦截 {event.get('blocked', 0)}  失败 {event.get('failed', 0)}"
-        self.bar.update(self.task, completed=pages, total=total or None, extra=extra)
+        self.bar.update(self.task, completed=pages, total=total or None, extra=extra, pages=pages_label(event))
 
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+def pages_label(event: dict[str, Any]) -> str:
+    """The progress bar's page count: "12/40 页"; "被拦截" or "访问失败" while nothing was read
+    because every answer was a block page or an error (never "0/None 页")."""
+    pages = int(event.get("pages", 0))
+    total = max(pages, int(event.get("list_pages", 0)) + int(event.get("report_links", 0)))
+    if pages == 0 and int(event.get("blocked", 0)):
+        return "被拦截"
+    if pages == 0 and int(event.get("failed", 0)):
+        return "访问失败"
+    return f"{pages}/{total} 页" if total else f"{pages} 页"
 
 
 def print_summary(console: Console, s: dict[str, Any]) -> None:

@@ -6,8 +6,6 @@ commands are thin: the work is in monitor.pipeline, monitor.deadlines and monito
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -21,6 +19,7 @@ from rich.table import Table
 
 from monitor.commands.check import Severity
 from monitor.errors import ConfigError, NianbaoError
+from monitor.export import FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +193,7 @@ def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county c
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+EXPORT_FORMATS = FORMATS
 
 
 def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx | json")] = "csv",
@@ -204,6 +203,7 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
     from monitor.evidence import evidence_text
+    from monitor.export import csv_text, flat_details, json_text, xlsx_bytes
     from monitor.review import states_of
     from monitor.status import list_findings, report_rows
 
@@ -224,20 +224,12 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
         # the same evidence as `nianbao review` and the bot; the review state (monitor.review)
         f["review"] = reviews[f["fingerprint"]]
         f["evidence"] = evidence_text(f["rule"], f["details"], f["message"])
-        f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
     if fmt == "json":
-        text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)
-        _write_text(text, out)
+        _write_text(json_text({"reports": reports, "findings": found}), out)
     elif fmt == "csv":
-        rows = reports if what == "reports" else found
-        buf = io.StringIO()
-        if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        _write_text(buf.getvalue(), out, bom=out is not None)
+        _write_text(csv_text(reports if what == "reports" else flat_details(found)), out, bom=out is not None)
     else:
-        _write_xlsx(out, {"报告": reports, "问题": found})  # type: ignore[arg-type]
+        _write_bytes(xlsx_bytes({"报告": reports, "问题": flat_details(found)}), out)  # type: ignore[arg-type]
     if out is not None:
         typer.echo(f"已导出 {len(reports)} 行报告、{len(found)} 条问题到 {out}")
 
@@ -252,19 +244,9 @@ def _write_text(text: str, out: Path | None, *, bom: bool = False) -> None:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
 
-def _write_xlsx(out: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        if rows:
-            ws.append(list(rows[0]))
-            for r in rows:
-                ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in r.values()])
+def _write_bytes(data: bytes, out: Path) -> None:
     try:
-        wb.save(out)
+        out.write_bytes(data)
     except OSError as exc:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 

@@ -10,12 +10,24 @@ from datetime import date
 from monitor.report import Finding
 from monitor.rules.base import Rule, register
 
-SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面发布时间", "listing": "栏目列表日期",
-                 "signature": "报告落款日期", "first_seen": "首次发现日期", "manual": "手工录入日期"}
+SOURCE_LABELS = {"page": "页面发布时间", "page_meta": "页面元数据发布时间（PubDate）", "listing": "栏目列表日期",
+                 "url": "网址中的发布日期", "signature": "报告落款日期", "first_seen": "首次发现日期",
+                 "manual": "手工录入日期"}
+
+
+def _split_source(source: str | None) -> tuple[str, dict[str, str]]:
+    """`published_source` as the crawler stores it: the source used, then `;name=YYYY-MM-DD` for
+    each source it overruled (crawler.dates.encode_source)."""
+    head, *rest = (source or "").split(";")
+    return head, dict(p.split("=", 1) for p in rest if "=" in p)
 
 
 def _source_label(source: str | None) -> str:
-    return SOURCE_LABELS.get(source or "", source or "未知来源")
+    head, overruled = _split_source(source)
+    label = SOURCE_LABELS.get(head, head or "未知来源")
+    if overruled:
+        label += "；未采用：" + "、".join(f"{SOURCE_LABELS.get(k, k)}{v}" for k, v in overruled.items())
+    return label
 
 
 @register
@@ -30,11 +42,12 @@ class LatePublication(Rule):
 
     def build(self, *, entity: str, year: int, due: date, published: date, source: str) -> Finding:
         days = (published - due).days
+        used, overruled = _split_source(source)
         return self.finding(
             f"{entity}{year}年度报告于{published.isoformat()}公开（依据：{_source_label(source)}），"
             f"晚于规定期限{due.isoformat()}，逾期{days}天。",
-            due_date=due.isoformat(), published_at=published.isoformat(), source=source,
-            days_late=days)
+            due_date=due.isoformat(), published_at=published.isoformat(), source=used,
+            days_late=days, **({"overruled": overruled} if overruled else {}))
 
 
 @register
