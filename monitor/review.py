@@ -18,8 +18,6 @@ bot (`/confirm`, `/dismiss`) call them.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -168,7 +166,8 @@ def _row(session: Session, f: Finding, entity: str | None, county_name: str | No
          last: Review | None = None) -> dict[str, Any]:
     if last is None:
         last = session.scalar(select(Review).where(Review.finding_fingerprint == f.fingerprint,
-                                                   Review.by != SYSTEM).order_by(Review.id.desc()).limit(1))
+                                                   Review.by.is_(None) | (Review.by != SYSTEM))
+                              .order_by(Review.id.desc()).limit(1))
     return {"id": f.id, "fingerprint": f.fingerprint, "rule": f.rule_id, "severity": f.severity,
             "county": f.county_code, "county_name": county_name, "entity": entity, "year": f.year,
             "message": f.message, "state": state, "state_label": STATE_LABELS[state],
@@ -227,6 +226,7 @@ SUMMARY_COLUMNS = {"county": "县代码", "county_name": "县", "year": "年度"
                    "open_findings": "待审核问题", "confirmed_findings": "已确认问题",
                    "dismissed_findings": "已排除问题", "fixed_findings": "已更正问题"}
 PUBLISHED_STATES = ("on_time", "late", "published", "errors")
+SUMMARY_SHEET = "年报公开情况汇总"
 
 
 def county_summary(session: Session, clock: Clock, year: int, *, county: str | None = None,
@@ -276,35 +276,24 @@ def county_summary(session: Session, clock: Clock, year: int, *, county: str | N
     return out
 
 
-def _cells(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    return list(SUMMARY_COLUMNS.values()), [[r.get(k) for k in SUMMARY_COLUMNS] for r in rows]
-
-
 def write_summary(rows: list[dict[str, Any]], out: Path | None, fmt: str) -> str | None:
-    """The summary as CSV (UTF-8 with BOM in a file, so Excel reads it; returned as text without
-    `out`) or XLSX (needs `out`)."""
-    header, body = _cells(rows)
+    """The summary with Chinese column names, written by monitor.export (as `nianbao export`): CSV
+    (UTF-8 with BOM in a file, so Excel reads it; returned as text without `out`) or XLSX (needs
+    `out`)."""
+    from monitor.export import csv_text, xlsx_bytes
+
+    table = [{label: r.get(key) for key, label in SUMMARY_COLUMNS.items()} for r in rows]
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(header)
-        w.writerows(body)
+        text = csv_text(table) if table else ",".join(SUMMARY_COLUMNS.values()) + "\r\n"
         if out is None:
-            return buf.getvalue()
-        _write(out, lambda: out.write_text(buf.getvalue(), encoding="utf-8-sig"))
+            return text
+        _write(out, lambda: out.write_text(text, encoding="utf-8-sig"))
         return None
     if fmt == "xlsx":
         if out is None:
             raise ReviewError("xlsx 需要 --out 文件")
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "年报公开情况汇总"
-        ws.append(header)
-        for r in body:
-            ws.append(r)
-        _write(out, lambda: wb.save(out))
+        data = xlsx_bytes({SUMMARY_SHEET: table or [list(SUMMARY_COLUMNS.values())]})
+        _write(out, lambda: out.write_bytes(data))
         return None
     raise ReviewError(f"格式应为 csv 或 xlsx，而不是“{fmt}”")
 
