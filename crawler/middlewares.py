@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.blocks import BLOCK_KINDS, classify_block
 
@@ -68,12 +69,23 @@ def netloc(url: str) -> str:
     return f"{host}:{port}"
 
 
+WEB_SCHEMES = frozenset(("http", "https"))
+
+
+def is_web_url(url: str) -> bool:
+    """Only http and https: a portal's page may link file:///etc/passwd, ftp://… or data:."""
+    return urlsplit(url).scheme.lower() in WEB_SCHEMES
+
+
 def on_portal(url: str, *, hosts: Collection[str]) -> bool:
-    """Whether `url` is on one of the portal's hosts (`host` or `host:port`, as `netloc()` gives).
+    """Whether `url` is an http(s) URL on one of the portal's hosts (`host` or `host:port`, as
+    `netloc()` gives).
 
     Unlike Scrapy's OffsiteMiddleware the port counts: 127.0.0.1:8001 and 127.0.0.1:8002 are two
     portals. A bare host also allows its subdomains (`www.x.gov.cn` under `x.gov.cn`), not ports.
     """
+    if not is_web_url(url):  # file://HOST:PORT/etc/passwd names the portal's host:port too
+        return False
     if not hosts:
         return True
     loc = netloc(url)
@@ -170,6 +182,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        # timeout retries left per portal (download slot) in this crawl: a slow portal costs
+        # DOWNLOAD_TIMEOUT per try, so its timeouts are retried once, not RETRY_TIMES each
+        self.timeout_retries = settings.getint("NIANBAO_TIMEOUT_RETRIES", 1)
+        self.timeouts: dict[str, int] = {}
 
     async def _wait(self, result: Any) -> Any:
         if isinstance(result, Request):
@@ -185,7 +201,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_exception(self, request: Request, exception: Exception,  # type: ignore[override]
                                 spider: Spider | None = None) -> Request | Response | None:
+        if isinstance(exception, _TIMEOUTS):
+            slot = request.meta.get("download_slot") or netloc(request.url)
+            used = self.timeouts.get(slot, 0)
+            if used >= self.timeout_retries:
+                log.info("timeout not retried", extra={"url": request.url, "portal": slot})
+                return None
+            self.timeouts[slot] = used + 1
         return await self._wait(super().process_exception(request, exception))
+
+
+_TIMEOUTS = (DownloadTimeoutError, TimeoutError, TxTimeoutError)
 
 
 # --- compressed answers ----------------------------------------------------------------------

@@ -8,9 +8,7 @@ not fetched are marked seen, so an unchanged report is never taken for a vanishe
 Kept in the database with the documents (`storage.models.CrawlPage`, one row per list page and
 per report page with attachments), loaded when the county's first crawler starts and written in
 the transaction that finishes the run. Only one crawl of a county runs at a time (the crawl_runs
-partial unique index), so the run that finishes writes the whole memory. Pages whose own title
-said they are no report (a title cut with …) are remembered with the listing title they had
-(kind `not_report`), so they are not fetched again while the listing says the same. (Before migration 0003
+partial unique index), so the run that finishes writes the whole memory. (Before migration 0003
 it was a JSON file per county under `<data dir>/crawl_state/`; such files are no longer read: the
 first crawl after the upgrade fetches every list page in full.)
 """
@@ -26,8 +24,6 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
-
-NOT_REPORT = "not_report"  # CrawlPage.kind of a page that said it is no report
 
 
 @dataclass
@@ -49,8 +45,8 @@ class CrawlState:
             if row.kind == "list":
                 state.lists[row.url] = {"root": row.root, "etag": row.etag, "last_modified": row.last_modified,
                                         "links": list(row.links or [])}
-            elif row.kind == NOT_REPORT:
-                state.not_reports[row.url] = row.root or ""
+            elif row.kind == "not_report":
+                state.not_reports[row.url] = str((row.links or [""])[0])
             else:
                 state.attachments[row.url] = list(row.links or [])
         return state
@@ -94,9 +90,8 @@ class CrawlState:
         rows += [{"county_code": county_code, "kind": "page", "url": url, "root": None, "etag": None,
                   "last_modified": None, "links": list(links), "updated_at": now}
                  for url, links in self.attachments.items()]
-        # a page that said it is no report, with the listing title it had then (in `root`)
-        rows += [{"county_code": county_code, "kind": NOT_REPORT, "url": url, "root": title, "etag": None,
-                  "last_modified": None, "links": [], "updated_at": now}
+        rows += [{"county_code": county_code, "kind": "not_report", "url": url, "root": None, "etag": None,
+                  "last_modified": None, "links": [title], "updated_at": now}
                  for url, title in self.not_reports.items()]
         if rows:
             session.execute(insert(CrawlPage), rows)

@@ -50,6 +50,17 @@ max_backoff_seconds = 3600
 
 [health]
 crawl_alert_threshold = 3        # crawl-health findings reach operators after this many failed runs
+
+[daemon]                         # `nianbao daemon` (monitor/daemon.py)
+http = "127.0.0.1:8787"          # /healthz and /metrics; "" switches the server off
+max_concurrent_crawls = 2        # crawl child processes at once
+crawl_window_hours = 24          # crawls spread from crawl_time over this many hours (by county code)
+housekeeping_time = "03:30"      # old crawl runs and unreferenced blobs
+keep_runs_days = 400
+stop_grace_seconds = 30          # SIGTERM: running crawls get this long, then are stopped and re-queued
+poll_seconds = 2                 # how often the queue of crawl requests is read
+outbox_seconds = 5               # how often the alert outbox is drained
+crawl_settings = {}              # Scrapy settings for the crawl children (the demo turns politeness off)
 ```
 
 Secrets only from the environment or a file: the bot token from `NIANBAO_BOT_TOKEN` or
@@ -220,6 +231,32 @@ class HealthSettings(_Section):
     crawl_alert_threshold: int = Field(3, ge=1)
 
 
+class DaemonSettings(_Section):
+    http: str = "127.0.0.1:8787"
+    max_concurrent_crawls: int = Field(2, ge=1, le=64)
+    crawl_window_hours: float = Field(24, gt=0, le=24)
+    housekeeping_time: str = "03:30"
+    keep_runs_days: int = Field(400, ge=1)
+    stop_grace_seconds: float = Field(30, ge=0)
+    poll_seconds: float = Field(2, gt=0)
+    outbox_seconds: float = Field(5, gt=0)
+    crawl_settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("housekeeping_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"must be HH:MM, got {v!r}")
+        return v
+
+    @field_validator("http")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[\w.:\[\]-]+:\d{1,5}", v):
+            raise ValueError(f"must be HOST:PORT or empty, got {v!r}")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything configurable, typed. `policy` is the part the rules read."""
 
@@ -239,6 +276,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     notify: NotifySettings = NotifySettings()
     health: HealthSettings = HealthSettings()
+    daemon: DaemonSettings = DaemonSettings()
     source: Path | None = None  # the file read, if any
 
     @field_validator("data_dir", "counties_dir", mode="before")
@@ -386,4 +424,4 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
 
 
 __all__ = ["Settings", "Policy", "DEFAULT_POLICY", "load_config", "TelegramSettings", "ChannelSettings",
-           "ScheduleSettings", "LimitSettings", "NotifySettings", "HealthSettings", "WEEKDAYS"]
+           "ScheduleSettings", "LimitSettings", "NotifySettings", "HealthSettings", "DaemonSettings", "WEEKDAYS"]

@@ -29,7 +29,7 @@ from monitor.clock import SHANGHAI, Clock, today_shanghai
 from monitor.config import DEFAULT_POLICY, Policy
 from monitor.report import Finding
 from monitor.rules.sched import SOURCE_LABELS, DueSoon, LatePublication, MissingReport  # noqa: F401
-from storage.models import County, CrawlRun, Entity, Report
+from storage.models import County, CrawlRun, Entity, Report, SeenUrl
 from storage.models import Finding as FindingRow
 from storage.repo import EventHook, FindingEvent, as_date, emit, finding_row, sync_findings
 
@@ -68,10 +68,11 @@ def shanghai_date(at: datetime) -> date:
 class CrawlState:
     """What the crawl runs say about a county's portal."""
 
-    last_ok: datetime | None = None  # the latest run that finished ok
+    last_ok: datetime | None = None  # when the latest ok run started
     first_ok: datetime | None = None  # the first one: since when the portal is watched
     last_status: str | None = None  # status of the latest finished run
     last_finished: datetime | None = None
+    ingesting: bool = False  # documents fetched but not ingested yet: what the crawl saw is not known
 
 
 @dataclass(slots=True)
@@ -140,6 +141,10 @@ def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Ce
         and shanghai_date(crawl.last_finished) > cell.due
     if latest_bad:
         cell.state, cell.frozen = ("blocked" if crawl.last_status == "blocked" else "unknown"), True
+    elif crawl.ingesting:
+        # a crawl finished but its documents wait for ingestion (the crawl child is processing
+        # them): its reports may be among them, so nothing is missing until they are read
+        cell.state, cell.frozen = "unknown", True
     elif checked is not None and checked > cell.due:
         cell.state, cell.rule, cell.checked = "missing", "TIME-004", checked
     else:
@@ -148,12 +153,16 @@ def classify(cell: Cell, today: date, crawl: CrawlState, remind_days: int) -> Ce
 
 
 def crawl_states(session: Session, county_codes: Iterable[str] | None = None) -> dict[str, CrawlState]:
-    """Per county: when the latest ok run finished, and the latest finished run (grouped queries)."""
+    """Per county: when the latest (and the first) ok run started, and the latest finished run
+    (grouped queries)."""
     codes = list(county_codes) if county_codes is not None else None
     finished = CrawlRun.finished_at.is_not(None)
     scope = CrawlRun.county_code.in_(codes) if codes is not None else finished
     states: dict[str, CrawlState] = {}
-    ok_q = (select(CrawlRun.county_code, func.max(CrawlRun.finished_at), func.min(CrawlRun.finished_at))
+    # an ok run shows the portal as it was when the run started (a run that began before a due
+    # date and ended after it has not seen the portal after the due date)
+    seen = func.coalesce(CrawlRun.started_at, CrawlRun.finished_at)
+    ok_q = (select(CrawlRun.county_code, func.max(seen), func.min(seen))
             .where(CrawlRun.status == "ok", finished, scope).group_by(CrawlRun.county_code))
     for code, last, first in session.execute(ok_q):
         st = states.setdefault(code, CrawlState())
@@ -166,6 +175,12 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     for code, at, status in session.execute(last_q):
         st = states.setdefault(code, CrawlState())
         st.last_finished, st.last_status = at, status
+    pending = (select(SeenUrl.county_code).where(
+        SeenUrl.document_id.is_not(None),
+        SeenUrl.ingested_document_id.is_(None) | (SeenUrl.ingested_document_id != SeenUrl.document_id),
+        SeenUrl.county_code.in_(codes) if codes is not None else SeenUrl.document_id.is_not(None)).distinct())
+    for (code,) in session.execute(pending):
+        states.setdefault(code, CrawlState()).ingesting = True
     return states
 
 

@@ -7,8 +7,8 @@ the CLI, the bot, alerts and exports show the same text for a stored finding.
 - TEXT / YOY similarity: the percentage per section and the longest shared passages side by side.
 Rules without figures or quotes (dates, missing parts, crawl health) have their message as evidence.
 
-Pure (engine floor): no database. Labels come from `cell_label` (one call, replaceable by
-monitor.templates.labels.cell_label once that module exists on this line of history).
+Pure (engine floor): no database. Cells are named by `monitor.templates.cell_label`, as the
+findings' messages name them.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from monitor.templates import APPLICANT_COLUMNS, REVIEW_BLOCKS, REVIEW_COLUMNS, TEMPLATES
+from monitor.templates import APPLICANT_COLUMNS, cell_label
 from monitor.templates.defs import SECTIONS
 
 __all__ = ["evidence", "evidence_text", "cell_label", "section_name", "excerpt", "CONTEXT_CHARS"]
 
 CONTEXT_CHARS = 20  # characters quoted on each side of a figure in the prose
-TABLES = {"active": "表二", "requests": "表三", "requests_subtotals": "表三", "review_litigation": "表四"}
-UNKNOWN = "未列入模板的栏目"
 ARITH001_ROWS = ("new", "carried_over", "total", "carried_forward")
 MAX_CELLS = 40  # cell lines shown for one finding
 MAX_PASSAGES = 3
@@ -37,59 +35,6 @@ def _fmt(n: Any) -> str:
 
 def _q(text: str) -> str:
     return "“" + text.replace("“", "‘").replace("”", "’") + "”"
-
-
-def _row_label(template: str | None, table: str, row: str) -> str:
-    if table == "review_litigation":
-        return dict(REVIEW_BLOCKS).get(row, UNKNOWN)
-    for tid in (template or "2021", "2021", "2019"):
-        tpl = TEMPLATES.get(tid)
-        if tpl is None or not tpl.requests:
-            continue
-        if table in ("requests", "requests_subtotals"):
-            key = row.removeprefix("subtotal:")
-            for decl in (*tpl.requests, *tpl.request_subtotals):
-                if decl.key == key:
-                    return decl.label
-        elif table == "active" and row in tpl.active_rows:
-            return tpl.active_rows[row][1].label
-    return UNKNOWN
-
-
-def _column_label(template: str | None, table: str, column: Any, row: str | None) -> str:
-    if table in ("requests", "requests_subtotals"):
-        if isinstance(column, int) and not isinstance(column, bool):
-            return APPLICANT_COLUMNS[column] if 0 <= column < len(APPLICANT_COLUMNS) else UNKNOWN
-        return str(column)
-    if table == "review_litigation":
-        if isinstance(column, int) and not isinstance(column, bool):
-            return REVIEW_COLUMNS[column] if 0 <= column < len(REVIEW_COLUMNS) else UNKNOWN
-        return str(column)
-    if table == "active":
-        for tid in (template or "2021", "2021", "2019"):
-            tpl = TEMPLATES.get(tid)
-            if tpl is not None and row in tpl.active_rows:
-                for col in tpl.active_rows[row][0].columns:
-                    if col.key == column:
-                        return col.label
-    return UNKNOWN
-
-
-def cell_label(template: str | None, table: str, row: str | None = None, column: Any = None) -> str:
-    """A cell of `tables` as printed: ("2021", "requests", "new", 0) → 表三“一、本年新收政府信息公开
-    申请数量”行“自然人”列; ("2021", "review_litigation", "review", 4) → 表四“行政复议”的“总计”."""
-    out = TABLES.get(table, UNKNOWN)
-    if table == "review_litigation":
-        if row is not None:
-            out += _q(_row_label(template, table, row))
-        if column is not None:
-            out += ("的" if row is not None else "") + _q(_column_label(template, table, column, row))
-        return out
-    if row is not None:
-        out += _q(_row_label(template, table, row)) + "行"
-    if column is not None:
-        out += _q(_column_label(template, table, column, row)) + "列"
-    return out
 
 
 def section_name(key: str | None) -> str:
@@ -116,11 +61,18 @@ def excerpt(sentence: str, needle: str | None, width: int = CONTEXT_CHARS) -> st
 
 # ---- per rule ------------------------------------------------------------------------------------
 
+def _column(d: Mapping[str, Any]) -> tuple[Any, str]:
+    """(index, printed name) of a table 三 column given by index or, in older details, by name."""
+    col = d.get("column")
+    if isinstance(col, int) and not isinstance(col, bool) and 0 <= col < len(APPLICANT_COLUMNS):
+        return col, APPLICANT_COLUMNS[col]
+    return (APPLICANT_COLUMNS.index(col) if col in APPLICANT_COLUMNS else col), str(col)
+
+
 def _arith001(d: Mapping[str, Any], tpl: str | None) -> list[str]:
     c = d.get("cells") or {}
     new, over, total, fwd = (c.get(k) for k in ARITH001_ROWS)
-    col = d.get("column")
-    index = APPLICANT_COLUMNS.index(col) if col in APPLICANT_COLUMNS else col
+    index, col = _column(d)
     lines = [
         f"公式：本年新收 + 上年结转 = 办理结果总计 + 结转下年度继续办理（{_q(str(col))}列）",
         f"左边：{_fmt(new)} + {_fmt(over)} = {_fmt(d.get('expected'))}",
@@ -162,8 +114,7 @@ def _arith002(d: Mapping[str, Any], tpl: str | None) -> list[str]:
 
 
 def _arith003(d: Mapping[str, Any], tpl: str | None) -> list[str]:
-    col = d.get("column")
-    index = APPLICANT_COLUMNS.index(col) if col in APPLICANT_COLUMNS else col
+    index, col = _column(d)
     parts = d.get("parts") or []
     lines = [f"公式：（七）总计 = （一）至（六）各项之和（{_q(str(col))}列）",
              f"左边：{' + '.join(_fmt(v) for _k, v in parts) or '?'} = {_fmt(d.get('expected'))}",

@@ -30,7 +30,7 @@ from monitor.textnorm import CN_NUMERALS, Cell, arabic_years, cn_number, find_da
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "2"  # bump with every change of parse output (tests/test_parser_version.py)
 
 # A pending label longer than this is prose, not a wrapped row label.
 _MAX_LABEL = 160

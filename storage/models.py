@@ -150,7 +150,8 @@ class CrawlRun(Base):
 class CrawlPage(Base):
     """The crawler's memory of a county's pages between runs (migration 0003): per list page
     (`kind="list"`) its validators and the report links it showed, under its configured start URL
-    (`root`); per report page (`kind="page"`) the attachments it linked (`links`)."""
+    (`root`); per report page (`kind="page"`) the attachments it linked (`links`); per page that
+    said it is no report (`kind="not_report"`) the listing title it had (`links[0]`)."""
 
     __tablename__ = "crawl_pages"
     __table_args__ = (UniqueConstraint("county_code", "kind", "url"),)

@@ -27,7 +27,11 @@ KnownDocument = tuple[str | None, str | None, str | None, str | None, date | Non
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """Now on this process's clock: the system clock, or the one `NIANBAO_CLOCK` names (a crawl
+    child of the daemon running on an accelerated clock writes its times on that clock)."""
+    from monitor.clock import clock_from_env
+
+    return clock_from_env().now().astimezone(UTC)
 
 
 def as_date(value: date | datetime | str | None) -> date | None:

@@ -257,3 +257,17 @@ def test_sweep_fingerprint_equals_the_findings_own() -> None:
     for rule in ("TIME-003", "TIME-004", "TIME-005"):
         f = registry()[rule]().finding("任意措辞")
         assert sched_fingerprint(rule, 12345, 2024) == f.fingerprint(12345, 2024)
+
+
+@pytest.mark.parametrize("ingesting, state, rule", [(False, "missing", "TIME-004"), (True, "unknown", None)])
+def test_a_crawl_whose_documents_wait_for_ingestion_says_nothing_is_missing(ingesting: bool, state: str,
+                                                                            rule: str | None) -> None:
+    # the crawl child stored its documents after the due date but has not read them yet: a sweep
+    # in between must not call a report missing that may be among them
+    crawl = deadlines.CrawlState(last_ok=datetime(2025, 2, 10, 9, tzinfo=SHANGHAI),
+                                 first_ok=datetime(2024, 2, 1, tzinfo=SHANGHAI), last_status="ok",
+                                 last_finished=datetime(2025, 2, 10, 10, tzinfo=SHANGHAI), ingesting=ingesting)
+    cell = deadlines.Cell(entity_id=1, entity="甲镇人民政府", kind="township", county_code="990101", year=2024,
+                          due=date(2025, 1, 31))
+    out = deadlines.classify(cell, date(2025, 2, 11), crawl, 14)
+    assert (out.state, out.rule, out.frozen) == (state, rule, ingesting)

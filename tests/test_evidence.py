@@ -36,7 +36,7 @@ def test_arith_001_evidence_is_exact() -> None:
         "单元格：",
         "  表三“一、本年新收政府信息公开申请数量”行“自然人”列 = 16",
         "  表三“二、上年结转政府信息公开申请数量”行“自然人”列 = 1",
-        "  表三“（七）总计”行“自然人”列 = 15",
+        "  表三“三（七）总计”行“自然人”列 = 15",
         "  表三“四、结转下年度继续办理”行“自然人”列 = 1",
     ])
 
@@ -44,7 +44,7 @@ def test_arith_001_evidence_is_exact() -> None:
 def test_arith_006_evidence_quotes_20_characters_around_the_figure_with_its_section() -> None:
     f = _one(_check("arith_2022.txt").findings, "ARITH-006")
     assert evidence_text(f.rule, f.details, f.message) == "\n".join([
-        "公式：正文所述“本年新收申请数” = 表三“一、本年新收政府信息公开申请数量”行“总计”列",
+        "公式：正文所述“本年新收申请” = 表三“一、本年新收政府信息公开申请数量”行“总计”列",
         "左边：17（三、收到和处理政府信息公开申请情况：“…渠道受理申请,全年共收到政府信息公开申请17件,"
         "均在法定期限内答复,没有因答复引起行…”）",
         "右边：18",

@@ -69,7 +69,7 @@ def test_misspelt_labels_keep_their_rows_and_give_text_001():
     assert {(v["row"], v["found"]) for v in variants} == {
         ("refused_law", "其他法律行政止公开"), ("refused_internal", "属于三类部内事务信息"),
         ("unable_not_held", "本机关不掌相关政府信息"), ("rejected_publication", "要求提供公开出物")}
-    assert "“其他法律行政止公开”应为“其他法律行政法规禁止公开”" in finding(result, "TEXT-001").message
+    assert "表三“三（三）2.其他法律行政法规禁止公开”行写成了“其他法律行政止公开”" in finding(result, "TEXT-001").message
 
 
 def test_a_row_really_absent_is_still_struct_002():
@@ -116,7 +116,7 @@ def test_unsplit_other_row_that_breaks_the_sum_says_so_in_arith_003():
     result = check(_unsplit("15\t0\t0\t0\t2\t0\t17", "1\t0\t0\t0\t0\t0\t1"))
     assert rules(result) == {"STRUCT-002", "ARITH-003"}
     found = [f for f in result.findings if f.rule == "ARITH-003"]
-    assert {f.details["column"] for f in found} == {"自然人", "总计"}
+    assert {f.details["column"] for f in found} == {0, 6}  # 自然人, 总计
     assert all(f.details["other_split_missing"] and f.details["expected"] - f.details["actual"] == 1
                for f in found)
     assert all("缺少2021年格式的三个分项" in f.message for f in found)

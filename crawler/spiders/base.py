@@ -46,7 +46,7 @@ from twisted.python.failure import Failure
 
 from crawler.dates import html_to_text, parse_date, parse_datetime, publication_date
 from crawler.items import FetchedDocument, SeenLinks
-from crawler.middlewares import BlockedError, MovedOffPortal, netloc
+from crawler.middlewares import BlockedError, MovedOffPortal, is_web_url, netloc
 from crawler.state import CrawlState
 from crawler.titles import TitleInfo, classify_title, match_body, normalize, title_body
 
@@ -129,7 +129,9 @@ def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
             when = parse_datetime(around) if around else None
             if when is not None:
                 break
-        items.append(ListItem(urljoin(base_url, href), title, when.date() if when else None, when))
+        url = urljoin(base_url, href)
+        if is_web_url(url):
+            items.append(ListItem(url, title, when.date() if when else None, when))
     return items
 
 
@@ -194,7 +196,7 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
             continue
         url = urljoin(base_url, src.strip())
         url = viewer_target(url) or url
-        if _names_file(urlsplit(url)) and url not in seen:
+        if is_web_url(url) and _names_file(urlsplit(url)) and url not in seen:
             seen[url] = ""
     for href, text, title in anchors(html):
         if not href or href.startswith(_SKIP_HREF):
@@ -202,6 +204,8 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
         label = text or clean(title)
         url = urljoin(base_url, href)
         url = viewer_target(url) or url
+        if not is_web_url(url):
+            continue
         parts = urlsplit(url)
         by_ext = _names_file(parts) or bool(_ATT_EXT.search(label))
         by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", parts.path)

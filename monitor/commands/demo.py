@@ -1,12 +1,18 @@
-"""`nianbao demo`: the main job on the embedded default — SQLite, the built-in portal simulator,
-alerts to the console. Needs nothing outside the project (no network, no shared files).
+"""`nianbao demo`: the daemon through a publication season on an accelerated clock — SQLite, the
+built-in portal simulator, alerts on the console. Needs nothing outside the project (no network,
+no shared files) and takes under two minutes.
 
-1. starts the portal simulator (crawler/sim) on 127.0.0.1 with two demo counties: 云溪县 (TRS
-   portal: most bodies published, one report with broken arithmetic and misspelt labels, one body
-   that never published) and 石门县 (Hanweb portal behind a 412 script challenge);
-2. writes their profiles into <data-dir>/counties and creates the database;
-3. crawls each county in a child process and checks every report it fetched;
-4. prints each county's status grid and, as console alerts, the open findings.
+1. starts the portal simulator (crawler/sim) on 127.0.0.1 with two demo counties on a clock that
+   runs a January–April season in about 75 seconds: 云溪县 (TRS portal: most bodies publish on time,
+   one late, one never, one report has broken arithmetic and misspelt labels, one is edited in
+   March) and 石门县 (Hanweb portal that blocks crawlers with a 412 script challenge for a week in
+   February);
+2. writes their profiles and a nianbao.toml into <data-dir>, creates the database and a console
+   subscriber (an operator: it hears of every county, portal problems included);
+3. runs `nianbao daemon` (in this process) on the same clock: scheduled crawls as child processes,
+   the daily deadline sweep, the outbox sender printing alerts as they arrive; in March an admin
+   asks for a recrawl of 云溪县 (as `nianbao recrawl` and the bot's /recrawl do);
+4. stops the daemon at the end of April and prints each county's status grid.
 
 `--samples-only DIR` only writes generated sample reports in every format (for `nianbao check`).
 """
@@ -79,24 +85,39 @@ first_year = 2018
 """ for name, kind in BODIES)
 
 
-def build_world(now: datetime) -> Any:
-    from crawler.sim.world import SimWorld
-    from monitor.clock import FixedClock
+SEASON_YEAR = 2026  # the season runs January–April of this year, for the reports of the year before
+REPORT_YEAR = SEASON_YEAR - 1
+DEMO_START = datetime(SEASON_YEAR - 1, 12, 28)
+DEMO_END = datetime(SEASON_YEAR, 5, 1)
+DEMO_SECONDS = 75.0  # wall-clock length of the season
+BLOCK_FROM, BLOCK_DAYS = datetime(SEASON_YEAR, 2, 3), 7
+RECRAWL_AT = datetime(SEASON_YEAR, 3, 20)
+YEARS = (REPORT_YEAR - 2, REPORT_YEAR - 1, REPORT_YEAR)
 
-    world = SimWorld(seed=2026, clock=FixedClock(now))
-    for code, name, flavour, fault in DEMO_COUNTIES:
+
+def build_world(clock: Any) -> Any:
+    """The two demo counties and what their bodies do during the season."""
+    from crawler.sim.world import SimWorld
+    from monitor.clock import SHANGHAI
+
+    def at(month: int, day: int) -> datetime:
+        return datetime(SEASON_YEAR, month, day, 9, 30, tzinfo=SHANGHAI)
+
+    world = SimWorld(seed=2026, clock=clock)
+    for code, name, flavour, _fault in DEMO_COUNTIES:
         bodies = [(b.replace("云溪县", name), k) for b, k in BODIES]
         world.add_county(code, name, flavour, bodies, YEARS, attachments=("docx", "pdf"))
         world.populate(code, YEARS[:-1])
-        latest = YEARS[-1]
+        plan = {0: (at(3, 6), ()),                                          # county government: due 03-31
+                1: (at(1, 14), ("broken_arith:ARITH-003", "label_typos")),  # on time, but wrong
+                2: (at(1, 22), ()),                                         # on time; edited in March
+                4: (at(2, 18), ()),                                         # late (due 01-31)
+                5: (at(1, 27), ())}                                         # on time; 3 never publishes
         for i, (body, _kind) in enumerate(bodies):
-            if i == 3:
-                continue  # this body never publishes its latest report: TIME-004 once it is due
-            variants = ("broken_arith:ARITH-003", "label_typos") if i == 1 else ()
-            world.publish(code, body, latest, at=datetime(latest + 1, 1, 10 + i, 9, 30, tzinfo=now.tzinfo),
-                          variants=variants)
-        if fault:
-            world.set_fault(code, fault)
+            if i in plan:
+                when, variants = plan[i]
+                world.publish(code, body, REPORT_YEAR, at=when, variants=variants)
+        world.edit(code, bodies[2][0], REPORT_YEAR, at=at(3, 10), variants=("label_typos",))
     return world
 
 
@@ -116,27 +137,36 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_demo(data_dir: Path, console: Console) -> None:
+    import asyncio
+
     import tomli_w
 
     from crawler.sim.server import SimServer
-    from monitor import jobs
-    from monitor.clock import SHANGHAI, SystemClock
-    from monitor.commands.crawl import print_summary, summarize
+    from monitor.clock import SHANGHAI, AcceleratedClock
     from monitor.config import load_config
-    from monitor.profiles import load_profile
-    from notifier import outbox
 
     data_dir = data_dir.resolve()
     if data_dir.exists():
         shutil.rmtree(data_dir)  # the demo starts from nothing every time
     counties_dir = data_dir / "counties"
     counties_dir.mkdir(parents=True)
-    now = datetime.now(SHANGHAI) - timedelta(minutes=1)
-    world = build_world(now)
-    os.environ.update({"NIANBAO_DATA_DIR": str(data_dir), "NIANBAO_COUNTIES_DIR": str(counties_dir),
-                       "NIANBAO_DATABASE_URL": f"sqlite+pysqlite:///{(data_dir / 'nianbao.db').resolve()}"})
-    settings = load_config()
-    with SimServer(world) as server:
+    start, end = DEMO_START.replace(tzinfo=SHANGHAI), DEMO_END.replace(tzinfo=SHANGHAI)
+    rate = (end - start).total_seconds() / DEMO_SECONDS
+    world = build_world(None)
+    for key in [k for k in os.environ if k.startswith("NIANBAO_")]:
+        os.environ.pop(key)
+    config = data_dir / "nianbao.toml"
+    config.write_text(tomli_w.dumps({
+        "database_url": f"sqlite+pysqlite:///{data_dir / 'nianbao.db'}", "data_dir": str(data_dir),
+        "counties_dir": str(counties_dir),
+        "schedule": {"misfire_grace_seconds": 10 * 86400},
+        "daemon": {"http": "", "poll_seconds": 0.2, "outbox_seconds": 0.3, "stop_grace_seconds": 5,
+                   "max_concurrent_crawls": 2,
+                   "crawl_settings": {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1}},
+    }), encoding="utf-8")
+    os.environ["NIANBAO_CONFIG"] = str(config)
+    settings = load_config(config)
+    with SimServer(world, log_requests=False) as server:
         for code, name, flavour, _fault in DEMO_COUNTIES:
             profile = world.profile(code, server.base_url(code))
             profile.setdefault("county", {})["note"] = "演示县：由内置门户模拟器提供（127.0.0.1）"
@@ -144,21 +174,22 @@ def _run_demo(data_dir: Path, console: Console) -> None:
                 body.setdefault("first_year", YEARS[0])  # the demo portals start in that year
             (counties_dir / f"{code}.toml").write_text(tomli_w.dumps(profile), encoding="utf-8")
             console.print(f"模拟门户 {name}（{flavour}）：{server.base_url(code)}")
-        console.print()
-        fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1}
-        _subscribe_console(settings)
-        on_events = outbox.hook(SystemClock())
-        for code, _name, _flavour, _fault in DEMO_COUNTIES:
-            profile = load_profile(counties_dir / f"{code}.toml")
-            outcome = jobs.crawl_county(code, settings, trigger="cli", profile=profile, crawl_overrides=fast,
-                                        on_events=on_events)
-            print_summary(console, summarize(outcome, settings, profile))
-            console.print()
-    _print_status_and_alerts(settings, console)
+        _prepare(settings)
+        clock = AcceleratedClock(start, rate)
+        world.clock = clock
+        console.print(f"\n守护进程启动：模拟时钟从 {start:%Y-%m-%d} 到 {end:%Y-%m-%d}，约 {DEMO_SECONDS:.0f} 秒"
+                      f"（1 秒 ≈ {rate / 86400:.1f} 天）；提醒到达时打印在下面。\n")
+        asyncio.run(_season(settings, clock, world, end, console))
+    os.environ["NIANBAO_CLOCK"] = AcceleratedClock(end, 1e-9).to_env()  # the status as of the season's end
+    try:
+        _print_status(console)
+    finally:
+        os.environ.pop("NIANBAO_CLOCK", None)
 
 
-def _subscribe_console(settings: Any) -> None:
-    """The console, subscribed as an operator (every county, crawl health too) before the crawls."""
+def _prepare(settings: Any) -> None:
+    """The database, the profiles and a console subscriber that hears of everything."""
+    from monitor.profiles import load_profiles, sync_profiles
     from notifier import service
     from storage.db import session_factory, upgrade
 
@@ -166,27 +197,80 @@ def _subscribe_console(settings: Any) -> None:
     try:
         upgrade(engine)
         with session_factory(engine)() as s, s.begin():
-            service.subscribe(s, "console", "-", role="operator", min_severity="warning")
+            sync_profiles(s, load_profiles(settings.counties_dir))
+            service.subscribe(s, "console", "-", role="operator", health=True, min_severity="warning")
     finally:
         engine.dispose()
 
 
-def _print_status_and_alerts(settings: Any, console: Console) -> None:
-    """Each county's status grid, then the outbox drained once through the console channel."""
-    from monitor.clock import SystemClock
-    from monitor.commands.store import status
-    from notifier import outbox
-    from notifier.channels.console import ConsoleChannel
-    from storage.db import session_factory
+async def _season(settings: Any, clock: Any, world: Any, end: datetime, console: Console) -> None:
+    """The daemon for one season, and the demo's own events on the same clock."""
+    import asyncio
+    import logging
 
-    for code, _name, _flavour, _fault in DEMO_COUNTIES:
-        status(code, None)
-    engine = settings.engine()
+    from monitor.daemon import Daemon, setup_logging
+
+    setup_logging("text", logging.ERROR)
+    daemon = Daemon(settings, clock=clock, http="")
+    label = {"ok": "完成", "partial": "部分完成", "blocked": "被拦截", "failed": "失败"}
+    names = {code: name for code, name, _f, _x in DEMO_COUNTIES}
+    blocked_runs: list[int] = []
+
+    def day() -> str:
+        return f"[{clock.now():%m-%d}]"
+
+    async def on_run(event: str, data: dict[str, Any]) -> None:
+        if event != "finished":
+            return
+        s = data.get("summary") or {}
+        docs = s.get("documents") or {}
+        status = data.get("status", "")
+        if data.get("stopped") == "shutdown":
+            console.print(f"{day()} 抓取 {names.get(data['county'], data['county'])} #{data['run_id']}："
+                          "守护进程停止，已重新排队", highlight=False)
+            return
+        if data["county"] == "990102" and status == "blocked":
+            blocked_runs.append(data["run_id"])
+        console.print(f"{day()} 抓取 {names.get(data['county'], data['county'])} #{data['run_id']}："
+                      f"{label.get(status, status)}  页面 {s.get('pages', 0)}  文件：新 {docs.get('new', 0)} "
+                      f"变更 {docs.get('changed', 0)}", highlight=False)
+
+    daemon.run_listeners.append(on_run)
+
+    async def script() -> None:
+        block_from = BLOCK_FROM.replace(tzinfo=end.tzinfo)
+        await _until(clock, block_from)
+        world.set_fault("990102", "412")
+        console.print(f"{day()} 石门县门户开始拦截抓取（412 脚本挑战），持续约一周", highlight=False)
+        await _until(clock, block_from + timedelta(days=BLOCK_DAYS))
+        while not blocked_runs:  # at least one crawl meets the block
+            await asyncio.sleep(0.2)
+        world.set_fault("990102", None)
+        console.print(f"{day()} 石门县门户恢复正常", highlight=False)
+        await _until(clock, RECRAWL_AT.replace(tzinfo=end.tzinfo))
+        run_id, _ = await daemon.queue_crawl("990101", trigger="cli", requested_by="demo-admin")
+        console.print(f"{day()} 管理员请求重新抓取 云溪县（#{run_id}，与 nianbao recrawl / 机器人 /recrawl 相同）",
+                      highlight=False)
+        await _until(clock, end)
+        daemon.request_stop()
+
+    task = asyncio.create_task(script())
     try:
-        sf = session_factory(engine)
-        with sf() as s:
-            pending = outbox.counts(s)["pending"]
-        console.print(f"\n[bold]提醒（控制台通道）：{pending} 条[/]\n")
-        outbox.drain(sf, {"console": ConsoleChannel(console)}, SystemClock())
+        await daemon.run()
     finally:
-        engine.dispose()
+        task.cancel()
+
+
+async def _until(clock: Any, at: datetime) -> None:
+    import asyncio
+
+    while clock.now() < at:
+        await asyncio.sleep(min(0.5, max(0.02, (at - clock.now()).total_seconds() / clock.rate)))
+
+
+def _print_status(console: Console) -> None:
+    from monitor.commands.store import status
+
+    console.print()
+    for code, _name, _flavour, _fault in DEMO_COUNTIES:
+        status(code, REPORT_YEAR)

@@ -1,6 +1,7 @@
 """`nianbao notify` (drain the outbox once), `nianbao bot` (the Telegram bot alone, long polling),
-`nianbao subscribe add|list|remove`, `nianbao channels`, `nianbao recrawl` (run the queued crawl
-requests of the bot's /recrawl). The same service functions as the bot."""
+`nianbao subscribe add|list|remove`, `nianbao channels`. The same service functions as the bot
+(`nianbao recrawl`, which runs the bot's queued /recrawl requests without a daemon, is in
+monitor/commands/daemon.py)."""
 
 from __future__ import annotations
 
@@ -128,24 +129,6 @@ def subscribe_remove(subscriber_id: Annotated[int, typer.Argument(help="the id s
     typer.echo(text)
 
 
-def recrawl(county: Annotated[str | None, typer.Argument(help="queue this county first (code or name)")] = None,
-            ) -> None:
-    """运行排队中的抓取请求（机器人的 /recrawl）；给出县时先为它排队。"""
-    from monitor import jobs
-    from monitor.status import request_recrawl
-    from notifier import outbox, service
-
-    settings = _settings()
-    sf = _open(settings)
-    if county is not None:
-        with sf() as s, s.begin():
-            ref = service.find_county(s, county)
-            run, created = request_recrawl(s, ref.code, "cli", trigger="cli")
-            typer.echo(f"{ref.name}（{ref.code}）{'已加入' if created else '已在'}抓取队列（编号 {run.id}）。")
-    done = jobs.run_all_queued(settings, on_events=outbox.hook())
-    typer.echo(f"已运行 {len(done)} 个排队的抓取" + (f"：{', '.join(map(str, done))}" if done else "") + "。")
-
-
 def channels() -> None:
     """列出可用的提醒通道。"""
     from notifier.channels import describe
@@ -167,5 +150,4 @@ def register(app: typer.Typer) -> None:
     app.command()(notify)
     app.command()(bot)
     app.command()(channels)
-    app.command()(recrawl)
     app.add_typer(subscribe_app, name="subscribe")

@@ -165,8 +165,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
 
         session_factory = make_sf(settings.engine())
     access = access if access is not None else Access.from_env()
-    reminder = int(getattr(settings, "reminder_days", 14))
-    policy = getattr(settings, "policy", None) or Policy(reminder_days=reminder)
+    policy = getattr(settings, "policy", None) or Policy(reminder_days=int(getattr(settings, "reminder_days", 14)))
     env = _env()
     sf = session_factory
 
@@ -208,7 +207,7 @@ def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, acce
             except svc.UnknownCounty:
                 raise PageError(404, f"没有代码为 {code} 的县") from None
             if request.query_params.get("format"):
-                rows = svc.report_rows(s, clock, county=code, policy=policy)
+                rows = svc.report_rows(s, clock, county=code)
                 return export(request, f"status-{code}", {"报告": rows})  # type: ignore[return-value]
             per_rule = svc.findings_per_rule_year(s, county=code, open_only=True)
             runs, _ = svc.list_crawl_runs(s, county=code, limit=5)
