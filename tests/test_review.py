@@ -29,6 +29,7 @@ from monitor.review import (
     state_of,
     write_summary,
 )
+from monitor.templates import APPLICANT_COLUMNS
 from notifier import outbox
 from storage import repo
 from storage.db import session_factory, upgrade
@@ -70,7 +71,7 @@ def _ingest(settings: Any, data: bytes, clock: FixedClock) -> Any:
 def _arith(sf: Any, column: str) -> list[Finding]:
     with sf() as s:
         return [f for f in s.scalars(select(Finding).where(Finding.rule_id == "ARITH-001").order_by(Finding.id))
-                if f.details.get("column") == column]
+                if f.details.get("column") == APPLICANT_COLUMNS.index(column)]
 
 
 def _alerts(sf: Any, finding_id: int) -> list[tuple[str, str]]:
