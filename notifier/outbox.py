@@ -11,6 +11,7 @@ Crawl-health findings (CRAWL-*) and STRUCT-006 caused by our extractor go only t
 CRAWL-* to subscribers with `health`, within their scope); CRAWL-001/002 are not written here but by
 `notifier.health.escalate`, after N bad crawls in a row, with daily reminders (kind `reminder`).
 A subscriber's TIME-004 waits while its county's portal is blocked or failing (`_held_back`).
+- a dismissed finding (monitor.review) gets no row of any kind: never alerted again.
 
 Sending (`drain`): due alerts (pending, next_attempt_at passed, subscriber active and not muted)
 grouped per subscriber and county into one message each, sent round-robin across subscribers so no
@@ -37,6 +38,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import Clock
+from monitor.review import dismissed_ids, states_of
 from notifier.channels import Channel, Rejected, RetryLater, Unreachable
 from notifier.health import ESCALATED_RULES, drop_reminders
 from notifier.messages import AlertView, render
@@ -94,6 +96,8 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     if not events:
         return 0
     ids = sorted({_ev(e, "finding_id") for e in events})
+    dismissed = dismissed_ids(session, ids)
+    events = [e for e in events if _ev(e, "finding_id") not in dismissed]
     findings = {}
     for i in range(0, len(ids), 500):
         for f in session.execute(select(Finding.id, Finding.rule_id, Finding.severity, Finding.county_code,
@@ -199,13 +203,14 @@ def _held_back() -> Any:
     return and_(Finding.rule_id == "TIME-004", Alert.kind == "new", Subscriber.role != "operator", portal_down)
 
 
-def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> list[Any]:
+def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> tuple[list[Any], dict[str, str]]:
     link = func.coalesce(Document.final_url, Document.url)
     held_back = _held_back()
     q = (select(Alert.id, Alert.kind, Alert.attempts, Subscriber.id.label("sid"), Subscriber.channel,
                 Subscriber.address, Subscriber.digest, Finding.rule_id, Finding.severity, Finding.county_code,
                 County.name.label("county_name"), Entity.name.label("entity"), Finding.year, Finding.message,
-                Finding.details, link.label("link"), Alert.seq, Alert.created_at, Finding.first_seen_at)
+                Finding.details, link.label("link"), Alert.seq, Alert.created_at, Finding.first_seen_at,
+                Finding.id.label("finding_id"), Finding.fingerprint)
          .join(Subscriber, Subscriber.id == Alert.subscriber_id)
          .join(Finding, Finding.id == Alert.finding_id)
          .outerjoin(County, County.code == Finding.county_code)
@@ -224,10 +229,13 @@ def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> li
                         (Subscriber.digest == "daily+errors") & (Finding.severity == "error") & (Alert.kind == "new")))
     if limit:
         q = q.limit(limit)
-    return list(session.execute(q))
+    rows = list(session.execute(q))
+    # review states: dismissed ones are dropped here too (dismissed after the alert was written)
+    reviews = states_of(session, {(r.fingerprint, False) for r in rows})
+    return [r for r in rows if reviews.get(r.fingerprint) != "dismissed"], reviews
 
 
-def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
+def batches(rows: list[Any], *, digest: bool = False, reviews: Mapping[str, str] | None = None) -> list[Batch]:
     """Group due alerts into messages (per subscriber and county; per subscriber in a digest), in
     round-robin order across subscribers."""
     groups: dict[tuple[Any, ...], Batch] = {}
@@ -247,7 +255,9 @@ def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
         b.views.append(AlertView(alert_id=r.id, kind=r.kind, rule_id=r.rule_id, severity=r.severity,
                                  county_code=r.county_code, county_name=r.county_name, entity=r.entity,
                                  year=r.year, message=r.message, details=r.details or {}, link=r.link,
-                                 seq=r.seq or 0, since=r.first_seen_at, at=r.created_at))
+                                 seq=r.seq or 0, since=r.first_seen_at, at=r.created_at,
+                                 finding_id=getattr(r, "finding_id", None),
+                                 review=(reviews or {}).get(getattr(r, "fingerprint", ""), "open")))
         b.attempts = max(b.attempts, r.attempts)
     queues = deque(deque(keys) for keys in order.values())
     out: list[Batch] = []
@@ -320,8 +330,8 @@ async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel]
     rng = rng or random.Random()
     stats = DrainStats()
     with sf() as s:
-        rows = _due(s, clock.now(), digest, limit)
-    todo = batches(rows, digest=digest)
+        rows, reviews = _due(s, clock.now(), digest, limit)
+    todo = batches(rows, digest=digest, reviews=reviews)
     if not todo:
         return stats
     used = {b.channel for b in todo}

@@ -50,7 +50,9 @@ from sqlalchemy.types import TypeDecorator
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
 RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
-REVIEW_STATES = ("confirmed", "dismissed", "reopened")
+# open (no review, or a person undid one) | confirmed | dismissed (with a reason) | fixed (the rule
+# stopped firing on a new version of the report; written by nianbao)
+REVIEW_STATES = ("open", "confirmed", "dismissed", "fixed")
 ALERT_KINDS = ("new", "resolved", "reminder")
 ALERT_STATUSES = ("pending", "sent", "failed", "dropped")
 
@@ -278,7 +280,12 @@ class Finding(Base):
 
 
 class Review(Base):
+    """The audit trail of reviews: rows are only ever appended (monitor.review). A finding's review
+    state is the newest row of its fingerprint, so it outlives revalidate, recrawls and new parser
+    versions, and a finding whose numbers changed (a new fingerprint) starts unreviewed."""
+
     __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_fingerprint_id", "finding_fingerprint", "id"),)  # migration 0005
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -286,6 +293,11 @@ class Review(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the finding row the review was made on, and where it belongs (migration 0005)
+    finding_id: Mapped[int | None] = mapped_column(Integer)
+    rule_id: Mapped[str | None] = mapped_column(String(20))
+    county_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    previous_state: Mapped[str | None] = mapped_column(String(20))
 
 
 class Subscriber(Base):

@@ -310,3 +310,27 @@ def test_telegram_channel_keeps_the_per_chat_limit() -> None:
     assert server.rejected_429 == 0 and len(server.messages()) == 44
     assert [m.text for m in one] == [f"第{i}条" for i in range(4)]
     assert all(b.at - a.at >= 1.0 for a, b in zip(one, one[1:], strict=False))
+
+
+def test_confirmed_is_marked_in_the_digest_and_dismissed_is_never_alerted(sf: Any, ids: dict[str, Any]) -> None:
+    from monitor.review import set_state
+
+    subscribe(sf, "d", channel="console", county="金乡县", digest="daily")
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept"), desired(ids, "STRUCT-003", "warning", fp="gone")])
+    with sf() as s, s.begin():
+        kept = s.scalar(select(Finding.id).where(Finding.fingerprint == "kept"))
+        gone = s.scalar(select(Finding.id).where(Finding.fingerprint == "gone"))
+        set_state(s, kept, "confirmed", by="a", now=NOW)
+        set_state(s, gone, "dismissed", by="a", now=NOW, reason="不是问题")
+    out = io.StringIO()
+    stats = drain(sf, FixedClock(NOW), out, digest=True)
+    text = out.getvalue()
+    assert stats.alerts_sent == 1 and "🟠 警告：STRUCT-005（已确认） 金乡县教育局 2024年度" in text
+    assert "STRUCT-003" not in text
+    # resolved, then firing again: still nothing for the dismissed one, of any kind
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept")], at=NOW + timedelta(days=1))
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept"), desired(ids, "STRUCT-003", "warning", fp="gone")],
+         at=NOW + timedelta(days=2))
+    with sf() as s:
+        assert [(a.kind, a.status) for a in s.scalars(select(Alert).where(Alert.finding_id == gone))] == \
+            [("new", "dropped")]

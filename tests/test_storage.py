@@ -376,3 +376,35 @@ def test_one_running_crawl_per_county_is_enforced_by_the_database(engine) -> Non
         repo.finish_crawl_run(s, first.id, "ok", {})
     with sf() as s, s.begin():
         assert repo.start_crawl_run(s, queued.id).status == "running"
+
+
+def test_migration_0005_keeps_reviews_and_names_the_undo_state_open(db_url) -> None:
+    """From 0003 with a review row: it keeps its fingerprint, reason, by and time; the old undo
+    state `reopened` becomes `open`; the new columns are empty; the downgrade goes back."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0003_service_layer")
+        with eng.begin() as c:
+            for state in ("dismissed", "reopened"):
+                c.execute(text("insert into reviews (finding_fingerprint, state, reason, by, at) "
+                               "values ('fp', :s, 'why', 'li', :t)"), {"s": state, "t": T0})
+        upgrade(eng, "0005_review")
+        assert current_revision(eng) == "0005_review"
+        with eng.begin() as c:
+            rows = c.execute(text("select finding_fingerprint, state, reason, by, finding_id, previous_state "
+                                  "from reviews order by id")).all()
+        assert [tuple(r) for r in rows] == [("fp", "dismissed", "why", "li", None, None),
+                                           ("fp", "open", "why", "li", None, None)]
+        with eng.begin() as conn:
+            cfg = alembic_config(eng.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003_service_layer")
+        assert current_revision(eng) == "0003_service_layer"
+        with eng.connect() as c:
+            assert [r[0] for r in c.execute(text("select state from reviews order by id"))] == ["dismissed", "reopened"]
+    finally:
+        eng.dispose()

@@ -2,7 +2,7 @@
 part of the unique key), per-county crawl-health overrides (`counties.health`)
 
 Revision ID: 0006_ops
-Revises: 0003_service_layer
+Revises: 0005_review
 Create Date: 2026-12-07 16:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_ops"
-down_revision: str | None = "0003_service_layer"
+down_revision: str | None = "0005_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
