@@ -551,6 +551,11 @@ class _Child:
             log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
 
 
+# The error a crawl child writes on its runs when its parent died (a daemon restarting queues
+# such runs again: monitor.daemon.requeue_stale_runs).
+PARENT_ENDED = "the crawl's parent process ended"
+
+
 def watch_parent(job_dir: Path, run_ids: list[int], *, stream: Any = None, grace: float = 10.0) -> threading.Thread:
     """A daemon thread that waits for the end of `stream` (stdin: a pipe only the parent writes)
     and then ends this process: the parent is gone, nobody will read the result. On its way out it
@@ -575,7 +580,7 @@ def watch_parent(job_dir: Path, run_ids: list[int], *, stream: Any = None, grace
                 for run_id in run_ids:
                     run = s.get(CrawlRun, run_id)
                     if run is not None and run.status in ("queued", "running"):
-                        finish_crawl_run(s, run_id, "failed", {}, "the crawl's parent process ended")
+                        finish_crawl_run(s, run_id, "failed", {}, PARENT_ENDED)
         except Exception:  # noqa: BLE001 - the stale-run sweep of the next start catches it
             log.exception("runs not marked failed", extra={"runs": run_ids})
         finally:

@@ -154,6 +154,7 @@ class ClockedScheduler(AsyncIOScheduler):
 def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
     """Runs left `running` by a dead process (monitor.jobs.reap_stale_runs: failed) are queued
     again. Returns (failed run id, queued run id) pairs."""
+    from crawler.runner import PARENT_ENDED
     from monitor.jobs import reap_stale_runs
     from monitor.status import request_recrawl
     from storage.db import session_factory
@@ -165,7 +166,11 @@ def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
     engine = settings.engine()
     try:
         with session_factory(engine)() as s, s.begin():
-            for run in s.scalars(select(CrawlRun).where(CrawlRun.id.in_(reaped))):
+            # The crawl child may have seen its parent die first and failed its run itself: such a
+            # run is queued again too, once (the note below marks it).
+            orphaned = s.scalars(select(CrawlRun.id).where(CrawlRun.status == "failed",
+                                                           CrawlRun.error == PARENT_ENDED)).all()
+            for run in s.scalars(select(CrawlRun).where(CrawlRun.id.in_([*reaped, *orphaned]))):
                 note = f"{run.error}; the daemon stopped during the crawl, queued again" if run.error else None
                 finish_crawl_run(s, run.id, "failed", run.stats or {}, note, now=run.finished_at)
                 queued, _ = request_recrawl(s, run.county_code, run.requested_by or "daemon", trigger=run.trigger)
