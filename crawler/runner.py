@@ -22,6 +22,7 @@ environment (`NIANBAO_CRAWL_DB_URL`).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -560,11 +561,13 @@ def watch_parent(job_dir: Path, run_ids: list[int], *, stream: Any = None, grace
     """A daemon thread that waits for the end of `stream` (stdin: a pipe only the parent writes)
     and then ends this process: the parent is gone, nobody will read the result. On its way out it
     marks the runs failed (at most `grace` seconds) and removes the job folder."""
-    stream = stream if stream is not None else sys.stdin.buffer
+    # The raw descriptor, not sys.stdin's buffered reader: a daemon thread blocked inside a buffered
+    # read makes the interpreter abort at exit ("_enter_buffered_busy"), failing a finished crawl.
+    read = stream.read if stream is not None else functools.partial(os.read, sys.stdin.fileno())
 
     def watch() -> None:
         try:
-            while stream.read(65536):
+            while read(65536):
                 pass
         except (OSError, ValueError):
             pass
