@@ -57,6 +57,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockDetectionMiddleware": 560,
     "crawler.middlewares.CompressedAsBinaryMiddleware": 595,
+    # per host, for the whole cluster (Redis); off unless NIANBAO_POLITENESS_REDIS is set
+    "crawler.politeness.ClusterPolitenessMiddleware": 950,
 }
 # DepthMiddleware only counts link depth (no DEPTH_LIMIT, no DEPTH_PRIORITY here, and nothing reads
 # meta["depth"]), yet it wraps every callback's output: off.
