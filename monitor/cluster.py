@@ -225,13 +225,16 @@ class _Metrics:
 
 
 _metrics: _Metrics | None = None
+_metrics_lock = threading.Lock()
 
 
 def metrics() -> _Metrics:
+    """The worker's metrics, made once (jobs run on several threads)."""
     global _metrics
-    if _metrics is None:
-        _metrics = _Metrics()
-    return _metrics
+    with _metrics_lock:
+        if _metrics is None:
+            _metrics = _Metrics()
+        return _metrics
 
 
 def crawl_run_task(task: Any, run_id: int) -> dict[str, Any]:
@@ -265,7 +268,9 @@ def crawl_run_task(task: Any, run_id: int) -> dict[str, Any]:
         elif stored["status"] != "queued":  # done already (its acknowledgement was lost)
             m.jobs.labels(stored["status"]).inc()
             return {**stored, "worker": socket.gethostname(), "delivered_again": True}
+        child_started = time.monotonic()
         code, summary, stopped, _pid = run_child(run_id, settings, time_limit=settings.celery.time_limit_seconds)
+        crawl_seconds = time.monotonic() - child_started
         if code not in (0, NOT_QUEUED):
             reason = f"crawl stopped: {stopped}" if stopped else f"crawl process exited with {code}"
             _mark(settings, run_id, reason, False)
@@ -275,7 +280,7 @@ def crawl_run_task(task: Any, run_id: int) -> dict[str, Any]:
             summary["status"] = (_stored_summary(settings, run_id) or {}).get("status", "not_queued")
         summary.pop("event", None)
         summary.update({"run_id": run_id, "worker": socket.gethostname(), "worker_pid": os.getpid(),
-                        "seconds": round(time.monotonic() - started, 3)})
+                        "seconds": round(time.monotonic() - started, 3), "crawl_seconds": round(crawl_seconds, 3)})
         m.jobs.labels(str(summary.get("status"))).inc()
         m.pages.inc(int(summary.get("pages") or 0))
         return summary
