@@ -60,8 +60,9 @@ def pg_url() -> Iterator[str]:
 
 
 class CrawlSampler:
-    """Samples the crawl children (`python -m monitor.crawljob RUN_ID`) every few ms: the most that
-    ran at once for one run id."""
+    """Samples the crawl children (`python -m monitor.crawljob RUN_ID`, each the leader of its own
+    process group; its forked Scrapy child shares the command line, not the leadership) every few
+    ms: the most that ran at once for one run id."""
 
     def __init__(self) -> None:
         self.most: Counter[int] = Counter()
@@ -82,10 +83,10 @@ class CrawlSampler:
             for d in Path("/proc").glob("[0-9]*"):
                 try:
                     cmd = (d / "cmdline").read_bytes().split(b"\0")
-                    state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if state != "Z" and b"monitor.crawljob" in cmd and len(cmd) > 3 and cmd[3].isdigit():
+                if stat[0] != "Z" and int(stat[2]) == int(d.name) and b"monitor.crawljob" in cmd and len(cmd) > 3 and cmd[3].isdigit():
                     now[int(cmd[3])] += 1
             for run_id, n in now.items():
                 self.most[run_id] = max(self.most[run_id], n)
@@ -124,7 +125,7 @@ def test_forty_counties_on_two_workers(tmp_path: Path, pg_url: str, redis_url: s
     with ClusterWorld(tmp_path, 40, database_url=pg_url, redis_url=redis_url, bodies=2, years=(2025,),
                       politeness={"rate": rate, "burst": burst, "concurrency": cap, "block_backoff_seconds": 0}) as cw:
         for code in cw.codes:
-            cw.world.set_fault(code, "slow", delay=0.03)
+            cw.world.set_fault(code, "slow", delay=0.3)
         cw.prepare()
         runs = cw.queue_runs(cw.codes[:-2]) + cw.queue_runs(cw.codes[-2:], trigger="chat")
         workers = []
@@ -151,7 +152,7 @@ def test_forty_counties_on_two_workers(tmp_path: Path, pg_url: str, redis_url: s
         assert set(cw.codes[-2:]) <= set(order[:4]), order[:6]  # 4 crawls start at once
 
         records = [r for r in cw.server.request_log]
-        assert len(records) > 400
+        assert len(records) > 2 * len(cw.codes)
         assert max_overlap(records) <= cap
         assert max_in_window(records, 1.0) <= rate + burst
         for w in workers:
