@@ -61,14 +61,32 @@ def make_runs(db_url: str, world: Any) -> list[Any]:
     return jobs
 
 
-def crawl(world: Any, db_url: str, data_dir: Path, parallel: int) -> dict[str, Any]:
+def profiling_python(out: Path) -> str:
+    """An interpreter for the crawl child that runs it under cProfile timed by CPU (process) time,
+    not wall time — the child waits on the network and on the storage thread — writing `out`."""
+    code = ("import cProfile, runpy, sys, time\n"
+            "p = cProfile.Profile(time.process_time)\n"
+            "sys.argv = ['crawler.runner', *sys.argv[3:]]  # after: -m crawler.runner\n"
+            "p.enable()\n"
+            "try:\n    runpy.run_module('crawler.runner', run_name='__main__')\n"
+            f"finally:\n    p.disable(); p.dump_stats({str(out)!r})\n")
+    prog = out.with_suffix(".py")
+    prog.write_text(code)
+    script = out.with_suffix(".sh")
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{prog}" "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def crawl(world: Any, db_url: str, data_dir: Path, parallel: int, profile: Path | None = None) -> dict[str, Any]:
     from crawler.runner import run_crawls
 
     jobs = make_runs(db_url, world)
     info: dict[str, Any] = {}
     started = time.perf_counter()
     results = run_crawls(jobs, db_url=db_url, data_dir=data_dir, polite=False, max_parallel=parallel,
-                         settings={"LOG_LEVEL": "WARNING"}, info=info, timeout=1800)
+                         settings={"LOG_LEVEL": "WARNING"}, info=info, timeout=1800,
+                         python=profiling_python(profile) if profile else None)
     wall = time.perf_counter() - started
     total: dict[str, int] = {}
     for r in results:
@@ -214,6 +232,8 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=10)
     ap.add_argument("--bodies", type=int, default=10, help="bodies per county (× 3 years of reports)")
     ap.add_argument("--parallel", type=int, default=8, help="county crawlers running at once in the child")
+    ap.add_argument("--profile", type=Path, help="run the timed crawl's child under cProfile, write the "
+                    "stats here and print the top functions (its figures then include cProfile's cost)")
     ap.add_argument("--bare-child", help=argparse.SUPPRESS)
     ap.add_argument("--floor-child", help=argparse.SUPPRESS)
     ap.add_argument("--engine-only", action="store_true", help=argparse.SUPPRESS)
@@ -241,7 +261,8 @@ def main() -> None:
             scrapy_floor = floor(tmp / "urls.json", engine_only=False)
             engine_floor = floor(tmp / "urls.json", engine_only=True)
             server.reset_log()
-            warm = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel)
+            warm = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel,
+                         profile=args.profile)
             full_requests = server.count()
             server.reset_log()
             again = crawl(world, f"sqlite+pysqlite:///{tmp / 'warm.db'}", tmp / "warm", args.parallel)
@@ -278,6 +299,11 @@ def main() -> None:
     big_mb = (warm["peak_rss_kb"] or 0) / 1024
     print(f"peak memory of the crawl child: {small_mb:.0f} MB at {args.small} counties, {big_mb:.0f} MB at "
           f"{args.counties} counties: ×{big_mb / max(small_mb, 1):.2f} (target ≤ 1.2)")
+    if args.profile:
+        import pstats
+
+        print(f"\nprofile of the timed crawl child ({args.profile}), top 30 by own time:")
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(30)
     per_list = recrawl_requests / max(1, warm["list_pages"])
     print(f"no-change recrawl: {recrawl_requests} requests for {warm['list_pages']} list pages "
           f"({configured_lists} configured lists): {per_list:.2f} per list page (target ≤ 1.1); "

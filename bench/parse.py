@@ -3,6 +3,9 @@ to the bare text extraction of the same library (the ratio is the parse+rules ov
 
     .venv/bin/python bench/parse.py [--n 500] [--formats txt-cells,html,docx,pdf]
 
+After the generated formats it reads the real published reports of tests/fixtures/real (each
+file as often as needed for --n reports in all) and prints their rate on a line "real".
+
 Times are CPU seconds of the process (time.process_time), one core. Each format runs in its own child process so that its peak RSS is its own. Corpora are rendered
 once into bench/out/corpus/<format>/ and reused.
 """
@@ -19,12 +22,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+REAL = ROOT.parent / "tests" / "fixtures" / "real"
 CORPUS = ROOT / "out" / "corpus"
-EXT = {"txt-cells": ".txt", "txt-tabs": ".txt", "html": ".html", "html-gbk": ".html", "docx": ".docx",
+EXT = {"txt-cells": ".txt", "txt-tabs": ".txt", "txt-shapes": ".txt", "html": ".html", "html-gbk": ".html", "docx": ".docx",
        "pdf": ".pdf", "doc": ".doc"}
-TARGETS = {"txt-cells": 100, "txt-tabs": 100, "html": 100, "html-gbk": 100, "docx": 30, "pdf": 5}
+TARGETS = {"txt-cells": 100, "txt-tabs": 100, "txt-shapes": 100, "html": 100, "html-gbk": 100, "docx": 30, "pdf": 5}
 BODIES = ["青石镇人民政府", "白沙乡人民政府", "东关街道办事处", "云溪县教育局", "云溪县人民政府"]
 KINDS = ["township", "township", "street", "department", "county_gov"]
+# "txt-shapes": tab-separated text carrying, one per report, the shapes of published reports that
+# the generator imitates (other_unsplit only where the year takes the 2021 template)
+SHAPES = ["flat_text", "run_together", "garbled_labels", "prose_breakdown", "repeated_paragraph",
+          "other_unsplit"]
 
 
 def build_corpus(fmt: str, n: int) -> list[Path]:
@@ -36,8 +44,15 @@ def build_corpus(fmt: str, n: int) -> list[Path]:
     if len(files) >= n:
         return files[:n]
     for i in range(len(files), n):
-        spec = make_spec(i, entity=BODIES[i % 5], entity_kind=KINDS[i % 5], year=2019 + i % 6)
-        (folder / f"{i:05d}{EXT[fmt]}").write_bytes(render(spec, fmt))
+        year = 2019 + i % 6
+        variants = []
+        if fmt == "txt-shapes":
+            variants = [SHAPES[i % len(SHAPES)]]
+            if variants == ["other_unsplit"] and year < 2021:
+                variants = ["flat_text", "run_together"]
+        spec = make_spec(i, entity=BODIES[i % 5], entity_kind=KINDS[i % 5], year=year, variants=variants)
+        data = render(spec, "txt-tabs" if fmt == "txt-shapes" else fmt)
+        (folder / f"{i:05d}{EXT[fmt]}").write_bytes(data)
     return sorted(folder.glob(f"*{EXT[fmt]}"))[:n]
 
 
@@ -90,14 +105,29 @@ def run_one(fmt: str, n: int) -> dict:
             "unread": failed, "target_per_s": TARGETS.get(fmt)}
 
 
+def run_real(n: int) -> dict:
+    """The real reports of tests/fixtures/real, cycled to n reports."""
+    from monitor.engine import check_bytes
+
+    files = sorted(REAL.glob("*.txt"))
+    blobs = [(f.name, f.read_bytes()) for f in files]
+    t0 = time.process_time()
+    for i in range(n):
+        name, data = blobs[i % len(blobs)]
+        check_bytes(data, filename=name)
+    full = time.process_time() - t0
+    return {"format": "real", "files": len(blobs), "reports": n, "reports_per_s": n / full,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=500)
-    ap.add_argument("--formats", default="txt-cells,txt-tabs,html,html-gbk,docx,pdf")
+    ap.add_argument("--formats", default="txt-cells,txt-tabs,txt-shapes,html,html-gbk,docx,pdf")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.n)))
+        print(json.dumps(run_real(args.n) if args.child == "real" else run_one(args.child, args.n)))
         return
     print(f"{'format':10} {'reports':>7} {'reports/s':>10} {'bare/s':>9} {'ratio':>6} {'peak MB':>8}  target")
     env = {**os.environ, "PYTHONPATH": str(ROOT.parent)}
@@ -108,15 +138,22 @@ def main() -> None:
             print(f"{fmt:10} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        # plain text has no library extraction to compare with (its "bare" is a bytes.decode)
+        # plain text has no library extraction to compare with (its "bare" is a bytes.decode); the
+        # ratio is shown for the other formats, with no target (the ≤ 2× target was withdrawn)
         ratio_applies = not fmt.startswith("txt")
-        ok = "ok" if r["reports_per_s"] >= (r["target_per_s"] or 0) and r["peak_mb"] < 300 \
-            and (not ratio_applies or r["ratio"] <= 2) else "MISSED"
+        ok = "ok" if r["reports_per_s"] >= (r["target_per_s"] or 0) and r["peak_mb"] < 300 else "MISSED"
         ratio = f"{r['ratio']:>6.2f}" if ratio_applies else f"{'n/a':>6}"
         print(f"{fmt:10} {r['reports']:>7} {r['reports_per_s']:>10.1f} {r['bare_per_s']:>9.1f} "
-              f"{ratio} {r['peak_mb']:>8.1f}  ≥{r['target_per_s']}/s"
-              f"{', ratio ≤2' if ratio_applies else ''}, <300 MB: {ok}"
+              f"{ratio} {r['peak_mb']:>8.1f}  ≥{r['target_per_s']}/s, <300 MB: {ok}"
               + (f"  ({r['unread']} unread)" if r["unread"] else ""))
+    out = subprocess.run([sys.executable, __file__, "--child", "real", "--n", str(args.n)],
+                         capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        print(f"{'real':10} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode}")
+        return
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"{'real':10} {r['reports']:>7} {r['reports_per_s']:>10.1f} {'':>9} {'':>6} {r['peak_mb']:>8.1f}"
+          f"  ({r['files']} published reports of tests/fixtures/real, cycled)")
 
 
 if __name__ == "__main__":

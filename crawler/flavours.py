@@ -4,6 +4,6 @@ county profiles are validated against, the simulator serves and `crawler.spiders
 
 from __future__ import annotations
 
-FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic")
+FLAVOURS = ("hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic")
 
 __all__ = ["FLAVOURS"]

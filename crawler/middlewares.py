@@ -4,7 +4,8 @@ As in Scrapy's own `retry.py`, the logic lives in public keyword-only functions 
 `conditional_headers`, `backoff_delay`, `classify_block`, `jsl_clearance_cookie`) and the classes
 only wrap them. Stats keys are literal paths read by the crawl-health rules:
 
-    nianbao/blocked/<kind>   412 | 521 | waf | captcha | maintenance | 403   (CRAWL-001)
+    nianbao/blocked/<kind>   412 | 521 | waf | captcha | maintenance | 403   (CRAWL-001; the
+                             kinds and the page markers behind them: crawler/blocks.py)
     nianbao/offsite          requests (or redirects) off the portal's own hosts, dropped
     nianbao/not_modified     304 answers to our conditional requests
 """
@@ -20,8 +21,11 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from twisted.internet.error import TimeoutError as TxTimeoutError
+
+from crawler.blocks import BLOCK_KINDS, classify_block
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BLOCK_KINDS = ("412", "521", "waf", "captcha", "maintenance", "403")
 
 
 class BlockedError(IgnoreRequest):
@@ -66,12 +69,23 @@ def netloc(url: str) -> str:
     return f"{host}:{port}"
 
 
+WEB_SCHEMES = frozenset(("http", "https"))
+
+
+def is_web_url(url: str) -> bool:
+    """Only http and https: a portal's page may link file:///etc/passwd, ftp://… or data:."""
+    return urlsplit(url).scheme.lower() in WEB_SCHEMES
+
+
 def on_portal(url: str, *, hosts: Collection[str]) -> bool:
-    """Whether `url` is on one of the portal's hosts (`host` or `host:port`, as `netloc()` gives).
+    """Whether `url` is an http(s) URL on one of the portal's hosts (`host` or `host:port`, as
+    `netloc()` gives).
 
     Unlike Scrapy's OffsiteMiddleware the port counts: 127.0.0.1:8001 and 127.0.0.1:8002 are two
     portals. A bare host also allows its subdomains (`www.x.gov.cn` under `x.gov.cn`), not ports.
     """
+    if not is_web_url(url):  # file://HOST:PORT/etc/passwd names the portal's host:port too
+        return False
     if not hosts:
         return True
     loc = netloc(url)
@@ -168,6 +182,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        # timeout retries left per portal (download slot) in this crawl: a slow portal costs
+        # DOWNLOAD_TIMEOUT per try, so its timeouts are retried once, not RETRY_TIMES each
+        self.timeout_retries = settings.getint("NIANBAO_TIMEOUT_RETRIES", 1)
+        self.timeouts: dict[str, int] = {}
 
     async def _wait(self, result: Any) -> Any:
         if isinstance(result, Request):
@@ -183,7 +201,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_exception(self, request: Request, exception: Exception,  # type: ignore[override]
                                 spider: Spider | None = None) -> Request | Response | None:
+        if isinstance(exception, _TIMEOUTS):
+            slot = request.meta.get("download_slot") or netloc(request.url)
+            used = self.timeouts.get(slot, 0)
+            if used >= self.timeout_retries:
+                log.info("timeout not retried", extra={"url": request.url, "portal": slot})
+                return None
+            self.timeouts[slot] = used + 1
         return await self._wait(super().process_exception(request, exception))
+
+
+_TIMEOUTS = (DownloadTimeoutError, TimeoutError, TxTimeoutError)
 
 
 # --- compressed answers ----------------------------------------------------------------------
@@ -213,49 +241,6 @@ class CompressedAsBinaryMiddleware:
 
 # --- block detection --------------------------------------------------------------------------
 
-_WAF_MARKERS = ("您的访问请求可能对网站造成安全威胁", "网站防火墙", "访问被拦截", "事件ID", "安全狗",
-                "WAF拦截", "请求已被拦截")
-_CAPTCHA_MARKERS = ("请输入验证码", "滑动验证", "人机验证")
-_MAINTENANCE_MARKERS = ("网站维护中", "系统维护中", "网站正在维护", "系统升级维护")
-_ENCODINGS = ("utf-8", "gb18030")
-
-
-def _marker_bytes(markers: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple({m.encode(enc) for m in markers for enc in _ENCODINGS})
-
-
-_WAF_B = _marker_bytes(_WAF_MARKERS)
-_CAPTCHA_B = _marker_bytes(_CAPTCHA_MARKERS)
-_MAINTENANCE_B = _marker_bytes(_MAINTENANCE_MARKERS)
-_CHALLENGE_412 = re.compile(rb"""<meta[^>]+\br=['"]?m['"]?|\$_ts|\.(?:cd|nsd)\s*=""", re.I)
-
-
-def classify_block(*, status: int, body: bytes, content_type: str | None = None,
-                   max_page: int = 64 * 1024) -> str | None:
-    """The kind of block an answer is (one of BLOCK_KINDS), or None for a normal answer.
-
-    412 and 521 are the script challenges (瑞数 dynamic cookies, 加速乐 __jsl_clearance): whatever
-    the page, the content is not there. Text markers (WAF, captcha, maintenance) are looked for in
-    HTML pages up to `max_page` bytes, with either status; a 403 without a marker is still a block.
-    """
-    if status == 412:
-        return "412"
-    if status == 521:
-        return "521"
-    if content_type and not any(t in content_type.lower() for t in ("html", "text", "xml", "json")):
-        return "403" if status == 403 else None
-    if status in (200, 403, 405, 429, 503) and len(body) <= max_page:
-        if any(m in body for m in _WAF_B):
-            return "waf"
-        if any(m in body for m in _CAPTCHA_B):
-            return "captcha"
-        if any(m in body for m in _MAINTENANCE_B):
-            return "maintenance"
-    if status == 403:
-        return "403"
-    return None
-
-
 _JSL = re.compile(r"""document\.cookie\s*=\s*(['"])(__jsl_clearance(?:_s)?)=([^;'"]+)[^'"]*\1""")
 
 
@@ -267,7 +252,8 @@ def jsl_clearance_cookie(body: bytes) -> tuple[str, str] | None:
 
 
 class BlockDetectionMiddleware:
-    """Counts challenge/WAF/captcha/maintenance answers as `nianbao/blocked/<kind>` and keeps them
+    """Counts challenge/WAF/captcha/maintenance answers (`crawler.blocks.classify_block`: by content,
+    at any status) as `nianbao/blocked/<kind>` and keeps them
     from the spider (they raise BlockedError, so the request's errback sees them as blocked, never
     as an empty list). A spider with `allow_cookie_challenge = True` may pass the simple 521 form
     once per request by setting the literal cookie and asking again."""

@@ -10,7 +10,14 @@ Run status (DESIGN.md): `ok` — everything read; `partial` — some pages read,
 failed (after retries) or redirected off the portal; `blocked` — nothing read and the portal
 answered with challenges, WAF, captcha, maintenance pages or a robots.txt ban (CRAWL-001, never "no
 report"); `failed` — nothing read for other reasons (timeouts, 5xx, DNS, a crash of the child, or
-a portal that moved to a host the profile does not list: the error says where to).
+a portal that moved to a host the profile does not list: the error says where to). A run that
+reached one of its bounds (list pages, depth, time per portal, run time: crawler/limits.py) is
+`partial` with the bound named.
+
+The child never outlives its parent: it watches its stdin, a pipe only the parent holds, and when
+the parent is gone (even SIGKILLed) it marks its runs failed, removes its job folder and exits. The
+job file holds no database URL (passwords stay out of files): the child reads it from the
+environment (`NIANBAO_CRAWL_DB_URL`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +45,13 @@ from storage.repo import jsonable
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[dict[str, Any]], None]
+
+# Every crawl has a run time limit (seconds): each Scrapy crawler closes after it (CLOSESPIDER_TIMEOUT,
+# the run is partial), and the child is killed RUN_GRACE seconds later if it is still there.
+RUN_TIME_LIMIT = 3 * 3600
+RUN_GRACE = 300
+DB_URL_ENV = "NIANBAO_CRAWL_DB_URL"
+JOB_PREFIX = "nianbao-crawl-"
 
 # Raw Scrapy stats kept in the run's stats besides our own nianbao/* keys.
 _KEEP_PREFIXES = ("nianbao/", "downloader/request_count", "downloader/response_count",
@@ -125,6 +140,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "empty_lists": list(stats.get("nianbao/empty_lists") or []),
         "moved": list(stats.get("nianbao/moved") or []),
         "too_large": list(stats.get("nianbao/too_large") or []),
+        "limits": list(stats.get("nianbao/limits") or []),
         "store_errors": n("nianbao/store_errors"),
     }
     return {**stats, **summary}
@@ -139,19 +155,23 @@ def run_status(stats: dict[str, Any]) -> tuple[str, str | None]:
     reasons = ", ".join(f"{k}×{v}" for k, v in sorted(s["failed_reasons"].items()))
     moved_note = (f"moved off the portal's hosts (update the county profile): {'; '.join(moved[:3])}"
                   + (f" and {len(moved) - 3} more" if len(moved) > 3 else "")) if moved else ""
+    limits = s.get("limits") or []
+    limits_note = f"limit reached: {'; '.join(limits)}" if limits else ""
     if read == 0:
         if blocked:
             return "blocked", f"blocked: {kinds}"
         if moved:
             return "failed", moved_note
-        return "failed", f"failed: {reasons}" if reasons else "no page could be read"
+        if reasons or limits:
+            return "failed", "; ".join(p for p in (f"failed: {reasons}" if reasons else "", limits_note) if p)
+        return "failed", "no page could be read"
     # A batch that could not be stored lost documents and the links seen with them: never a clean
     # run (and so no YOY-005 vanish check on it, which would take the lost links for removed reports).
     lost = s.get("store_errors", 0)
     lost_note = f"{lost} batch(es) of fetched documents could not be stored" if lost else ""
-    if blocked or failed or moved or lost:
+    if blocked or failed or moved or lost or limits:
         parts = [p for p in (f"blocked: {kinds}" if blocked else "", f"failed: {reasons}" if failed else "",
-                             moved_note, lost_note) if p]
+                             moved_note, lost_note, limits_note) if p]
         return "partial", "; ".join(parts)
     return "ok", None
 
@@ -163,10 +183,12 @@ def crawl_county(profile: Any, *, db_url: str, data_dir: str | Path, trigger: st
                  contact_url: str | None = None, polite: bool = True,
                  settings: dict[str, Any] | None = None, on_progress: ProgressFn | None = None,
                  timeout: float | None = None, log_level: str = "WARNING", run_id: int | None = None,
-                 now: datetime | None = None) -> CrawlResult:
+                 now: datetime | None = None, time_limit: float | None = None) -> CrawlResult:
     """Crawl the county in a child process and return the result: a new run, or the queued run
     `run_id` (a /recrawl request). The run is `running` under this process's host and pid while
-    the child works; `storage.repo.CountyBusy` when another run of the county is running."""
+    the child works; `storage.repo.CountyBusy` when another run of the county is running.
+    `time_limit` (seconds, default RUN_TIME_LIMIT) ends the crawl as partial; `timeout` kills the
+    child (default: the time limit and RUN_GRACE)."""
     import socket
 
     from storage.db import make_engine, session_factory
@@ -188,39 +210,54 @@ def crawl_county(profile: Any, *, db_url: str, data_dir: str | Path, trigger: st
         engine.dispose()
     job = CountyJob(prof, run_id, sorted(years) if years else None, full)
     return run_crawls([job], db_url=db_url, data_dir=data_dir, contact_url=contact_url, polite=polite,
-                      settings=settings, on_progress=on_progress, timeout=timeout, log_level=log_level)[0]
+                      settings=settings, on_progress=on_progress, timeout=timeout, log_level=log_level,
+                      time_limit=time_limit)[0]
 
 
 def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, contact_url: str | None = None,
                polite: bool = True, settings: dict[str, Any] | None = None, max_parallel: int = 8,
                on_progress: ProgressFn | None = None, timeout: float | None = None,
                log_level: str = "WARNING", python: str | None = None,
-               info: dict[str, Any] | None = None) -> list[CrawlResult]:
+               info: dict[str, Any] | None = None, time_limit: float | None = None) -> list[CrawlResult]:
     """Crawl every job's county in ONE child process; runs must exist (status running).
     `info`, when given, receives the child's `peak_rss_kb`, `seconds` and `cpu_seconds`."""
     data_dir = Path(data_dir)
+    limit = float(time_limit or RUN_TIME_LIMIT)
+    settings = {"CLOSESPIDER_TIMEOUT": limit, **(settings or {})}
+    if timeout is None:
+        timeout = limit + RUN_GRACE
     spec = {
-        "db_url": db_url, "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
-        "settings": settings or {}, "max_parallel": max_parallel, "log_level": log_level,
+        "data_dir": str(data_dir), "contact_url": contact_url, "polite": polite,
+        "settings": settings, "max_parallel": max_parallel, "log_level": log_level,
         "jobs": [jsonable(asdict(j)) for j in jobs],
     }
-    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+    sweep_job_folders()
+    with tempfile.TemporaryDirectory(prefix=JOB_PREFIX) as tmp:
         job_path, result_path, err_path = (Path(tmp) / n for n in ("job.json", "result.json", "stderr.log"))
+        (Path(tmp) / "parent.pid").write_text(str(os.getpid()), "ascii")
         job_path.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
         with open(err_path, "wb") as err:
+            # stdin: a pipe only this process holds; its end tells the child the parent is gone
             proc = subprocess.Popen([python or sys.executable, "-m", "crawler.runner", str(job_path),
-                                     str(result_path)], stdout=subprocess.PIPE, stderr=err,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
-            timer = None
-            if timeout:
-                timer = threading.Timer(timeout, proc.kill)
-                timer.start()
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                _progress_line(raw, on_progress)
-            code = proc.wait()
-            if timer is not None:
+                                     str(result_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1", DB_URL_ENV: db_url})
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+            try:
+                assert proc.stdout is not None
+                for raw in proc.stdout:
+                    _progress_line(raw, on_progress)
+                code = proc.wait()
+            except BaseException:  # Ctrl-C or an error here: the child must not crawl on alone
+                proc.kill()
+                proc.wait()
+                for job in jobs:
+                    _finish_failed_quietly(db_url, job, "crawl interrupted")
+                raise
+            finally:
                 timer.cancel()
+                if proc.stdin is not None:
+                    proc.stdin.close()
         results = _read_results(result_path, info)
         stderr_tail = err_path.read_bytes()[-4000:].decode("utf-8", "replace")
     if code != 0:
@@ -234,6 +271,31 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
             _finish_failed(db_url, r)
         out.append(r)
     return out
+
+
+def sweep_job_folders(root: Path | None = None) -> list[Path]:
+    """Remove the job folders of crawls whose parent process is gone (killed together with its
+    child, so neither could clean up); returns what was removed."""
+    removed: list[Path] = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{JOB_PREFIX}*"):
+        try:
+            pid = int((folder / "parent.pid").read_text("ascii"))
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if pid != os.getpid() and not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _progress_line(raw: bytes, on_progress: ProgressFn | None) -> None:
@@ -256,6 +318,13 @@ def _read_results(path: Path, info: dict[str, Any] | None = None) -> dict[int, C
         info.update({k: raw.get(k) for k in ("peak_rss_kb", "seconds", "cpu_seconds")})
     return {int(r["run_id"]): CrawlResult(int(r["run_id"]), r["county_code"], r["status"], r["stats"],
                                           r.get("error")) for r in raw.get("results", [])}
+
+
+def _finish_failed_quietly(db_url: str, job: CountyJob, error: str) -> None:
+    try:
+        _finish_failed(db_url, CrawlResult(job.run_id, str(job.profile["county"]["code"]), "failed", {}, error))
+    except Exception:  # noqa: BLE001 - best effort while the crawl is being torn down
+        log.exception("crawl run not marked failed", extra={"run_id": job.run_id})
 
 
 def _finish_failed(db_url: str, result: CrawlResult) -> None:
@@ -293,6 +362,7 @@ class _Child:
         from crawler.settings import crawl_settings
 
         self.spec = spec
+        self.db_url = os.environ[DB_URL_ENV]
         self.crawl_settings = crawl_settings
         base = Settings()
         base.setmodule("crawler.settings", priority="project")
@@ -332,7 +402,7 @@ class _Child:
         from storage.db import make_engine, session_factory
 
         if self._engine is None:
-            self._engine = make_engine(self.spec["db_url"])
+            self._engine = make_engine(self.db_url)
         return session_factory(self._engine)
 
     def plan(self) -> None:
@@ -418,7 +488,7 @@ class _Child:
             crawler = Crawler(spider_for(flavour),
                               self.settings_for(all(p.get("obey_robots", True) for p in portals)))
             self.quiet_root_logger(crawler.settings.get("LOG_LEVEL"))
-            crawler.settings.setdict({"NIANBAO_DB_URL": self.spec["db_url"],
+            crawler.settings.setdict({"NIANBAO_DB_URL": self.db_url,
                                       "NIANBAO_BLOB_DIR": str(self.data_dir / "blobs"),
                                       "NIANBAO_RUN_ID": run_id, "NIANBAO_PROGRESS": True},
                                      priority="cmdline")
@@ -481,10 +551,47 @@ class _Child:
             log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
 
 
+def watch_parent(job_dir: Path, run_ids: list[int], *, stream: Any = None, grace: float = 10.0) -> threading.Thread:
+    """A daemon thread that waits for the end of `stream` (stdin: a pipe only the parent writes)
+    and then ends this process: the parent is gone, nobody will read the result. On its way out it
+    marks the runs failed (at most `grace` seconds) and removes the job folder."""
+    stream = stream if stream is not None else sys.stdin.buffer
+
+    def watch() -> None:
+        try:
+            while stream.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        log.warning("parent process gone: crawl child exits", extra={"runs": run_ids})
+        threading.Timer(grace, os._exit, (3,)).start()
+        try:
+            from storage.db import make_engine, session_factory
+            from storage.models import CrawlRun
+            from storage.repo import finish_crawl_run
+
+            engine = make_engine(os.environ[DB_URL_ENV])
+            with session_factory(engine)() as s, s.begin():
+                for run_id in run_ids:
+                    run = s.get(CrawlRun, run_id)
+                    if run is not None and run.status in ("queued", "running"):
+                        finish_crawl_run(s, run_id, "failed", {}, "the crawl's parent process ended")
+        except Exception:  # noqa: BLE001 - the stale-run sweep of the next start catches it
+            log.exception("runs not marked failed", extra={"runs": run_ids})
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
+            os._exit(3)
+
+    thread = threading.Thread(target=watch, name="nianbao-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def child_main(job_path: str, result_path: str) -> int:
     import resource
 
     spec = json.loads(Path(job_path).read_text("utf-8"))
+    watch_parent(Path(job_path).parent, [int(j["run_id"]) for j in spec["jobs"]])
     started = time.monotonic()
     child = _Child(spec)
     child.run()

@@ -32,6 +32,18 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
+# Only http and https leave the crawler: a portal's link to file:///etc/passwd, ftp://… or data:
+# must not read the machine's files or hang on a silent socket (PortalMiddleware drops other
+# schemes too; without a handler a request cannot be downloaded at all).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# Every crawl ends (crawler/limits.py): list pages and depth per portal, time per portal; a county
+# profile's portal may set its own (max_list_pages, max_depth, time_limit). The run's time limit
+# (CLOSESPIDER_TIMEOUT) comes from `nianbao crawl --time-limit` (crawler.runner.RUN_TIME_LIMIT).
+NIANBAO_MAX_LIST_PAGES = 300
+NIANBAO_MAX_DEPTH = 100
+NIANBAO_PORTAL_TIME_LIMIT = 1800
+
 # Retries: 5xx, timeouts and connection errors, with exponential backoff (BackoffRetryMiddleware):
 # the n-th retry waits RETRY_BACKOFF_BASE * 2**(n-1) seconds, at most RETRY_BACKOFF_MAX.
 RETRY_ENABLED = True
@@ -39,6 +51,9 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
+# A timeout costs DOWNLOAD_TIMEOUT each time: a portal gets one timeout retry per crawl, after
+# that its timeouts are failures (BackoffRetryMiddleware).
+NIANBAO_TIMEOUT_RETRIES = 1
 
 # Block answers (412/521 challenges, WAF pages, captcha, maintenance) reach nobody but the stats.
 NIANBAO_BLOCK_DETECTION = True
@@ -52,6 +67,7 @@ NIANBAO_BLOCK_MAX_PAGE = 64 * 1024
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.PortalMiddleware": 50,
+    "crawler.limits.PortalTimeMiddleware": 60,
     "crawler.middlewares.ConditionalRequestMiddleware": 420,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -60,10 +76,11 @@ DOWNLOADER_MIDDLEWARES = {
     # per host, for the whole cluster (Redis); off unless NIANBAO_POLITENESS_REDIS is set
     "crawler.politeness.ClusterPolitenessMiddleware": 950,
 }
-# DepthMiddleware only counts link depth (no DEPTH_LIMIT, no DEPTH_PRIORITY here, and nothing reads
-# meta["depth"]), yet it wraps every callback's output: off.
+# Scrapy's DepthMiddleware counts every link; the depth that matters is that of list pages, which
+# ListLimitsMiddleware counts and bounds (with list pages per portal and pagination cycles).
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.limits.ListLimitsMiddleware": 900,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StoragePipeline": 300,

@@ -32,6 +32,9 @@ class CrawlState:
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
     # report page URL → attachment URLs
     attachments: dict[str, list[str]] = field(default_factory=dict)
+    # page URL → listing title, for links whose own page said they are no report (a title cut
+    # with … that was something else): not fetched again while the listing says the same
+    not_reports: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, county_code: str) -> CrawlState:
@@ -42,6 +45,8 @@ class CrawlState:
             if row.kind == "list":
                 state.lists[row.url] = {"root": row.root, "etag": row.etag, "last_modified": row.last_modified,
                                         "links": list(row.links or [])}
+            elif row.kind == "not_report":
+                state.not_reports[row.url] = str((row.links or [""])[0])
             else:
                 state.attachments[row.url] = list(row.links or [])
         return state
@@ -85,6 +90,9 @@ class CrawlState:
         rows += [{"county_code": county_code, "kind": "page", "url": url, "root": None, "etag": None,
                   "last_modified": None, "links": list(links), "updated_at": now}
                  for url, links in self.attachments.items()]
+        rows += [{"county_code": county_code, "kind": "not_report", "url": url, "root": None, "etag": None,
+                  "last_modified": None, "links": [title], "updated_at": now}
+                 for url, title in self.not_reports.items()]
         if rows:
             session.execute(insert(CrawlPage), rows)
 

@@ -79,15 +79,16 @@ def evaluate(session: Session, clock: Clock, county_codes: Iterable[str] | None 
         wanted.append(finding_row(f, scope="sched", county_code=code, entity_id=None, year=None,
                                   key=code))
 
-    for code, (run,) in _latest_runs(session, codes, None, None, 1).items():
+    for code, (run,) in _latest_runs(session, codes, None, None, 1, with_stats=True).items():
         if run.status == "blocked":
             add(PortalBlocked().build(county=names.get(code, code), run_id=run.id,
                                       finished_at=run.finished_at.isoformat() if run.finished_at else "",
-                                      error=run.error), code)
-    for code, runs in _latest_runs(session, codes, None, ("schedule",), threshold).items():
+                                      error=run.error, kinds=(run.stats or {}).get("blocked_kinds")), code)
+    for code, runs in _latest_runs(session, codes, None, ("schedule",), threshold, with_stats=True).items():
         if len(runs) >= threshold and all(r.status == "failed" for r in runs):
             add(PortalFailing().build(county=names.get(code, code), runs=[r.id for r in runs],
-                                      errors=[r.error for r in runs]), code)
+                                      errors=[r.error for r in runs],
+                                      reasons=(runs[0].stats or {}).get("failed_reasons")), code)
     reported: set[tuple[str, str]] = set()
     for code, (run,) in _latest_runs(session, codes, ("ok", "partial"), None, 1, with_stats=True).items():
         for url in (run.stats or {}).get("empty_lists", []) or []:

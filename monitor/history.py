@@ -33,7 +33,7 @@ from typing import Any
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, MODERN, Rule, register
 from monitor.similarity import MIN_CHARS, Prose, compare, prepare
-from monitor.templates import APPLICANT_COLUMNS, REVIEW_BLOCKS, REVIEW_COLUMNS, T2019, TEMPLATES
+from monitor.templates import APPLICANT_COLUMNS, cell_label, quoted, row_label, section_label
 
 __all__ = [
     "HistRule",
@@ -53,28 +53,6 @@ __all__ = [
 
 DEFAULT_THRESHOLD = 0.5
 TOTAL = 6  # index of 总计 in a row of table 三
-
-TABLE_NAMES = {"active": "表二", "requests": "表三", "review_litigation": "表四"}
-_CN = "一二三四五六"
-
-
-@lru_cache(maxsize=4)
-def _labels(template: str | None) -> dict[str, Any]:
-    """Labels for messages, from the template declarations (monitor/templates): section titles,
-    row labels per table, column labels of table 二 rows."""
-    decl = TEMPLATES.get(template or "") or TEMPLATES["2021"]
-    rows: dict[str, dict[str, str]] = {
-        "requests": {r.key: r.label for r in (*decl.requests, *decl.request_subtotals)},
-        "active": {key: row.label for key, (_, row) in decl.active_rows.items()},
-        "review_litigation": dict(REVIEW_BLOCKS),
-    }
-    columns = {key: {c.key: c.label for c in group.columns} for key, (group, _) in decl.active_rows.items()}
-    sections = {d.key: f"{_CN[d.number - 1]}、{d.label}" for d in T2019.sections}  # same in 2021
-    return {"rows": rows, "columns": columns, "sections": sections}
-
-
-def _row_label(template: str | None, table: str, row: str) -> str:
-    return _labels(template)["rows"].get(table, {}).get(row, row)
 
 
 # Where a report's prose has no per-section text (a report loaded with `ParsedReport.from_dict`
@@ -125,10 +103,10 @@ class CarriedOver(HistRule):
         if wrong is None:
             return
         i, exp, act = wrong["column"], wrong["expected"], wrong["actual"]
-        where = "总计" if i == TOTAL else f"“{APPLICANT_COLUMNS[i]}”一栏"
         yield self.finding(
-            f"表三“上年结转”{where}为{_fmt(act)}件，但{previous.year or '上一'}年报告"
-            f"“结转下年度继续办理”为{_fmt(exp)}件，两者应相等。",
+            f"{cell_label(report.template, 'requests', 'carried_over', i)}为{_fmt(act)}，应等于"
+            f"{previous.year or '上一'}年报告{quoted(row_label(previous.template, 'requests', 'carried_forward'))}"
+            f"的{_fmt(exp)}。",
             subject=f"requests.carried_over[{i}]:{_fmt(act)}≠{_fmt(exp)}",
             table="requests", row="carried_over", column=i, expected=exp, actual=act,
             previous_year=previous.year, previous_row="carried_forward", columns=columns)
@@ -168,10 +146,9 @@ class CarryingCounts(HistRule):
                 continue
             expected = base + issued - repealed
             if not _same(expected, actual):
-                label = _row_label("2021", "active", row)
                 yield self.finding(
-                    f"表二“{label}”现行有效件数为{_fmt(actual)}件，按上年现行有效{_fmt(base)}件"
-                    f"＋本年制发{_fmt(issued)}件－本年废止{_fmt(repealed)}件，应为{_fmt(expected)}件。",
+                    f"{cell_label('2021', 'active', row, 'in_force')}为{_fmt(actual)}，应为{_fmt(expected)}"
+                    f"（上年现行有效{_fmt(base)}＋本年制发{_fmt(issued)}－本年废止{_fmt(repealed)}）。",
                     subject=f"active.{row}.in_force:{_fmt(actual)}≠{_fmt(expected)}",
                     table="active", row=row, column="in_force", expected=expected, actual=actual,
                     previous_year=year, previous_in_force=base, issued=issued, repealed=repealed)
@@ -184,10 +161,9 @@ class CarryingCounts(HistRule):
                 continue
             expected = base + change
             if not _same(expected, actual):
-                label = _row_label("2019", "active", row)
                 yield self.finding(
-                    f"表二“{label}”上一年项目数量为{_fmt(actual)}，按{year or '上一'}年报告"
-                    f"（上一年项目数量{_fmt(base)}，本年增/减{_fmt(change)}）应为{_fmt(expected)}。",
+                    f"{cell_label('2019', 'active', row, 'prev')}为{_fmt(actual)}，应为{_fmt(expected)}"
+                    f"（{year or '上一'}年报告上一年项目数量{_fmt(base)}＋本年增/减{_fmt(change)}）。",
                     subject=f"active.{row}.prev:{_fmt(actual)}≠{_fmt(expected)}",
                     table="active", row=row, column="prev", expected=expected, actual=actual,
                     previous_year=year, previous_prev=base, previous_change=change)
@@ -310,7 +286,7 @@ def _pct(x: float) -> int:
 def _where(sim: Similarity, *, other: bool = False) -> str:
     if sim.where is None:
         return "对方正文" if other else "正文"
-    section = "“" + _labels(None)["sections"].get(sim.where, sim.where) + "”部分"
+    section = quoted(section_label(sim.where)) + "部分"
     return "对方" + section if other else section
 
 
@@ -426,7 +402,7 @@ class ChangedOnPortal(HistRule):
             return None
         parts = []
         if cells:
-            listed = "；".join(f"{c['label']} {_fmt(c['old'])}→{_fmt(c['new'])}" for c in cells[:MAX_LISTED])
+            listed = "；".join(f"{c['label']}由{_fmt(c['old'])}改为{_fmt(c['new'])}" for c in cells[:MAX_LISTED])
             more = f"等{len(cells)}处" if len(cells) > MAX_LISTED else ""
             parts.append(f"表格数据改动：{listed}{more}")
         if prose:
@@ -478,20 +454,8 @@ def _table_changes(old: dict[str, Any], new: dict[str, Any], template: str | Non
 
 
 def _cell_label(template: str | None, path: tuple[Any, ...]) -> str:
-    table = path[0]
-    parts = [TABLE_NAMES.get(table, str(table))]
-    if len(path) > 1:
-        parts.append(_row_label(template, table, path[1]))
-    if len(path) > 2:
-        col = path[2]
-        if table == "requests" and isinstance(col, int) and col < len(APPLICANT_COLUMNS):
-            parts.append(APPLICANT_COLUMNS[col])
-        elif table == "review_litigation" and isinstance(col, int) and col < len(REVIEW_COLUMNS):
-            parts.append(REVIEW_COLUMNS[col])
-        else:
-            parts.append(_labels(template)["columns"].get(path[1], {}).get(col, str(col)))
-    parts.extend(str(p) for p in path[3:])
-    return "·".join(parts)
+    table, row, column = (list(path) + [None, None])[:3]
+    return cell_label(template, str(table), row, column)
 
 
 def _prose_changes(old: list[str], new: list[str]) -> dict[str, Any] | None:

@@ -118,9 +118,10 @@ def reap_stale_runs(settings: Settings, *, county_codes: Iterable[str] | None = 
 def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", requested_by: str | None = None,
                  run_id: int | None = None, profile: Any = None, years: list[int] | None = None,
                  full: bool = False, clock: Clock | None = None, crawl_overrides: dict[str, Any] | None = None,
-                 on_progress: Any = None, on_events: Any = None) -> CrawlOutcome:
+                 on_progress: Any = None, on_events: Any = None, time_limit: float | None = None) -> CrawlOutcome:
     """Crawl the county in a child process (a new run, or the queued run `run_id`), then process
-    the run. `profile` defaults to the county's file in `settings.counties_dir`."""
+    the run. `profile` defaults to the county's file in `settings.counties_dir`; `time_limit`
+    (seconds) ends the crawl as partial (default `crawler.runner.RUN_TIME_LIMIT`)."""
     from crawler import runner
     from monitor.profiles import sync_profiles
     from storage.db import upgrade
@@ -146,7 +147,7 @@ def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", re
                                      trigger=trigger, requested_by=requested_by, run_id=run_id, years=years,
                                      full=full, contact_url=settings.user_agent_contact, settings=overrides,
                                      on_progress=on_progress, timeout=settings.limits.crawl_timeout_seconds,
-                                     now=clock.now())
+                                     now=clock.now(), time_limit=time_limit)
     except CountyBusy as exc:
         raise CrawlInProgress(f"县 {profile.code} 正在抓取（第 {exc.run_id} 次抓取尚未结束），请稍后再试") from None
     return CrawlOutcome(crawl=result, run=process_run(result.run_id, settings, clock=clock, on_events=on_events))

@@ -15,11 +15,14 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
 from crawler.titles import canonical_entity, entity_from_title, title_year
+from monitor import digitruns
 from monitor.document import Document, Paragraph, Table
+from monitor.flattext import unflatten
 from monitor.report import ParsedReport, Section
 from monitor.templates import TEMPLATES, GroupDecl, RowDecl, SectionDecl, Template, template_for_year
 from monitor.templates.defs import MODERN_HEADINGS, SECTIONS
@@ -27,7 +30,7 @@ from monitor.textnorm import CN_NUMERALS, Cell, arabic_years, cn_number, find_da
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # bump with every change of parse output (tests/test_parser_version.py)
 
 # A pending label longer than this is prose, not a wrapped row label.
 _MAX_LABEL = 160
@@ -47,6 +50,8 @@ class Line:
     is_paragraph: bool
     # The row above in the same table (header cells), for rows with more numbers than columns.
     above: list[str] | None = None
+    # The numbers were glued to the label ("（一）予以公开6000017"): one digit run, no separators.
+    glued: bool = False
 
 
 @dataclass
@@ -61,6 +66,9 @@ class _State:
     last_request_key: str = ""
     review_values: list[Cell] = field(default_factory=list)
     review_rows: dict[str, list[Cell]] = field(default_factory=dict)
+    # rows of table 三 whose numbers ran together and have more than one reading: key → readings
+    split_pending: dict[str, list[list[int]]] = field(default_factory=dict)
+    run_rows: set[str] = field(default_factory=set)  # rows of table 三 read from a digit run
 
 
 def parse_document(doc: Document, *, title_hint: str | None = None,
@@ -71,7 +79,7 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
         report.notes["unusable"] = doc.meta.get("unusable") or "文档为空"
         return report
 
-    doc = _lift_paragraphs(doc)
+    doc = _lift_paragraphs(unflatten(doc))
     lines = _linearise(doc)
     paragraphs = [(i, b.text) for i, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
     report.prose = [squash(t) for _, t in paragraphs if t.strip()]
@@ -176,6 +184,8 @@ def _paragraph_line(text: str, block: int) -> Line:
     while i > 0 and parse_cell(tokens[i - 1]) is not None:
         i -= 1
     if i == len(tokens) or "。" in text:
+        if tokens and "。" not in text and (glued := _glued(tokens[-1])) is not None:
+            return Line(norm("".join(tokens[:-1]) + glued[0]), [glued[1]], text, block, True, glued=True)
         return Line(norm(text), [], text, block, True)
     values = [parse_cell(t) for t in tokens[i:]]
     return Line(norm("".join(tokens[:i])), values, text, block, True)
@@ -198,10 +208,33 @@ def _row_line(row: list[str], block: int) -> Line | None:
     while i > 0 and parse_cell(cells[i - 1]) is not None:
         i -= 1
     values = [parse_cell(c) for c in cells[i:]]
+    glued_run = False
+    if i and all(v.raw == "" for v in values) and (glued := _glued(cells[i - 1])) is not None:
+        # the row's numbers glued to its label; empty cells after it are the grid's padding
+        cells = [*cells[:i - 1], glued[0]]
+        values = [glued[1]]
+        glued_run = True
     label = norm("".join(cells[:i]))
     if not label and not any(v.raw for v in values):
         return None
-    return Line(label, values, " | ".join(kept), block, False)
+    return Line(label, values, " | ".join(kept), block, False, glued=glued_run)
+
+
+# A row label with its numbers glued on: "（一）予以公开6000017", "政府集中采购1251000元".
+_GLUED = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”\"])(?P<run>\d{2,}(?:元|万元)?)$")
+_NOT_A_ROW_END = ("年", "月", "日", "第", "约", "共", "为")
+
+
+def _glued(text: str) -> tuple[str, Cell] | None:
+    """The label and the digit run of a row written without separators (None: not one)."""
+    text = text.strip()
+    if len(text) > 80 or not text[-1:].isdigit() and not text.endswith("元"):
+        return None
+    m = _GLUED.match(text)
+    if m is None or m["label"].endswith(_NOT_A_ROW_END) or len(norm(m["label"])) < 2:
+        return None
+    cell = parse_cell(m["run"])
+    return (m["label"], cell) if cell is not None else None
 
 
 # ---- title, entity, year, dates ------------------------------------------------------------------
@@ -390,15 +423,26 @@ def _detect_template(text: str, sections: list[Section], year: int | None) -> tu
         "review_table": sum(1 for p in ("未经复议直接起诉", "复议后起诉", "结果维持", "结果纠正", "尚未审结")
                             if p in text),
         "modern_headings": sum(1 for s in sections if _MODERN_HEADING.search(norm(s.title))),
+        # the preamble lists the parts of the 2019/2021 format ("本报告由总体情况、…收到和处理政府信息
+        # 公开申请情况…组成"), as a report cut short before its tables still shows
+        "modern_words": len({m.group(0) for m in _MODERN_HEADING.finditer(text)}),
     }
     if signals["2021"] >= 2 and signals["2021"] >= signals["2019"]:
         return "2021", signals
     if signals["2019"] >= 2:
         return "2019", signals
-    if signals["requests_table"] >= 3 or signals["review_table"] >= 3 or signals["modern_headings"] >= 2:
+    # the report names the format notice it follows (国办公开办函〔2021〕30号 / 〔2019〕60号)
+    if (m := _FORMAT_NOTICE.search(text)) is not None:
+        signals["format_notice"] = int(m["y"])
+        return m["y"], signals
+    if (signals["requests_table"] >= 3 or signals["review_table"] >= 3 or signals["modern_headings"] >= 2
+            or signals["modern_words"] >= 2):
         fallback = template_for_year(year).id if year else "2021"
         return ("2019" if fallback == "2008" else fallback), signals
     return "2008", signals
+
+
+_FORMAT_NOTICE = re.compile(r"国办公开办函[〔\[(](?P<y>2019|2021)[〕\])](?:60|30)号")
 
 
 def _looks_like_report(text: str, report: ParsedReport) -> bool:
@@ -502,6 +546,58 @@ def _take_row(line: Line, label: str, header: str, section: str | None, st: _Sta
         _store_request(req[0], line, label, header, st)
     elif "行政复议" in header or "行政诉讼" in header or len(line.values) >= 10:
         _store_review(line, label, st)
+    elif (near := _near_row(label, section, st)) is not None:
+        decl, table, found, canonical = near
+        st.notes.setdefault("label_variants", []).append(
+            {"table": table, "row": decl.key, "found": found, "canonical": canonical,
+             "label": label[-40:], "misspelt": True})
+        if table == "active":
+            _store_active(decl, line, label, header, st)
+        else:
+            _store_request(decl, line, label, header, st)
+
+
+# The numbering a row label ends with, and the words after it: "(三)不予公开2.其他法律行政止公开"
+# → ("2", "其他法律行政止公开"); "一、本年新收…" → ("一", "本年新收…").
+_NUMBERED = re.compile(r"(?:\(([一二三四五六七])\)|(?<![\d.])([1-9])[.、]|^([一二三四])、)(?P<body>[^()、.]*)$")
+# How alike a misspelt label must be to the declared one (difflib ratio; a dropped or swapped
+# character in a label of 6–20 characters keeps it above 0.8).
+_NEAR = 0.6
+
+
+def _numbered(label: str) -> tuple[str | None, str]:
+    m = _NUMBERED.search(label)
+    if m is None:
+        return None, label[-24:]
+    return (m.group(1) or m.group(2) or m.group(3)), m["body"]
+
+
+def _near_row(label: str, section: str | None, st: _State) -> tuple[RowDecl, str, str, str] | None:
+    """A row whose label no pattern names: the declared row it spells with a character dropped,
+    swapped or wrong — among the next rows of table 三 (same numbering under the same parent) or
+    the rows of table 二 not read yet — when the labels are alike enough."""
+    num, body = _numbered(label)
+    if len(body) < 2:
+        return None
+    cands: list[tuple[RowDecl, str]] = []
+    if st.req_started and not st.req_done:
+        cands += [(d, "requests") for d in st.template.requests[st.req_pos:st.req_pos + 4]]
+    elif section == "requests" and not st.req_done:
+        cands += [(d, "requests") for d in st.template.requests[:2]]
+    if not st.req_started and section in (None, "active"):
+        done = st.tables.get("active", {})
+        cands += [(d, "active") for key, (_g, d) in st.template.active_rows.items() if key not in done]
+    best: tuple[float, RowDecl, str, str] | None = None
+    for decl, table in cands:
+        cnum, cbody = _numbered(norm(decl.label))
+        if num and cnum and num != cnum:
+            continue
+        ratio = SequenceMatcher(None, body, cbody).ratio()
+        if ratio >= _NEAR and (best is None or ratio > best[0]):
+            best = (ratio, decl, table, cbody)
+    if best is None:
+        return None
+    return best[1], best[2], body, best[3]
 
 
 def _match_row(label: str, section: str | None, st: _State
@@ -633,8 +729,38 @@ def _record_blanks(table: str, row: str, cells: list[Cell], columns: tuple[str, 
                 {"table": table, "row": row, "column": col, "raw": c.raw})
 
 
+def _run_readings(values: list[Cell], n: int, accept: Any = None, *,
+                  glued: bool = True) -> list[list[int]] | None:
+    """The readings of a row written as one digit run ("6000017" for seven cells); None when
+    the row is not one. Without a relation to check (`accept`), only a run glued to its label
+    counts: a lone "10" under two columns of table 二 is one number with a blank beside it."""
+    while len(values) > 1 and values[-1].raw == "":
+        values = values[:-1]  # the grid's padding after a short row
+    if n < 2 or len(values) != 1 or values[0].value is None:
+        return None
+    digits = re.sub(r"(?:万元|元)$", "", norm(values[0].raw))
+    if not digits.isdigit() or len(digits) < 2 or (accept is None and (not glued or len(digits) < n)):
+        return None
+    return digitruns.splits(digits, n, accept)
+
+
 def _store_active(decl: RowDecl, line: Line, label: str, header: str, st: _State) -> None:
     group, _ = st.template.active_rows[decl.key]
+    readings = _run_readings(line.values, len(group.columns), glued=line.glued)
+    if readings is not None:
+        raw = line.values[0].raw
+        st.notes.setdefault("digit_runs", []).append(
+            {"table": "active", "row": decl.key, "raw": raw, "readings": len(readings)})
+        if len(readings) != 1:  # no relation in table 二 can choose: the row stays unread
+            if group.columns[-1].money and line.values[0].unit == "元":
+                st.notes.setdefault("money_in_yuan", []).append(
+                    {"table": "active", "row": decl.key, "column": group.columns[-1].key, "raw": raw,
+                     "yuan": None, "wan_yuan": None})
+            return
+        unit = line.values[0].unit
+        line = Line(line.label, [Cell(v, str(v)) for v in readings[0][:-1]]
+                    + [Cell(readings[0][-1], f"{readings[0][-1]}{unit or ''}", unit)],
+                    line.raw, line.block, line.is_paragraph, line.above)
     cells, ragged = _fit(line.values, len(group.columns))
     head = norm(header)
     row: dict[str, int | float | None] = {}
@@ -671,6 +797,19 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
         st.req_started = True
         if "小计" in norm(header):
             st.req_ncols = 8
+    readings = _run_readings(line.values, st.req_ncols, digitruns.row_total_holds)
+    if readings is not None:
+        st.notes.setdefault("digit_runs", []).append(
+            {"table": "requests", "row": decl.key, "raw": line.values[0].raw, "readings": len(readings)})
+        if len(readings) != 1:  # the column relations may choose, once every row is read
+            if decl not in st.template.request_subtotals:
+                st.split_pending[decl.key] = readings
+                _advance(decl, st)
+            return
+        line = Line(line.label, [Cell(v, str(v)) for v in readings[0]], line.raw, line.block,
+                    line.is_paragraph, line.above)
+        if decl not in st.template.request_subtotals:
+            st.run_rows.add(decl.key)
     cells, ragged = _fit(line.values, st.req_ncols)
     columns = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
     if st.req_ncols == 8:
@@ -692,11 +831,85 @@ def _store_request(decl: RowDecl, line: Line, label: str, header: str, st: _Stat
         st.tables.setdefault("requests_subtotals", {})[decl.key] = values
         return
     st.tables.setdefault("requests", {})[decl.key] = values
-    st.last_request_key = decl.key
     _record_variants(decl, label, "requests", st)
+    _advance(decl, st)
+
+
+def _advance(decl: RowDecl, st: _State) -> None:
+    st.last_request_key = decl.key
     st.req_pos = st.template.request_index[decl] + 1
     if decl.key == "carried_forward":
         st.req_done = True
+
+
+_BALANCE = ("new", "carried_over", "total", "carried_forward")
+
+
+def _resolve_runs(st: _State) -> None:
+    """Rows of table 三 written as one digit run with several readings: keep the one reading the
+    column relations (（七）总计 = the sum of （一）…（六）; 一 + 二 = 三 + 四) allow, once the other
+    rows are known. Rows left with no single reading stay unread (STRUCT-002), and so do rows read
+    from a run whose column relation fails once every row of it is known: a split is taken only
+    when it satisfies the row and the column relations."""
+    req = st.tables.setdefault("requests", {})
+    parts = [d.key for d in st.template.requests if d.key not in _BALANCE]
+    wide = st.req_ncols == 8
+
+    def seven(r: list[int]) -> list[int]:
+        return r[:6] + [r[7]] if wide else r
+
+    def holds(key: str, row: list[int]) -> bool:
+        for keys, left, right in ((parts + ["total"], parts, ["total"]),
+                                  (list(_BALANCE), ["new", "carried_over"], ["total", "carried_forward"])):
+            if key not in keys:
+                continue
+            rows = {k: (row if k == key else req.get(k)) for k in keys}
+            if any(r is None or None in r for r in rows.values()):
+                continue  # a row unknown or blank: this relation cannot choose
+            for c in range(7):
+                if sum(rows[k][c] for k in left) != sum(rows[k][c] for k in right):
+                    return False
+        return True
+
+    progress = True
+    while progress and st.split_pending:
+        progress = False
+        for key, readings in list(st.split_pending.items()):
+            keep = [r for r in readings if holds(key, seven(r))]
+            if len(keep) == 1:
+                req[key] = seven(keep[0])
+                if wide:
+                    st.tables.setdefault("requests_org_subtotal", {})[key] = keep[0][6]
+                del st.split_pending[key]
+                progress = True
+            elif keep and len(keep) < len(readings):
+                st.split_pending[key] = keep
+                continue
+            else:
+                continue
+            st.run_rows.add(key)
+    unread = set(st.split_pending)
+    # a row none of whose readings fits: its relations are broken wherever the other rows are known
+    misfits = {k for k, readings in st.split_pending.items() if not any(holds(k, seven(r)) for r in readings)}
+    for keys, left, right in ((parts + ["total"], parts, ["total"]),
+                              (list(_BALANCE), ["new", "carried_over"], ["total", "carried_forward"])):
+        if not st.run_rows & set(keys):
+            continue
+        if misfits & set(keys):
+            unread |= st.run_rows & set(keys)
+            continue
+        rows = [req.get(k) for k in keys]
+        if any(r is None or None in r for r in rows):
+            continue
+        if any(sum(req[k][c] for k in left) != sum(req[k][c] for k in right) for c in range(7)):
+            unread |= st.run_rows & set(keys)
+    for key in unread:
+        req.pop(key, None)
+        st.tables.get("requests_org_subtotal", {}).pop(key, None)
+    if unread:
+        st.notes["unread_runs"] = sorted(unread)
+    if not req:
+        del st.tables["requests"]
 
 
 def _store_review(line: Line, label: str, st: _State) -> None:
@@ -722,6 +935,18 @@ def _finish_review(st: _State) -> None:
     columns = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
     out: dict[str, list[int | float | None]] = {}
     flat = list(st.review_values)
+    if (readings := _run_readings(flat, 15, digitruns.review_holds)) is not None:
+        st.notes.setdefault("digit_runs", []).append(
+            {"table": "review_litigation", "row": "all", "raw": flat[0].raw, "readings": len(readings)})
+        flat = [Cell(v, str(v)) for v in readings[0]] if len(readings) == 1 else []
+    for key, cells in list(st.review_rows.items()):
+        if (readings := _run_readings(cells, 5, digitruns.review_holds)) is not None:
+            st.notes.setdefault("digit_runs", []).append(
+                {"table": "review_litigation", "row": key, "raw": cells[0].raw, "readings": len(readings)})
+            if len(readings) == 1:
+                st.review_rows[key] = [Cell(v, str(v)) for v in readings[0]]
+            else:
+                del st.review_rows[key]
     if len(flat) > 15:
         flat, _ = _fit(flat, 15)
     for i, key in enumerate(blocks):
@@ -741,6 +966,9 @@ def _finish_review(st: _State) -> None:
 
 def _finish_requests(st: _State) -> None:
     """Rows of a found table that were not found are null, never 0."""
+    if st.split_pending or st.run_rows:
+        _resolve_runs(st)
+    _unsplit_other(st)
     st.notes["rows_found"] = {t: sorted(st.tables[t]) for t in ("active", "requests")
                               if t in st.tables}
     req = st.tables.get("requests")
@@ -753,11 +981,36 @@ def _finish_requests(st: _State) -> None:
             act.setdefault(key, {c.key: None for c in group.columns})
 
 
+_OTHER_SPLIT = ("other_no_correction", "other_no_fee", "other_other")
+
+
+def _unsplit_other(st: _State) -> None:
+    """A 2021 table 三 that keeps the 2019 （六）其他处理 as one row, without its 1./2./3. sub-rows:
+    its numbers are the row's total, under the 2019 key `other` (ARITH-003 counts them)."""
+    subs = st.tables.get("requests_subtotals", {})
+    req = st.tables.get("requests")
+    if (st.template.id != "2021" or req is None or "other" not in subs
+            or any(k in req for k in _OTHER_SPLIT)):
+        return
+    req["other"] = subs.pop("other")
+    if not subs:
+        del st.tables["requests_subtotals"]
+    st.notes["other_unsplit"] = True
+
+
 # ---- narrative ---------------------------------------------------------------------------------------
 
 _WIDER_SCOPE = re.compile(r"全市|全县|全区|全省|各部门|各单位|各乡镇|备案|全镇各")
+# The 主动公开 total, best first: a sentence about the total (共公布政府信息N条, 累计主动公开…N条),
+# then 主动公开/主动发布(各类)政府信息N条, then any 主动公开…N条 — never a category of it
+# (其他应主动公开政府信息1053条, 采购信息25条).
+_ACTIVE_TOTAL = (
+    re.compile(r"(?:共|累计|总计|合计)[^,，。；;0-9]{0,10}?(?:公开|公布|发布)[^,，。；;0-9]{0,10}?(?:信息|文件)"
+               r"[^,，。；;0-9]{0,4}?(?P<n>\d[\d,]*)(?:余|多)?(?:条|件|篇)"),
+    re.compile(r"(?<![应他])主动(?:公开|发布)(?:各类|各项)?(?:政府)?(?:信息|文件)(?P<n>\d[\d,]*)(?:余|多)?(?:条|件|篇)"),
+    re.compile(r"(?<![应他])主动公开[^,，。；;]{0,16}?(?:信息|文件)?[^,，。；;0-9]{0,6}?(?P<n>\d[\d,]*)\s*(?:条|件|篇)"),
+)
 _NARRATIVE = {
-    "active_count": re.compile(r"主动公开[^,，。；;]{0,16}?(?:信息|文件)?[^,，。；;0-9]{0,6}?(?P<n>\d[\d,]*)\s*(?:条|件|篇)"),
     "requests_new": re.compile(
         r"(?:收到|受理|新收|接到|共收)[^,，。；;0-9]{0,16}?申请[^,，。；;0-9]{0,6}?(?P<n>\d[\d,]*)\s*(?:件|条|宗|个)"),
     "review_count": re.compile(r"行政复议[^,，。；;0-9]{0,10}?(?P<n>\d+)\s*(?:件|起|宗)"),
@@ -768,18 +1021,24 @@ _NARRATIVE = {
 }
 _NONE_RECEIVED = re.compile(r"(?:没有|未)(?:收到|受理|接到|发生)[^,，。；;]{0,12}?申请")
 # A word every pattern above needs: a sentence without one states none of the figures.
-_NARRATIVE_WORD = re.compile(r"主动公开|收到|受理|新收|接到|共收|行政复议|行政诉讼|结转|顺延|收取|发生")
+_NARRATIVE_WORD = re.compile(r"主动公开|公布|发布|收到|受理|新收|接到|共收|行政复议|行政诉讼|结转|顺延|收取|发生")
 _SENTENCE_END = re.compile(r"(?<=[。；;])")
 
 
 def _narrative(prose: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     quotes: dict[str, dict[str, Any]] = {}
+    active: list[tuple[int, int, str, int, str]] = []  # (level, order, figure, paragraph, quote)
     for pi, text in enumerate(prose):
         t = squash(text).replace(" ", "")
         for sentence in _SENTENCE_END.split(t):
             if not sentence or not _NARRATIVE_WORD.search(sentence) or _WIDER_SCOPE.search(sentence):
                 continue
+            if "公开" in sentence or "公布" in sentence or "发布" in sentence:
+                for level, rx in enumerate(_ACTIVE_TOTAL):
+                    if (m := rx.search(sentence)) is not None:
+                        active.append((level, len(active), m["n"].replace(",", ""), pi, sentence[:160]))
+                        break
             for key, rx in _NARRATIVE.items():
                 if key in out:
                     continue
@@ -791,6 +1050,10 @@ def _narrative(prose: list[str]) -> dict[str, Any]:
             if "requests_new" not in out and _NONE_RECEIVED.search(sentence):
                 out["requests_new"] = 0
                 quotes["requests_new"] = {"paragraph": pi, "quote": sentence[:160]}
+    if active:
+        _level, _order, figure, pi, quote = min(active)
+        out["active_count"] = int(figure)
+        quotes["active_count"] = {"paragraph": pi, "quote": quote}
     if quotes:
         out["_sources"] = quotes
     return out

@@ -135,7 +135,7 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
     result = _check(data, doc, src, year_hint)
     if result.report is None:
         out.status, out.error = "unreadable", result.error or "unreadable"
-        log.warning("document unreadable", extra={"url": doc.url, "error": out.error})
+        log.info("document unreadable", extra={"url": doc.url, "error": out.error})
         return out
     parsed: ParsedReport = result.report
     entities = list(session.scalars(select(Entity).where(Entity.county_code == src.county_code)))
@@ -319,6 +319,13 @@ def _describe_change(old: ParsedReport, new: ParsedReport) -> RuleFinding | None
 
 # ---- entry points ------------------------------------------------------------------------------
 
+class _Refused(Exception):
+    """Rolls back the transaction of a by-hand ingest whose file cannot be read."""
+
+    def __init__(self, outcome: IngestOutcome, new_blob: str | None) -> None:
+        self.outcome, self.new_blob = outcome, new_blob
+
+
 def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data: bytes, *,
                  county_code: str, filename: str | None = None, content_type: str | None = None,
                  entity: str | None = None, year: int | None = None,
@@ -329,17 +336,26 @@ def ingest_bytes(session_factory: sessionmaker[Session], blobs: BlobStore, data:
     clock = clock or SystemClock()
     now = clock.now()
     pub = repo.as_date(published_at)
-    with session_factory() as s, s.begin():
-        if s.get(County, county_code) is None:
-            raise IngestError(f"county {county_code} is not in the database: add its profile to the "
-                              "counties directory and run `nianbao init`")
-        doc, _ = repo.record_document(
-            s, blobs, run_id=None, county_code=county_code, url=f"file:{filename or 'stdin'}",
-            final_url=None, content_type=content_type, body=data, listing_title=None, listing_date=None,
-            page_published_at=None, published_source=None, etag=None, last_modified=None, now=now)
-        src = _Source(county_code=county_code, entity_hint=entity, year_hint=year, published_at=pub,
-                      published_source="manual" if pub else None)
-        out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data, on_events=on_events)
+    try:
+        with session_factory() as s, s.begin():
+            if s.get(County, county_code) is None:
+                raise IngestError(f"county {county_code} is not in the database: add its profile to the "
+                                  "counties directory and run `nianbao init`")
+            doc, status = repo.record_document(
+                s, blobs, run_id=None, county_code=county_code, url=f"file:{filename or 'stdin'}",
+                final_url=None, content_type=content_type, body=data, listing_title=None, listing_date=None,
+                page_published_at=None, published_source=None, etag=None, last_modified=None, now=now)
+            src = _Source(county_code=county_code, entity_hint=entity, year_hint=year, published_at=pub,
+                          published_source="manual" if pub else None)
+            out = ingest_document(s, blobs, doc, src, now=now, policy=policy, data=data, on_events=on_events)
+            if out.status == "unreadable":
+                # a file handed in by hand that cannot be read is refused, not kept: roll back
+                raise _Refused(out, blobs.sha256(data) if status == "new" else None)
+    except _Refused as refused:
+        if refused.new_blob is not None:
+            blobs.path(refused.new_blob).unlink(missing_ok=True)
+        refused.outcome.document_id = None
+        return refused.outcome
     if sweep and out.year is not None and out.report_id is not None:
         from monitor.deadlines import sweep as run_sweep
 

@@ -37,6 +37,8 @@ KINDS = ("county_gov", "department", "township", "street", "other")
 DEADLINE_KINDS = ("county_gov", "department", "township", "street", "other")
 DEADLINE_KEYS = (*DEADLINE_KINDS, "reminder_days", "since_year")
 REGION_LEVELS = ("province", "city")
+# a portal's crawl bounds (see crawler/limits.py) and the values a profile may give them
+PORTAL_LIMITS = {"max_list_pages": (1, 10_000), "max_depth": (1, 10_000), "time_limit": (10, 86_400)}
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
@@ -59,6 +61,10 @@ class Portal:
     obey_robots: bool = True
     allowed_hosts: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    # crawl bounds (crawler/limits.py); None: the crawl default of crawler/settings.py
+    max_list_pages: int | None = None
+    max_depth: int | None = None
+    time_limit: int | None = None  # seconds from the portal's first request
 
 
 @dataclass(slots=True)
@@ -138,6 +144,13 @@ class _Checker:
             if key not in allowed:
                 raise self.fail(f"[{table}]: unknown key {key!r} (allowed: {', '.join(allowed)})",
                                 table, index, key)
+
+    def limit(self, d: dict[str, Any], key: str, index: int) -> int | None:
+        value = self.get(d, key, int, "portals", index)
+        lo, hi = PORTAL_LIMITS[key]
+        if value is not None and not lo <= value <= hi:
+            raise self.fail(f"{key} must be between {lo} and {hi}, got {value}", "portals", index, key)
+        return value
 
     def deadlines(self, d: Any) -> dict[str, Any]:
         if not isinstance(d, dict):
@@ -239,8 +252,8 @@ def load_profile(path: str | Path) -> CountyProfile:
         raise c.fail("portals must be an array of tables: [[portals]]", "portals")
     portals: list[Portal] = []
     for i, p in enumerate(portals_raw):
-        c.unknown(p, ("flavour", "start_urls", "body", "obey_robots", "allowed_hosts", "options"),
-                  "portals", i)
+        c.unknown(p, ("flavour", "start_urls", "body", "obey_robots", "allowed_hosts", "options",
+                      *PORTAL_LIMITS), "portals", i)
         flavour = c.get(p, "flavour", str, "portals", i, required=True)
         if flavour not in FLAVOURS:
             raise c.fail(f"unknown flavour {flavour!r} (one of {', '.join(FLAVOURS)})",
@@ -256,7 +269,8 @@ def load_profile(path: str | Path) -> CountyProfile:
             flavour=flavour, start_urls=urls, body=pbody,
             obey_robots=c.get(p, "obey_robots", bool, "portals", i, default=True),
             allowed_hosts=c.get(p, "allowed_hosts", list, "portals", i, default=[]),
-            options=c.get(p, "options", dict, "portals", i, default={})))
+            options=c.get(p, "options", dict, "portals", i, default={}),
+            **{key: c.limit(p, key, i) for key in PORTAL_LIMITS}))
 
     return CountyProfile(code=code, name=name, province=province, city=city, bodies=bodies,
                          portals=portals, deadlines=deadlines, note=note, path=path,

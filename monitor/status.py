@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, type_coerce
+from sqlalchemy import String, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.clock import Clock, today_shanghai
@@ -38,7 +38,7 @@ from monitor.deadlines import (
     shanghai_date,
 )
 from monitor.errors import NianbaoError
-from storage.models import County, CrawlRun, Entity, Report
+from storage.models import County, CrawlRun, Entity, Report, Review
 from storage.models import Finding as FindingRow
 from storage.repo import as_date
 
@@ -289,5 +289,232 @@ def request_recrawl(session: Session, code: str, requested_by: str, *, trigger: 
     return repo.create_crawl_run(session, code, trigger, requested_by, status="queued"), True
 
 
+# ---- read functions of the web pages (monitor/web) ---------------------------------------------
+
+FINDINGS_PAGE_MAX = 500  # rows of one page of `search_findings` (the page size comes from a URL)
+# Review filter values: "none" is a finding nobody reviewed; the others are models.REVIEW_STATES
+# (the state of the latest review of the finding's fingerprint).
+REVIEW_FILTERS = {"none": "未复核", "confirmed": "已确认", "dismissed": "已驳回", "reopened": "已重开"}
+
+
+def list_counties(session: Session, q: str | None = None) -> list[dict[str, Any]]:
+    """Every county (code, name, province, city), by code; `q` matches code, name, province or city."""
+    query = select(County.code, County.name, County.province, County.city).order_by(County.code)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(County.code.like(like) | County.name.like(like) | County.province.like(like)
+                            | County.city.like(like))
+    return [{"code": c, "name": n, "province": p, "city": ci} for c, n, p, ci in session.execute(query)]
+
+
+def finding_rules(session: Session, county: str | None = None) -> list[str]:
+    """The rule IDs that have findings, in one county or anywhere (for a filter's choices)."""
+    q = select(FindingRow.rule_id).distinct()
+    if county:
+        q = q.where(FindingRow.county_code == county)
+    return sorted(session.scalars(q))
+
+
+def reviews_exist(session: Session) -> bool:
+    return session.scalar(select(Review.id).limit(1)) is not None
+
+
+def _latest_reviews():  # type: ignore[no-untyped-def]
+    ranked = select(Review.finding_fingerprint.label("fp"), Review.state.label("state"),
+                    func.row_number().over(partition_by=Review.finding_fingerprint,
+                                           order_by=(Review.at.desc(), Review.id.desc())).label("n")).subquery()
+    return select(ranked.c.fp, ranked.c.state).where(ranked.c.n == 1).subquery()
+
+
+def _finding_dict(f: Any, entity: str | None, county_name: str | None) -> dict[str, Any]:
+    return {"id": f.id, "fingerprint": f.fingerprint, "rule": f.rule_id, "severity": f.severity,
+            "scope": f.scope, "county": f.county_code, "county_name": county_name, "entity": entity,
+            "year": f.year, "report_id": f.report_id, "message": f.message, "details": f.details,
+            "first_seen_at": f.first_seen_at.isoformat(), "last_seen_at": f.last_seen_at.isoformat(),
+            "resolved_at": f.resolved_at.isoformat() if f.resolved_at else None}
+
+
+def search_findings(session: Session, *, county: str | None = None, entity: int | None = None,
+                    rule: str | None = None,
+                    severity: str | None = None, review: str | None = None, open_only: bool = False,
+                    year: int | None = None, limit: int | None = 100, offset: int = 0,
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """Findings filtered by county, body (entity id), rule, minimum severity, review state and year, open before
+    resolved and most severe first — one page (`limit` ≤ FINDINGS_PAGE_MAX rows from `offset`;
+    `limit=None`: every row, for exports) and the number of matching findings. Each row is
+    `list_findings`'s plus `report_id` and `review` (the latest review's state, or None)."""
+    from monitor.report import SEVERITIES, SEVERITY_RANK
+
+    conds = []
+    if county:
+        conds.append(FindingRow.county_code == county)
+    if entity is not None:
+        conds.append(FindingRow.entity_id == entity)
+    if rule:
+        conds.append(FindingRow.rule_id == rule)
+    if severity:
+        if severity not in SEVERITIES:
+            raise NianbaoError(f"unknown severity {severity!r}; one of {', '.join(SEVERITIES)}")
+        conds.append(FindingRow.severity.in_([s for s in SEVERITIES
+                                              if SEVERITY_RANK[s] >= SEVERITY_RANK[severity]]))
+    if open_only:
+        conds.append(FindingRow.resolved_at.is_(None))
+    if year is not None:
+        conds.append(FindingRow.year == year)
+    if review:
+        if review not in REVIEW_FILTERS:
+            raise NianbaoError(f"unknown review state {review!r}; one of {', '.join(REVIEW_FILTERS)}")
+        latest = _latest_reviews()
+        reviewed = select(latest.c.fp)
+        if review == "none":
+            conds.append(FindingRow.fingerprint.not_in(reviewed))
+        else:
+            conds.append(FindingRow.fingerprint.in_(reviewed.where(latest.c.state == review)))
+    total = session.scalar(select(func.count()).select_from(FindingRow).where(*conds)) or 0
+    rank = case((FindingRow.severity == "error", 0), (FindingRow.severity == "warning", 1), else_=2)
+    order = (FindingRow.resolved_at.is_not(None), rank, FindingRow.county_code, FindingRow.year.desc(),
+             FindingRow.rule_id, FindingRow.id)
+    # The page's ids are chosen on the findings table alone, then joined: the database sorts
+    # findings, not findings joined to their bodies and counties.
+    page = select(FindingRow.id).where(*conds).order_by(*order)
+    if limit is not None:
+        page = page.limit(max(1, min(limit, FINDINGS_PAGE_MAX))).offset(max(0, offset))
+    ids = page.subquery()
+    q = (select(FindingRow, Entity.name, County.name)
+         .join(ids, ids.c.id == FindingRow.id)
+         .outerjoin(Entity, Entity.id == FindingRow.entity_id)
+         .outerjoin(County, County.code == FindingRow.county_code)
+         .order_by(*order))
+    rows = [_finding_dict(f, entity, county_name) for f, entity, county_name in session.execute(q)]
+    states = _review_states(session, [r["fingerprint"] for r in rows])
+    for r in rows:
+        r["review"] = states.get(r["fingerprint"])
+    return rows, total
+
+
+def _review_states(session: Session, fingerprints: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i in range(0, len(fingerprints), 500):
+        chunk = fingerprints[i:i + 500]
+        q = (select(Review.finding_fingerprint, Review.state).where(Review.finding_fingerprint.in_(chunk))
+             .order_by(Review.at, Review.id))
+        for fp, state in session.execute(q):
+            out[fp] = state  # the latest wins
+    return out
+
+
+def findings_per_rule_year(session: Session, *, county: str | None = None,
+                           open_only: bool = False) -> list[dict[str, Any]]:
+    """How many findings each rule has in each report year (`rule`, `year`, `n`), for the plot."""
+    q = select(FindingRow.rule_id, FindingRow.year, func.count()).where(FindingRow.year.is_not(None))
+    if county:
+        q = q.where(FindingRow.county_code == county)
+    if open_only:
+        q = q.where(FindingRow.resolved_at.is_(None))
+    q = q.group_by(FindingRow.rule_id, FindingRow.year).order_by(FindingRow.rule_id, FindingRow.year)
+    return [{"rule": r, "year": y, "n": n} for r, y, n in session.execute(q)]
+
+
+RUNS_PAGE_MAX = 500
+
+
+def list_crawl_runs(session: Session, *, county: str | None = None, status: str | None = None,
+                    limit: int | None = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Crawl runs, newest first (one page, and how many match): status, pages read, blocked and
+    failed requests per run (from the run's stats, `crawler.runner.summarize`)."""
+    conds = []
+    if county:
+        conds.append(CrawlRun.county_code == county)
+    if status:
+        conds.append(CrawlRun.status == status)
+    total = session.scalar(select(func.count()).select_from(CrawlRun).where(*conds)) or 0
+    q = (select(CrawlRun, County.name).join(County, County.code == CrawlRun.county_code).where(*conds)
+         .order_by(CrawlRun.queued_at.desc(), CrawlRun.id.desc()))
+    if limit is not None:
+        q = q.limit(max(1, min(limit, RUNS_PAGE_MAX))).offset(max(0, offset))
+    out = []
+    for run, county_name in session.execute(q):
+        stats = run.stats if isinstance(run.stats, dict) else {}
+
+        def n(key: str, stats: dict[str, Any] = stats) -> int:
+            v = stats.get(key, 0)
+            return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+
+        out.append({"id": run.id, "county": run.county_code, "county_name": county_name,
+                    "trigger": run.trigger, "requested_by": run.requested_by, "status": run.status,
+                    "queued_at": run.queued_at.isoformat(),
+                    "started_at": run.started_at.isoformat() if run.started_at else None,
+                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                    "pages": n("pages"), "fetched": n("fetched"), "blocked": n("blocked"),
+                    "failed": n("failed"), "new": n("new"), "changed": n("changed"), "error": run.error})
+    return out, total
+
+
+def report_detail(session: Session, report_id: int) -> dict[str, Any] | None:
+    """One report: its body and county, the due date, every version (newest first) with its
+    document and what changed from the version before, the publication date with every source
+    that gave one (the one used and the ones overruled), and its findings (open first)."""
+    from monitor.history import describe_change
+    from monitor.report import ParsedReport
+    from storage.models import Document, ReportVersion
+
+    row = session.execute(select(Report, Entity, County).join(Entity, Entity.id == Report.entity_id)
+                          .join(County, County.code == Entity.county_code)
+                          .where(Report.id == report_id)).first()
+    if row is None:
+        return None
+    report, entity, county = row
+    versions = []
+    previous: ParsedReport | None = None
+    for v, doc in session.execute(select(ReportVersion, Document).join(Document, Document.id == ReportVersion.document_id)
+                                  .where(ReportVersion.report_id == report_id).order_by(ReportVersion.id)):
+        parsed = v.parsed if isinstance(v.parsed, dict) else {}
+        pr = ParsedReport.from_dict(parsed)
+        change = None
+        if previous is not None:
+            f = describe_change(previous, pr)
+            change = {"message": f.message, **f.details} if f is not None else {"message": "内容未变"}
+        previous = pr
+        versions.append({"id": v.id, "is_current": v.is_current, "template": v.template,
+                         "parser_version": v.parser_version, "parsed_at": v.parsed_at, "parsed": parsed,
+                         "change": change,
+                         "document": {"id": doc.id, "url": doc.url, "final_url": doc.final_url,
+                                      "sha256": doc.sha256, "content_type": doc.content_type,
+                                      "size": doc.size, "first_seen_at": doc.first_seen_at,
+                                      "page_published_at": doc.page_published_at,
+                                      "published_source": doc.published_source,
+                                      "listing_date": doc.listing_date, "listing_title": doc.listing_title}})
+    versions.reverse()
+    current = next((v for v in versions if v["is_current"]), versions[0] if versions else None)
+    due = due_date(entity.kind, report.year, county.deadlines)
+    candidates = []
+    if current is not None:
+        d = current["document"]
+        if d["page_published_at"] is not None:
+            candidates.append((d["published_source"] or "page", d["page_published_at"]))
+        if d["listing_date"] is not None:
+            candidates.append(("listing", d["listing_date"]))
+        if current["parsed"].get("published_at"):
+            candidates.append(("signature", as_date(current["parsed"]["published_at"])))
+    candidates.append(("first_seen", shanghai_date(report.first_seen_at)))
+    used = report.published_source if report.published_at is not None else "first_seen"
+    if report.published_at is not None and not any(s == used for s, _ in candidates):
+        candidates.insert(0, (used, report.published_at))
+    sources = [{"source": s, "date": d, "used": s == used and (report.published_at is None
+                                                               or d == report.published_at)}
+               for s, d in candidates]
+    found = [_finding_dict(f, entity.name, county.name) for f in session.scalars(
+        select(FindingRow).where((FindingRow.report_id == report_id)
+                                 | ((FindingRow.entity_id == entity.id) & (FindingRow.year == report.year)
+                                    & FindingRow.report_id.is_(None)))
+        .order_by(FindingRow.resolved_at.is_not(None), FindingRow.rule_id, FindingRow.id))]
+    return {"id": report.id, "year": report.year, "county": county.code, "county_name": county.name,
+            "entity": entity.name, "entity_id": entity.id, "kind": entity.kind, "due": due,
+            "published": report.published_at or shanghai_date(report.first_seen_at),
+            "published_source": used, "sources": sources, "first_seen_at": report.first_seen_at,
+            "versions": versions, "current": current, "findings": found}
+
+
 __all__ = ["county_status", "overview", "list_findings", "report_rows", "request_recrawl", "CountyStatus", "BodyRow",
-           "CellStatus", "STATE_LABELS", "UnknownCounty"]
+           "CellStatus", "STATE_LABELS", "UnknownCounty", "list_counties", "finding_rules", "reviews_exist",
+           "search_findings", "findings_per_rule_year", "list_crawl_runs", "report_detail", "REVIEW_FILTERS"]

@@ -12,6 +12,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from monitor.errors import NianbaoError
+
+
+class BlobWriteError(NianbaoError):
+    """A blob could not be written (disk full, no permission): nothing was stored."""
+
 
 class BlobStore:
     def __init__(self, root: str | Path) -> None:
@@ -34,16 +40,22 @@ class BlobStore:
         dest = self.path(sha)
         if dest.is_file():
             return sha
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        tmp: str | None = None
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # disk full, file size limit, read-only or unwritable store
+                raise BlobWriteError(
+                    f"文件存储写入失败，未保存（{exc.strerror or exc}；磁盘已满或没有写权限？）"
+                    f" / cannot write the blob: {exc.strerror or exc}", source=str(self.root)) from None
             raise
         return sha
 

@@ -46,7 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
-RUN_TRIGGERS = ("schedule", "cli", "chat")
+RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
 REVIEW_STATES = ("confirmed", "dismissed", "reopened")
 ALERT_KINDS = ("new", "resolved", "reminder")
@@ -148,14 +148,15 @@ class CrawlRun(Base):
 class CrawlPage(Base):
     """The crawler's memory of a county's pages between runs (migration 0003): per list page
     (`kind="list"`) its validators and the report links it showed, under its configured start URL
-    (`root`); per report page (`kind="page"`) the attachments it linked (`links`)."""
+    (`root`); per report page (`kind="page"`) the attachments it linked (`links`); per page that
+    said it is no report (`kind="not_report"`) the listing title it had (`links[0]`)."""
 
     __tablename__ = "crawl_pages"
     __table_args__ = (UniqueConstraint("county_code", "kind", "url"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
-    kind: Mapped[str] = mapped_column(String(10))  # list | page
+    kind: Mapped[str] = mapped_column(String(10))  # list | page | not_report
     url: Mapped[str] = mapped_column(Text)
     root: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(500))

@@ -7,7 +7,7 @@ exactly as `nianbao crawl` runs it; the simulator's request log tells what was a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def list_requests(sim: Sim, code: str) -> list[Any]:
 
 
 FLAVOURS = [("hanweb", "gbk"), ("hanweb_annual", "utf-8"), ("trs", "gbk"), ("gkmlpt", "utf-8"),
-            ("vsb", "gbk"), ("generic", "utf-8")]
+            ("vsb", "gbk"), ("kaipu", "gbk"), ("generic", "utf-8")]
 
 
 @pytest.mark.parametrize(("flavour", "encoding"), FLAVOURS)
@@ -121,7 +121,7 @@ def test_every_report_found_with_body_year_and_date(sim: Sim, flavour: str, enco
     assert result.stats["empty_lists"] == []
 
 
-@pytest.mark.parametrize("flavour", ["hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic"])
+@pytest.mark.parametrize("flavour", ["hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic"])
 def test_no_change_recrawl_fetches_only_list_pages(sim: Sim, flavour: str) -> None:
     code = sim.county("990002", flavour)
     first = sim.crawl(code)
@@ -143,7 +143,7 @@ def test_no_change_recrawl_fetches_only_list_pages(sim: Sim, flavour: str) -> No
     assert stale == []
 
 
-@pytest.mark.parametrize("flavour", ["trs", "hanweb", "gkmlpt", "vsb", "generic"])
+@pytest.mark.parametrize("flavour", ["trs", "hanweb", "gkmlpt", "vsb", "kaipu", "generic"])
 def test_report_published_between_crawls_is_found_by_the_second_alone(sim: Sim, flavour: str) -> None:
     code = sim.county("990003", flavour, years=(2023, 2024, 2025), populate=False)
     sim.world.populate(code, [2023, 2024])
@@ -208,6 +208,25 @@ def test_blocked_county_is_crawl001_never_missing(sim: Sim, mode: str, kind: str
     assert findings.get("CRAWL-001") == 1
     assert "TIME-004" not in findings
     assert "CRAWL-003" not in findings
+
+
+# Real block pages come with other statuses than 412/521 (crawler/blocks.py): each is a block,
+# never an empty list (CRAWL-003) and never a stored page.
+NEW_BLOCKS = [("412", 200, "412"), ("412", 202, "412"), ("412", 400, "412"), ("jsl512", None, "521"),
+              ("521", 200, "521"), *[(m, s, "waf") for m in ("yunfanghu", "chuangyudun", "safedog", "yunsuo",
+                                                               "ddun", "safeline") for s in (200, 403)]]
+
+
+@pytest.mark.parametrize(("mode", "status", "kind"), NEW_BLOCKS)
+def test_block_pages_at_any_status_are_blocked_not_empty(sim: Sim, mode: str, status: int | None,
+                                                         kind: str) -> None:
+    code = sim.county("990014", "trs")
+    sim.world.set_fault(code, mode, status=status)
+    result = sim.crawl(code)
+    assert result.status == "blocked", (result.status, result.stats)
+    assert result.stats["blocked_kinds"].get(kind, 0) >= 1
+    assert result.stats["empty_lists"] == []
+    assert sim.documents() == {}
 
 
 def test_missing_report_after_a_good_crawl_is_time004(sim: Sim) -> None:
@@ -425,3 +444,52 @@ def test_configured_list_gone_is_crawl003_not_a_failing_portal(sim: Sim) -> None
     findings = process(sim, result.run_id, profile)
     assert findings.get("CRAWL-003") == 1 and "CRAWL-002" not in findings
     assert {url: doc.sha256 for url, doc in sim.documents().items()} == before
+
+
+def test_trs_inline_pager_reaches_the_older_years(sim: Sim) -> None:
+    """Older TRS templates write `var countPage = N; var currentPage = 0;` and document.write, no
+    createPageHTML call and no next link in the server's HTML: every page is still read."""
+    code = sim.county("990015", "trs", years=(2021, 2022, 2023, 2024, 2025), pager="inline")
+    result = sim.crawl(code)
+    assert result.status == "ok", result.error
+    expected = sim.world.expected_reports(code)
+    docs = sim.documents()
+    missing = sorted({e["year"] for e in expected if e["url"] not in docs})
+    assert missing == []
+    assert len([r for r in list_requests(sim, code) if "/index_" in r.path]) >= 3
+
+
+def test_regenerated_pubdate_stamps_do_not_make_reports_late(sim: Sim) -> None:
+    """A Kaipu site migrated to a new CMS: every PubDate stamp (and list date) moved to the
+    migration day, the page's 发布日期 and the URL's month folder kept the real date. Reports
+    published on time stay on time; the one really late gets a TIME-003 that names the source it
+    used and the stamp it set aside."""
+    from monitor.deadlines import sweep
+    from storage.models import Finding
+
+    code = sim.county("990016", "kaipu", years=(2024,), populate=False)
+    on_time = datetime(2025, 1, 20, 9, 30, tzinfo=SHANGHAI)
+    for body, kind in BODIES:
+        at = datetime(2025, 3, 12, 10, 0, tzinfo=SHANGHAI) if body == "刘楼镇人民政府" else on_time
+        sim.world.publish(code, body, 2024, at=at, fmt="html")
+        assert kind
+    migrated = datetime(2025, 11, 6, 16, 2, tzinfo=SHANGHAI)
+    sim.world.regenerate(code, migrated)
+    profile = sim.world.profile(code)
+    result = sim.crawl(code)
+    assert result.status == "ok", result.error
+    docs = sim.documents()
+    assert len(docs) == len(BODIES)
+    for doc in docs.values():
+        assert doc.page_published_at in (on_time.date(), date(2025, 3, 12))
+        assert doc.published_source.startswith("page;")
+        assert "page_meta=2025-11-06" in doc.published_source
+    process(sim, result.run_id, profile)
+    sweep(sim.sf, sim.clock, 2024)
+    with sim.sf() as s:
+        late = s.scalars(select(Finding).where(Finding.rule_id == "TIME-003", Finding.resolved_at.is_(None))).all()
+    assert len(late) == 1
+    assert "刘楼镇" in late[0].message and "2025-03-12" in late[0].message
+    assert "页面发布时间" in late[0].message and "未采用" in late[0].message and "2025-11-06" in late[0].message
+    assert late[0].details["source"] == "page"
+    assert late[0].details["overruled"]["page_meta"] == "2025-11-06"

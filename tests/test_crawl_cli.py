@@ -68,3 +68,26 @@ def test_blocked_crawl_exits_1_with_crawl001(tmp_path: Path) -> None:
 def test_user_agent_names_nianbao_and_the_contact() -> None:
     ua = user_agent("https://example.org/nb")
     assert ua.startswith("nianbao/") and ua.endswith("(+https://example.org/nb)")
+
+
+def test_progress_bar_says_blocked_or_failed_never_none() -> None:
+    import io
+
+    from rich.console import Console
+
+    from monitor.commands.crawl import _progress
+
+    def drawn(events: list[dict[str, int]]) -> str:
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=True, width=160)
+        with _progress(console, "模拟县") as update:
+            for e in events:
+                update({"event": "progress", **e})
+        return out.getvalue()
+
+    blocked = drawn([{"pages": 0, "list_pages": 0, "report_links": 0, "blocked": 1, "failed": 0}])
+    assert "被拦截" in blocked and "None" not in blocked
+    failed = drawn([{"pages": 0, "list_pages": 0, "report_links": 0, "blocked": 0, "failed": 2}])
+    assert "访问失败" in failed and "None" not in failed
+    going = drawn([{"pages": 3, "list_pages": 2, "report_links": 5, "blocked": 0, "failed": 0}])
+    assert "3/7 页" in going

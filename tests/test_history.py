@@ -103,7 +103,7 @@ def test_carried_over_lists_every_column_known_on_both_sides() -> None:
     previous = report(year=2019, tables=requests_table(carried_forward=[1, None, 0, 0, 0, 0, 5]))
     current = report(year=2020, tables=requests_table(carried_over=[1, 2, 0, 0, None, 0, 3]))
     (f,) = rules(check_history(current, previous, []), "YOY-001")
-    assert f.message == "表三“上年结转”总计为3件，但2019年报告“结转下年度继续办理”为5件，两者应相等。"
+    assert f.message == "表三“二、上年结转政府信息公开申请数量”行“总计”列为3，应等于2019年报告“四、结转下年度继续办理”的5。"
     assert [(c["column"], c["expected"], c["actual"], c["differs"]) for c in f.details["columns"]] == [
         (0, 1, 1, False), (2, 0, 0, False), (3, 0, 0, False), (5, 0, 0, False), (6, 5, 3, True)]
 
@@ -430,9 +430,9 @@ def test_describe_change_lists_exactly_the_changed_cell() -> None:
     assert f is not None
     assert (f.rule, f.severity) == ("YOY-004", "info")
     assert f.details["cells"] == [{"table": "requests", "row": "new", "column": 6, "old": 1, "new": 2,
-                                   "label": "表三·一、本年新收政府信息公开申请数量·总计"}]
+                                   "label": "表三“一、本年新收政府信息公开申请数量”行“总计”列"}]
     assert f.details["fields"] == [] and f.details["prose"] is None
-    assert f.message == "报告发布后被修改。表格数据改动：表三·一、本年新收政府信息公开申请数量·总计 1→2。"
+    assert f.message == "报告发布后被修改。表格数据改动：表三“一、本年新收政府信息公开申请数量”行“总计”列由1改为2。"
 
 
 def test_describe_change_names_a_changed_dict_cell() -> None:

@@ -115,3 +115,22 @@ def test_bad_region_file(tmp_path: Path) -> None:
     write(tmp_path, '[region]\nname = "山东省"\nlevel = "country"\n[deadlines]\n', "regions/x.toml")
     with pytest.raises(ProfileError, match=r"x.toml:3: unknown level"):
         load_profiles(tmp_path)
+
+
+def test_a_portal_may_set_its_crawl_bounds(tmp_path: Path) -> None:
+    text = GOOD.replace('body = "刘楼镇"', 'body = "刘楼镇"\nmax_list_pages = 20\nmax_depth = 5\ntime_limit = 600')
+    portal = load_profile(write(tmp_path, text)).portals[0]
+    assert (portal.max_list_pages, portal.max_depth, portal.time_limit) == (20, 5, 600)
+    assert load_profile(write(tmp_path, GOOD, "d.toml")).portals[0].max_list_pages is None  # the crawl default
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("max_list_pages = 0", "max_list_pages must be between 1 and 10000"),
+    ("max_depth = true", "max_depth must be int"),
+    ("time_limit = 1", "time_limit must be between 10 and 86400"),
+])
+def test_bad_crawl_bounds_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, GOOD.replace('body = "刘楼镇"', f'body = "刘楼镇"\n{line}'))
+    with pytest.raises(ProfileError) as err:
+        load_profile(path)
+    assert f"{path}:25:" in str(err.value) and message in str(err.value)

@@ -153,7 +153,7 @@ def test_nation_starts_fast_and_serves_every_county() -> None:
         elapsed = time.perf_counter() - t0
         assert elapsed < 10
         flavours = {c.flavour for c in world.counties.values()}
-        assert flavours == {"hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic"}
+        assert flavours == {"hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic"}
         for code in world.counties:
             for url in world.profile(code)["portals"][0]["start_urls"][:1]:
                 assert fetch(url).status == 200, url
@@ -167,7 +167,7 @@ def test_added_county_is_bound_on_demand(world: SimWorld, server: SimServer) -> 
     assert fetch(server.base_url("990104") + "/xxgk/gknb.htm").status == 200
 
 
-@pytest.mark.parametrize("flavour", ["hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "generic"])
+@pytest.mark.parametrize("flavour", ["hanweb", "hanweb_annual", "trs", "gkmlpt", "vsb", "kaipu", "generic"])
 def test_change_layout_breaks_the_known_markup_in_every_flavour(flavour: str) -> None:
     import json
     import re

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 
 from crawler.sim.pages import Page
 
-FAULT_MODES = ("412", "521", "waf403", "waf200", "captcha", "maintenance", "5xx", "slow", "404")
+# Cloud WAF block pages (mode → (title, lines)), as 云防护, 创宇盾, 安全狗, 云锁, D盾 and 长亭 SafeLine
+# write them; served with 200 unless the fault gives another status (403 is the other one seen).
+CLOUD_WAF_PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "yunfanghu": ("访问拦截", ("您的访问可能对网站造成威胁，已被云防护拦截。", "如有疑问请联系网站管理员。")),
+    "chuangyudun": ("创宇盾", ("创宇盾提示您：当前访问疑似黑客攻击，已被网站管理员设置为拦截。",
+                              "如果您是网站管理员，请登录创宇盾查看详情。")),
+    "safedog": ("安全狗", ("您的请求带有不合法参数，已被网站管理员设置拦截！",
+                          "可能原因：您提交的内容包含危险的攻击请求。", "网站安全狗")),
+    "yunsuo": ("云锁", ("当前访问可能对网站安全造成威胁，已被云锁拦截。", "请联系网站管理员。")),
+    "ddun": ("D盾_拦截提示", ("您的请求带有不合法参数，已被网站管理员设置拦截！", "D盾_IIS防火墙")),
+    "safeline": ("请求已被阻断", ("您的请求已被阻断，如有疑问请联系网站管理员。", "由长亭雷池提供安全防护")),
+}
+FAULT_MODES = ("412", "521", "jsl512", "waf403", "waf200", *CLOUD_WAF_PAGES, "captcha", "maintenance", "5xx",
+               "slow", "404")
 
 
 @dataclass(eq=False)
@@ -17,6 +30,7 @@ class Fault:
     path_prefix: str | None = None
     count: int | None = None  # faulty answers left; None = until cleared
     delay: float = 1.0
+    status: int | None = None  # the status the block page comes with, when not its usual one
 
     def applies(self, path: str) -> bool:
         if self.count is not None and self.count <= 0:
@@ -68,6 +82,35 @@ def challenge_521(code: str) -> Page:
     )
     uid = _b64(random.Random(f"jsluid-{code}"), 16)
     return Page(521, body.encode(), kind="fault", headers={"Set-Cookie": f"__jsluid_h={uid}; max-age=31536000; path=/; HttpOnly"})
+
+
+def challenge_jsl_go(code: str) -> Page:
+    """加速乐's second step: a computed cookie (`go({…})` with the hash parameters), answered 512."""
+    rng = random.Random(f"jslgo-{code}")
+    bts = [_b64(rng, 8), _b64(rng, 12)]
+    body = (
+        "<html><head><meta charset=\"utf-8\"></head><body><script>"
+        "function go(_0x1){function _0x2(){var _0x3=document.createElement('div');return _0x3}"
+        "document.cookie=_0x1['tn']+'='+_0x1['bts'][0]+_0x1['chars'][0]+_0x1['bts'][1]+';Max-age='+_0x1['vt']"
+        "+'; path = /';location.href=location.pathname+location.search}"
+        f'go({{"bts":["{bts[0]}","{bts[1]}"],"chars":"{_b64(rng, 24)}","ct":"{_b64(rng, 20)}",'
+        '"ha":"sha1","is":true,"tn":"__jsl_clearance_s","vt":"3600","wt":"1500"})'
+        "</script></body></html>"
+    )
+    return Page(512, body.encode(), kind="fault")
+
+
+def cloud_waf_page(mode: str, code: str, path: str, status: int = 200) -> Page:
+    """A cloud WAF's block page (CLOUD_WAF_PAGES) with a request id, at `status`."""
+    title, lines = CLOUD_WAF_PAGES[mode]
+    rid = "".join(random.Random(f"{mode}-{code}-{path}").choice("0123456789abcdef") for _ in range(24))
+    paras = "".join(f"<p>{line}</p>" for line in lines)
+    body = (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<style>body{font:14px/1.5 "Microsoft Yahei",sans-serif;color:#555}</style></head><body>'
+        f'<div class="box"><h2>{title}</h2>{paras}<p>请求ID：{rid}</p></div></body></html>'
+    )
+    return Page(status, body.encode(), kind="fault")
 
 
 def waf_page(code: str, path: str, status: int) -> Page:

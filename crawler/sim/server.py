@@ -72,6 +72,13 @@ def answer(world: SimWorld, code: str, req: SimRequest) -> tuple[Page, float]:
 
 
 def _fault_page(fault: faults.Fault, code: str, req: SimRequest) -> Page | None:
+    page = _block_page(fault, code, req)
+    if page is not None and fault.status is not None:
+        page.status = fault.status  # the same page at another status, as real portals send it
+    return page
+
+
+def _block_page(fault: faults.Fault, code: str, req: SimRequest) -> Page | None:
     mode = fault.mode
     if mode == "412":
         return faults.challenge_412(code, req.path)
@@ -79,8 +86,12 @@ def _fault_page(fault: faults.Fault, code: str, req: SimRequest) -> Page | None:
         if req.cookies.get("__jsl_clearance") == faults.jsl_clearance(code):
             return None  # the client did what the script asked
         return faults.challenge_521(code)
+    if mode == "jsl512":
+        return faults.challenge_jsl_go(code)
     if mode in ("waf403", "waf200"):
         return faults.waf_page(code, req.path, 403 if mode == "waf403" else 200)
+    if mode in faults.CLOUD_WAF_PAGES:
+        return faults.cloud_waf_page(mode, code, req.path)
     if mode == "captcha":
         return faults.captcha_page()
     if mode == "maintenance":

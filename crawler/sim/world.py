@@ -97,6 +97,10 @@ class SimCounty:
     page_size: int
     robots: str
     pdf_viewer: bool = False  # report pages show their PDF in an embedded pdf.js viewer, no download link
+    # a site migration / republication: every page generated again at this time (Kaipu, TRS: the
+    # PubDate meta moves to it, Kaipu lists show it too; the visible 发布日期 and the URL keep the real date)
+    regenerated_at: datetime | None = None
+    pager: str = "call"  # TRS: "call" = createPageHTML(…), "inline" = var countPage/currentPage + document.write
     columns: list[Column] = field(default_factory=list)
     entries: list[SimReport] = field(default_factory=list)
     by_id: dict[int, SimReport] = field(default_factory=dict)
@@ -250,6 +254,7 @@ class SimWorld:
         page_size: int = 15,
         robots: str = "none",
         pdf_viewer: bool = False,
+        pager: str = "call",
     ) -> SimCounty:
         from crawler.sim.flavours import make_site
 
@@ -257,6 +262,8 @@ class SimWorld:
             raise SimError(f"unknown flavour {flavour!r}; one of {FLAVOURS}")
         if encoding not in ("utf-8", "gbk"):
             raise SimError(f"encoding must be 'utf-8' or 'gbk', not {encoding!r}")
+        if pager not in ("call", "inline"):
+            raise SimError(f"pager must be 'call' or 'inline', not {pager!r}")
         if robots not in ROBOTS_MODES:
             raise SimError(f"robots must be one of {ROBOTS_MODES}, not {robots!r}")
         atts = tuple(attachments)
@@ -270,7 +277,7 @@ class SimWorld:
             county = SimCounty(
                 code=code, name=name, flavour=flavour, bodies=list(bodies), years=sorted(set(years)),
                 encoding=encoding, attachments=atts, per_body_columns=per_body_columns,
-                page_size=page_size, robots=robots, pdf_viewer=pdf_viewer,
+                page_size=page_size, robots=robots, pdf_viewer=pdf_viewer, pager=pager,
             )
             county.next_id = rng.randint(300_000, 2_000_000)
             if flavour == "gkmlpt":  # gkmlpt post ids are 7 digits: /gkmlpt/content/1/1223/post_1223632.html
@@ -382,6 +389,14 @@ class SimWorld:
             county.moves += 1
             county.rev += 1
 
+    def regenerate(self, code: str, at: datetime | None = None) -> None:
+        """The site is migrated to a new CMS (or republished) at `at`: every page's PubDate stamp
+        becomes that time (Kaipu and TRS), while what the page shows keeps the real date."""
+        with self.lock:
+            county = self.county(code)
+            county.regenerated_at = self._aware(at) if at is not None else self.now()
+            county.rev += 1
+
     def change_layout(self, code: str) -> None:
         """List pages stop showing report links in the known markup."""
         with self.lock:
@@ -390,12 +405,15 @@ class SimWorld:
             county.rev += 1
 
     def set_fault(
-        self, code: str, mode: str | None, *, path_prefix: str | None = None, count: int | None = None, delay: float = 1.0
+        self, code: str, mode: str | None, *, path_prefix: str | None = None, count: int | None = None, delay: float = 1.0,
+        status: int | None = None,
     ) -> None:
         """Switch a fault on for the county (or under `path_prefix`); `mode=None` clears them.
 
         `count` limits how many answers are faulty (for "5xx" it defaults to 3); "slow" waits
-        `delay` seconds before answering normally; "404" hits detail pages and attachments only.
+        `delay` seconds before answering normally; "404" hits detail pages and attachments only;
+        `status` serves a block page with another status than its usual one (a 瑞数 page with
+        200, 202 or 400, a 加速乐 script with 200, a cloud WAF page with 403).
         """
         with self.lock:
             county = self.county(code)
@@ -407,7 +425,7 @@ class SimWorld:
             if mode == "5xx" and count is None:
                 count = 3
             county.faults = [f for f in county.faults if f.path_prefix != path_prefix]
-            county.faults.append(Fault(mode, path_prefix, count, delay))
+            county.faults.append(Fault(mode, path_prefix, count, delay, status))
 
     def set_robots(self, code: str, mode: str) -> None:
         if mode not in ROBOTS_MODES:

@@ -7,11 +7,13 @@ from crawler.spiders.base import PortalSpider
 from crawler.spiders.generic import GenericSpider
 from crawler.spiders.gkmlpt import GkmlptSpider
 from crawler.spiders.hanweb import HanwebAnnualSpider, HanwebSpider
+from crawler.spiders.kaipu import KaipuSpider
 from crawler.spiders.trs import TrsSpider
 from crawler.spiders.vsb import VsbSpider
 
 SPIDERS: dict[str, type[PortalSpider]] = {
-    s.flavour: s for s in (HanwebSpider, HanwebAnnualSpider, TrsSpider, GkmlptSpider, VsbSpider, GenericSpider)
+    s.flavour: s for s in (HanwebSpider, HanwebAnnualSpider, TrsSpider, GkmlptSpider, VsbSpider, KaipuSpider,
+                           GenericSpider)
 }
 assert tuple(SPIDERS) == FLAVOURS, "crawler.flavours.FLAVOURS names one spider each"
 

@@ -16,6 +16,8 @@ Stats written here (besides the middlewares' `nianbao/blocked/<kind>`):
     nianbao/documents/skipped_known     known links not fetched again (listing unchanged)
     nianbao/failed_requests, nianbao/failed/<reason>   (reason: http_<status>, too_large, an exception name)
     nianbao/too_large                   URLs above the download size limit (DOWNLOAD_MAXSIZE)
+    nianbao/not_reports                 pages of links kept only for their page's title to decide (no
+                                        year in the link, or a title cut with …) that were no report
     nianbao/empty_lists                 configured list URLs that gave no report link (CRAWL-003)
     nianbao/lists_gone                  …of them, those answered 404/410 (counted as list pages read)
 
@@ -29,12 +31,13 @@ import html as html_lib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import scrapy
+from lxml import etree
 from parsel import Selector
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
@@ -43,7 +46,7 @@ from twisted.python.failure import Failure
 
 from crawler.dates import html_to_text, parse_date, parse_datetime, publication_date
 from crawler.items import FetchedDocument, SeenLinks
-from crawler.middlewares import BlockedError, MovedOffPortal, netloc
+from crawler.middlewares import BlockedError, MovedOffPortal, is_web_url, netloc
 from crawler.state import CrawlState
 from crawler.titles import TitleInfo, classify_title, match_body, normalize, title_body
 
@@ -73,6 +76,7 @@ class PageFacts:
     title: str | None
     publisher: str | None
     attachments: list[tuple[str, str]]
+    head_text: str | None = None  # the page's first 30,000 characters as text (dates, publisher)
 
 
 # --- helpers shared by the flavour spiders -----------------------------------------------------
@@ -87,27 +91,47 @@ def clean(text: str | None) -> str:
     return _WS.sub(" ", (text or "").replace("\u00a0", " ").replace("\u3000", " ")).strip()
 
 
+_DATE_SIBLINGS = frozenset(("span", "em", "i", "font", "td", "div"))
+_DATE_ANCESTORS = ("li", "tr", "dd", "dl")
+
+
+def _text(el: Any) -> str:
+    """The text of `el` and its descendants (comments excluded), pieces joined by spaces — as
+    " ".join(el.xpath(".//text()")), without an XPath evaluation per element."""
+    return " ".join(el.itertext(etree.Element))
+
+
 def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
     """Every `<a href>` with its title (the `title` attribute, else its text) and the date written
-    next to it (a sibling span/em/td, else its li/tr/dd)."""
+    next to it (the first following span/em/i/font/td/div sibling, else its li/tr/dd/dl).
+
+    Walks the lxml tree directly: three XPath evaluations per link cost more than the rest of a
+    list page's handling."""
     items: list[ListItem] = []
-    for a in sel.xpath("//a[@href]"):
-        href = (a.attrib.get("href") or "").strip()
+    root = sel.root
+    if not hasattr(root, "iter"):
+        return items
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
         if not href or href.startswith(_SKIP_HREF):
             continue
-        text = clean(" ".join(a.xpath(".//text()").getall()))
-        title = clean(a.attrib.get("title")) or text
+        text = clean(_text(a))
+        title = clean(a.get("title")) or text
         if not title:
             continue
         when = None
-        for xp in ("following-sibling::*[self::span or self::em or self::i or self::font or self::td"
-                   " or self::div][1]//text()",
-                   "ancestor::*[self::li or self::tr or self::dd or self::dl][1]//text()"):
-            around = clean(" ".join(a.xpath(xp).getall())).replace(text, " ")
+        sib = next((e for e in a.itersiblings() if isinstance(e.tag, str) and e.tag in _DATE_SIBLINGS), None)
+        anc = next(a.iterancestors(*_DATE_ANCESTORS), None)
+        for el in (sib, anc):
+            if el is None:
+                continue
+            around = clean(_text(el)).replace(text, " ")
             when = parse_datetime(around) if around else None
             if when is not None:
                 break
-        items.append(ListItem(urljoin(base_url, href), title, when.date() if when else None, when))
+        url = urljoin(base_url, href)
+        if is_web_url(url):
+            items.append(ListItem(url, title, when.date() if when else None, when))
     return items
 
 
@@ -172,7 +196,7 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
             continue
         url = urljoin(base_url, src.strip())
         url = viewer_target(url) or url
-        if _names_file(urlsplit(url)) and url not in seen:
+        if is_web_url(url) and _names_file(urlsplit(url)) and url not in seen:
             seen[url] = ""
     for href, text, title in anchors(html):
         if not href or href.startswith(_SKIP_HREF):
@@ -180,6 +204,8 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
         label = text or clean(title)
         url = urljoin(base_url, href)
         url = viewer_target(url) or url
+        if not is_web_url(url):
+            continue
         parts = urlsplit(url)
         by_ext = _names_file(parts) or bool(_ATT_EXT.search(label))
         by_text = bool(_ATT_TEXT.search(label)) and not re.search(r"\.s?html?$", parts.path)
@@ -201,6 +227,43 @@ def page_title(html: str) -> str | None:
     if m and _strip(m.group(1)):
         return re.split(r"[_|｜]", _strip(m.group(1)))[0].strip()
     return None
+
+
+_INDEX_PAGE = re.compile(r"/(?:index|default)(?:_\d+)?\.(?:s?html?|jsp|php|aspx?)$", re.I)
+
+
+def _page_key(url: str) -> str:
+    """A list page's address without fragment and without a trailing index file name."""
+    parts = urlsplit(url)
+    path = _INDEX_PAGE.sub("/", parts.path) or "/"
+    return f"{parts.netloc.lower()}{path}?{parts.query}"
+
+
+def is_navigation(url: str, here: set[str], *, dated: bool) -> bool:
+    """A menu, breadcrumb or tab link rather than an item: it points at the list page itself (or
+    its root), or — for a title without a year — at a folder (`./`, `../`, a URL ending in `/`) or
+    a column's index page."""
+    if _page_key(url) in here:
+        return True
+    if dated:
+        return False
+    parts = urlsplit(url)
+    return (parts.path.endswith("/") and not parts.query) or bool(_INDEX_PAGE.search(parts.path))
+
+
+_ELLIPSIS = re.compile(r"(?:…|\.{3}|。。。)$")
+_SUBJECT_HINT = re.compile(r"信息公|政务公|政府信|年度报|年报|工作报|工作年")
+
+
+def truncated_candidate(title: str) -> bool:
+    """A listing title cut short with `…` that may be a report: what is left names the subject and
+    nothing that makes it a notice or a filing (its own page's title then decides)."""
+    t = clean(title)
+    m = _ELLIPSIS.search(t)
+    if not m:
+        return False
+    stem = t[: m.start()]
+    return bool(_SUBJECT_HINT.search(stem)) and classify_title(stem + "政府信息公开工作年度报告").is_report
 
 
 def page_publisher(text: str) -> str | None:
@@ -313,10 +376,21 @@ class PortalSpider(scrapy.Spider):
         seen: list[str] = [response.url]
         all_known, considered = True, 0
         older_only = self.years is not None
+        here = {_page_key(response.url), _page_key(root)}
         for item in page.items:
             info = self.classify(item, portal)
-            if not info.is_report:
+            if is_navigation(item.url, here, dated=info.year is not None):
                 continue
+            confirm = None
+            if not info.is_report:
+                if not truncated_candidate(item.title):
+                    continue
+                confirm = "truncated"  # the page's own title decides, and wins over the link text
+                info = TitleInfo(True, info.year, info.body)
+            elif info.year is None:
+                confirm = "no_year"  # a report needs a year: from its title, else from its page's
+            if confirm and self.state.not_reports.get(item.url) == item.title:
+                continue  # its page said so last time, and the listing has not changed
             report_links.append(item.url)
             if self.years is not None and info.year is not None:
                 if info.year in self.years or info.year > max(self.years):
@@ -334,7 +408,10 @@ class PortalSpider(scrapy.Spider):
                 continue
             all_known = False
             validators = (known[0], known[1]) if known is not None else None
-            fetch.append(self.detail_request(item, info, portal=portal, root=root, validators=validators))
+            request = self.detail_request(item, info, portal=portal, root=root, validators=validators)
+            if confirm:
+                request.meta["nianbao_confirm"] = confirm
+            fetch.append(request)
         stats.inc_value("nianbao/report_links", len(report_links))
         if report_links:
             self.roots[root] = "links"
@@ -364,7 +441,10 @@ class PortalSpider(scrapy.Spider):
     def listing_unchanged(item: ListItem, known: KnownDocument) -> bool:
         _etag, _lm, _sha, k_title, k_date = known
         if k_title is not None and normalize(k_title) != normalize(item.title):
-            return False
+            # a list that cuts titles with … stored the page's own title: the cut one is its prefix
+            cut = _ELLIPSIS.search(clean(item.title))
+            if not cut or not normalize(k_title).startswith(normalize(clean(item.title)[: cut.start()])):
+                return False
         if item.date is not None and k_date is not None and _as_date(k_date) != item.date:
             return False
         return True
@@ -387,6 +467,17 @@ class PortalSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         facts = response.meta.pop("nianbao_facts", None) or self.read_page(response)
+        confirm = response.meta.get("nianbao_confirm")
+        if confirm:
+            own = classify_title(facts.title or "")
+            if not own.is_report or own.year is None:
+                # a link named like the column (navigation) or a cut title that is something else
+                stats.inc_value("nianbao/not_reports")
+                self.state.not_reports[item.url] = item.title
+                return
+            info = TitleInfo(True, own.year, info.body or own.body)
+            if confirm == "truncated" and facts.title:
+                item = replace(item, title=facts.title)
         yield self.document(response, item, info, portal, kind="page", html=response.text, facts=facts)
         atts = facts.attachments or item.attachments
         self.state.attachments[response.url] = [u for u, _ in atts]
@@ -400,8 +491,8 @@ class PortalSpider(scrapy.Spider):
 
     def read_page(self, response: TextResponse) -> PageFacts:
         html = response.text
-        head = html_to_text(html[:30_000])  # 发布机构/来源 sit above the report text
-        return PageFacts(page_title(html), page_publisher(head), attachment_links(html, response.url))
+        head = html_to_text(html[:30_000])  # 发布机构/来源 and 发布日期 sit above the report text
+        return PageFacts(page_title(html), page_publisher(head), attachment_links(html, response.url), head)
 
     def parse_attachment(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -417,7 +508,8 @@ class PortalSpider(scrapy.Spider):
                  kind: str, html: str | None, facts: PageFacts | None = None,
                  parent: str | None = None) -> FetchedDocument:
         listing = item.published or item.date
-        when, source = publication_date(listing=listing, html=html)
+        when, source = publication_date(listing=listing, html=html, url=response.url,
+                                        head_text=facts.head_text if facts else None)
         return FetchedDocument(
             url=(response.meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,

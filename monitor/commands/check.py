@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from monitor.commands.files import read_report, shown
 from monitor.engine import CheckResult, check_bytes
-from monitor.errors import ExtractError, TooLargeError
+from monitor.errors import ExtractError
 from monitor.extract import DEFAULT_MAX_BYTES
 from monitor.extract.sniff import SUFFIXES
 from monitor.report import SEVERITY_RANK
@@ -46,11 +48,12 @@ def result_json(path: str, result: CheckResult) -> dict[str, Any]:
 def _print_human(console: Console, path: str, result: CheckResult) -> None:
     r = result.report
     if r is None:
-        console.print(f"[bold]{path}[/]  [red]无法读取：{result.error}[/]", soft_wrap=True)
+        console.print(f"[bold]{escape(path)}[/]  [red]无法读取：{escape(shown(result.error or ''))}[/]",
+                      soft_wrap=True)
         return
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in SEVERITY_STYLE}
     head = "  ".join(f"[{SEVERITY_STYLE[s][1]}]{SEVERITY_STYLE[s][0]} {n}[/]" for s, n in counts.items())
-    console.print(f"[bold]{path}[/]")
+    console.print(f"[bold]{escape(path)}[/]")
     console.print(f"  单位：{r.entity or '未识别'}  年度：{r.year or '未识别'}  模板：{r.template or '—'}"
                   f"  落款：{r.published_at or '—'}   {head}", soft_wrap=True)
     for f in result.findings:
@@ -91,15 +94,11 @@ def register(app: typer.Typer) -> None:
         unreadable = 0
         floor = SEVERITY_RANK[min_severity.value]
         for path in _expand(files):
-            name = str(path)
+            name = shown(path)
             try:
-                if path.stat().st_size > max_bytes:
-                    raise TooLargeError(f"文件大小 {path.stat().st_size} 字节超过上限 {max_bytes} 字节"
-                                        "（可用 --max-bytes 调整）", source=name)
-                data = path.read_bytes()
-            except (OSError, ExtractError) as exc:
-                result = CheckResult(report=None, error=str(exc) if isinstance(exc, ExtractError)
-                                     else f"{name}: {exc.strerror or exc}")
+                data = read_report(path, max_bytes)
+            except ExtractError as exc:
+                result = CheckResult(report=None, error=str(exc))
             else:
                 result = check_bytes(data, filename=path.name, max_bytes=max_bytes)
             result.findings = [f for f in result.findings if SEVERITY_RANK[f.severity] >= floor]

@@ -24,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from crawler.runner import RUN_TIME_LIMIT
+
 log = logging.getLogger(__name__)
 
 STATUS_LABEL = {"ok": ("完成", "green"), "partial": ("部分完成", "yellow"), "blocked": ("被拦截", "bold red"),
@@ -31,7 +33,8 @@ STATUS_LABEL = {"ok": ("完成", "green"), "partial": ("部分完成", "yellow")
 
 
 def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: bool,
-              console: Console | None, crawl_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+              console: Console | None, crawl_settings: dict[str, Any] | None = None,
+              time_limit: float | None = None) -> dict[str, Any]:
     """Crawl and process through `monitor.jobs.crawl_county`, and return the summary (what the
     command prints)."""
     from monitor import jobs
@@ -40,7 +43,7 @@ def run_crawl(profile: Any, *, settings: Any, years: list[int] | None, full: boo
     with _progress(console, profile.name) as on_progress:
         outcome = jobs.crawl_county(profile.code, settings, trigger="cli", requested_by=_user(), profile=profile,
                                     years=years, full=full, crawl_overrides=crawl_settings,
-                                    on_progress=on_progress, on_events=outbox.hook())
+                                    on_progress=on_progress, on_events=outbox.hook(), time_limit=time_limit)
     return summarize(outcome, settings, profile)
 
 
@@ -71,6 +74,7 @@ def summarize(outcome: Any, settings: Any, profile: Any) -> dict[str, Any]:
         "failed": st.get("failed", 0), "failed_reasons": st.get("failed_reasons", {}),
         "retries": st.get("retries", 0), "empty_lists": st.get("empty_lists", []),
         "moved": st.get("moved", []), "too_large": st.get("too_large", []),
+        "limits": st.get("limits", []),
         "store_errors": st.get("store_errors", 0),
     }
 
@@ -110,10 +114,10 @@ class _progress:
         if self.console is None:
             return None
         self.bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total} 页"), TextColumn("{task.fields[extra]}"),
+                            TextColumn("{task.fields[pages]}"), TextColumn("{task.fields[extra]}"),
                             TimeElapsedColumn(), console=self.console, transient=False)
         self.bar.__enter__()
-        self.task = self.bar.add_task(f"抓取 {self.name}", total=None, extra="")
+        self.task = self.bar.add_task(f"抓取 {self.name}", total=None, extra="", pages="")
         return self.update
 
     def update(self, event: dict[str, Any]) -> None:
@@ -122,11 +126,23 @@ class _progress:
         pages = int(event.get("pages", 0))
         total = max(pages, int(event.get("list_pages", 0)) + int(event.get("report_links", 0)))
         extra = f"文件 {event.get('documents', 0)}  拦截 {event.get('blocked', 0)}  失败 {event.get('failed', 0)}"
-        self.bar.update(self.task, completed=pages, total=total or None, extra=extra)
+        self.bar.update(self.task, completed=pages, total=total or None, extra=extra, pages=pages_label(event))
 
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+def pages_label(event: dict[str, Any]) -> str:
+    """The progress bar's page count: "12/40 页"; "被拦截" or "访问失败" while nothing was read
+    because every answer was a block page or an error (never "0/None 页")."""
+    pages = int(event.get("pages", 0))
+    total = max(pages, int(event.get("list_pages", 0)) + int(event.get("report_links", 0)))
+    if pages == 0 and int(event.get("blocked", 0)):
+        return "被拦截"
+    if pages == 0 and int(event.get("failed", 0)):
+        return "访问失败"
+    return f"{pages}/{total} 页" if total else f"{pages} 页"
 
 
 def print_summary(console: Console, s: dict[str, Any]) -> None:
@@ -150,6 +166,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         console.print(f"  [yellow]栏目页没有年报链接（可能已改版）：{url}[/]", highlight=False, soft_wrap=True)
     for url in s.get("too_large", []):
         console.print(f"  [yellow]文件超过下载大小上限，未下载：{url}[/]", highlight=False, soft_wrap=True)
+    for limit in s.get("limits", []):
+        console.print(f"  [yellow]达到抓取上限，其余未抓取：{limit}[/]", highlight=False, soft_wrap=True)
     for pair in s.get("moved", []):
         console.print(f"  [yellow]网站已迁移（跳转到配置之外的地址，请更新县配置）：{pair}[/]", highlight=False, soft_wrap=True)
 
@@ -163,6 +181,8 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path | None, typer.Option("--config", help="nianbao.toml")] = None,
         full: Annotated[bool, typer.Option("--full", help="重新核对所有已知年报（带条件请求）")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 摘要")] = False,
+        time_limit: Annotated[int, typer.Option("--time-limit", min=1,
+                                                help="本次抓取的时间上限（秒），到时结束，结果为部分完成")] = RUN_TIME_LIMIT,
     ) -> None:
         """抓取一个县的政府信息公开年报栏目，然后检查抓到的年报。"""
         from monitor.config import load_config
@@ -172,7 +192,7 @@ def register(app: typer.Typer) -> None:
         profile = find_profile(county, profile_dir or settings.counties_dir)
         console = None if as_json else Console()
         summary = run_crawl(profile, settings=settings, years=[year] if year else None, full=full,
-                            console=console)
+                            console=console, time_limit=time_limit)
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:

@@ -6,8 +6,6 @@ commands are thin: the work is in monitor.pipeline, monitor.deadlines and monito
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -20,7 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.commands.check import Severity
-from monitor.errors import ConfigError, NianbaoError
+from monitor.commands.files import read_report, shown
+from monitor.errors import ConfigError, ExtractError, NianbaoError
+from monitor.export import FORMATS
+from monitor.extract import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ def _open(settings: Any, *, must_exist: bool = True) -> Any:
             raise ConfigError("the database is not initialised: run `nianbao init`",
                               source=settings.database_url.split("@")[-1])
     return session_factory(engine)
+
+
+# 政府信息公开条例 (2008) is the first report year; years after 2100 are typos.
+FIRST_YEAR, LAST_YEAR = 2008, 2100
+
+
+def _check_year(year: int | None) -> None:
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NianbaoError(f"--year must be a report year between {FIRST_YEAR} and {LAST_YEAR}, got {year}")
 
 
 def _clock() -> Any:
@@ -89,8 +99,11 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
            entity: Annotated[str | None, typer.Option(help="the body that published it")] = None,
            year: Annotated[int | None, typer.Option(help="report year")] = None,
            published_at: Annotated[str | None, typer.Option(
-               "--published-at", help="publication date YYYY-MM-DD")] = None) -> None:
-    """Store and check reports received by mail or downloaded by hand."""
+               "--published-at", help="publication date YYYY-MM-DD")] = None,
+           max_bytes: Annotated[int, typer.Option(help="size limit of one file (bytes)")] = DEFAULT_MAX_BYTES,
+           ) -> None:
+    """Store and check reports received by mail or downloaded by hand (exit 2 when a file was not
+    stored: unreadable, too large, or without a body or year)."""
     from monitor.jobs import ingest_file
     from notifier import outbox
 
@@ -99,27 +112,35 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="report files (txt, 
             date.fromisoformat(published_at)
         except ValueError:
             raise NianbaoError(f"--published-at must be YYYY-MM-DD, got {published_at!r}") from None
+    _check_year(year)
     settings = _settings()
     _open(settings)
+    refused = 0
     for path in files:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NianbaoError(f"cannot read: {exc.strerror}", source=str(path)) from None
+            data = read_report(path, max_bytes)
+        except ExtractError as exc:  # too large, not a regular file, no permission: nothing stored
+            typer.secho(f"错误: {shown(str(exc))}", fg="red", err=True)
+            refused += 1
+            continue
         out = ingest_file(data, settings, county_code=county, filename=path.name, entity=entity,
                           year=year, published_at=published_at, on_events=outbox.hook())
         if out.status in ("unreadable", "unattributed"):
-            typer.secho(f"{path}: 未入库（{out.error}）", fg="yellow")
+            typer.secho(f"错误: {shown(path)}: 未入库（{shown(out.error or out.status)}）", fg="red", err=True)
+            refused += 1
             continue
         what = "新版本" if out.new_version else "内容未变"
         found = "、".join(sorted({f.rule for f in out.findings})) or "无问题"
-        typer.echo(f"{path}: {out.entity}{'（新发现主体）' if out.discovered else ''} {out.year}年度 "
+        typer.echo(f"{shown(path)}: {out.entity}{'（新发现主体）' if out.discovered else ''} {out.year}年度 "
                    f"{what}；{found}")
+    if refused:
+        raise typer.Exit(2)
 
 
 def status(county: Annotated[str | None, typer.Argument(help="6-digit county code")] = None,
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Bodies × years: 按时 / 逾期 / 缺失 / 有错误 / 被拦截 / 未到期 (all counties: one line each)."""
+    _check_year(year)
     from monitor.status import STATE_LABELS, county_status, overview
 
     settings = _settings()
@@ -164,6 +185,7 @@ def findings(county: Annotated[str | None, typer.Option(help="6-digit county cod
              year: Annotated[int | None, typer.Option(help="report year")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False) -> None:
     """List findings, most severe first."""
+    _check_year(year)
     from monitor.status import list_findings
 
     settings = _settings()
@@ -195,7 +217,7 @@ def revalidate(county: Annotated[str | None, typer.Option(help="6-digit county c
     typer.echo(f"已重新检查 {n} 份报告。")
 
 
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+EXPORT_FORMATS = FORMATS
 
 
 def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx | json")] = "csv",
@@ -204,6 +226,8 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
+    _check_year(year)
+    from monitor.export import csv_text, flat_details, json_text, xlsx_bytes
     from monitor.status import list_findings, report_rows
 
     if fmt not in EXPORT_FORMATS:
@@ -218,21 +242,12 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
         reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
                               policy=settings.policy)
         found = list_findings(s, county=county, year=year)
-    for f in found:
-        f["details"] = json.dumps(f["details"], ensure_ascii=False) if fmt != "json" else f["details"]
     if fmt == "json":
-        text = json.dumps({"reports": reports, "findings": found}, ensure_ascii=False, indent=1)
-        _write_text(text, out)
+        _write_text(json_text({"reports": reports, "findings": found}), out)
     elif fmt == "csv":
-        rows = reports if what == "reports" else found
-        buf = io.StringIO()
-        if rows:
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        _write_text(buf.getvalue(), out, bom=out is not None)
+        _write_text(csv_text(reports if what == "reports" else flat_details(found)), out, bom=out is not None)
     else:
-        _write_xlsx(out, {"报告": reports, "问题": found})  # type: ignore[arg-type]
+        _write_bytes(xlsx_bytes({"报告": reports, "问题": flat_details(found)}), out)  # type: ignore[arg-type]
     if out is not None:
         typer.echo(f"已导出 {len(reports)} 行报告、{len(found)} 条问题到 {out}")
 
@@ -247,19 +262,9 @@ def _write_text(text: str, out: Path | None, *, bom: bool = False) -> None:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 
 
-def _write_xlsx(out: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        if rows:
-            ws.append(list(rows[0]))
-            for r in rows:
-                ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in r.values()])
+def _write_bytes(data: bytes, out: Path) -> None:
     try:
-        wb.save(out)
+        out.write_bytes(data)
     except OSError as exc:
         raise NianbaoError(f"cannot write: {exc.strerror}", source=str(out)) from None
 

@@ -21,6 +21,7 @@ from monitor.document import Block, Document, Paragraph, Table
 from monitor.errors import ExtractError
 
 from ._util import is_layout_grid, join_lines, rectangular
+from .limits import LIMITS, refuse
 from .numbering import Numbering
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ _GRIDSPAN, _VMERGE, _HMERGE = W + "gridSpan", W + "vMerge", W + "hMerge"
 _GRID_BEFORE, _GRID_AFTER = W + "gridBefore", W + "gridAfter"
 _CONTAINERS = {W + "customXml", W + "smartTag", W + "ins", W + "moveTo", W + "hyperlink", W + "fldSimple",
                _SDT, _SDTC, W + "r", _MC + "AlternateContent", _MC + "Choice"}
-_MAX_XML = 200 * 1024 * 1024  # uncompressed document.xml; beyond this it is a zip bomb, not a report
 
 _STRICT_W = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
 _TRANSITIONAL_W = W[1:-1].encode()
@@ -49,16 +49,19 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Tru
 def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> Document:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            xml = _read_part(zf, "word/document.xml", required=True)
+            parts = _Parts(zf, source)
+            xml = parts.read("word/document.xml", required=True)
             assert xml is not None
-            root = _parse_xml(xml)
+            root = parts.parse(xml)
             # styles.xml (~350 KB in Word's templates) only matters for paragraph styles
-            styles = _read_part(zf, "word/styles.xml") if b"pStyle" in xml else None
+            styles = parts.read("word/styles.xml") if b"pStyle" in xml else None
+            if styles is not None:
+                parts.count(styles)
             # list numbering only matters to paragraphs that use it, directly or through a style
-            numbering = Numbering.from_xml(_load_xml(zf, "word/numbering.xml") if styles is not None
+            numbering = Numbering.from_xml(parts.load("word/numbering.xml") if styles is not None
                                            or b"numPr" in xml else None, styles)
-            core = _load_xml(zf, "docProps/core.xml")
-            chunks = _alt_chunk_parts(zf, root)
+            core = parts.load("docProps/core.xml")
+            chunks = _alt_chunk_parts(parts, root)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
             NotImplementedError, etree.XMLSyntaxError) as exc:
         raise ExtractError(
@@ -81,23 +84,68 @@ def read_docx(data: bytes, *, source: str | None = None, fmt: str = "docx") -> D
     return Document(blocks=blocks, format=fmt, meta=meta)
 
 
-def _alt_chunk_parts(zf: zipfile.ZipFile, root: etree._Element) -> dict[str, tuple[str, bytes]]:
+class _Parts:
+    """Reads a DOCX's parts within `LIMITS`: the sizes the zip declares are checked before a byte
+    is inflated (zipfile never inflates past the declared size), then the XML elements counted
+    before they are parsed."""
+
+    def __init__(self, zf: zipfile.ZipFile, source: str | None) -> None:
+        self.zf = zf
+        self.source = source
+        self.inflated = 0
+        self.elements = 0
+
+    def read(self, name: str, *, required: bool = False) -> bytes | None:
+        try:
+            info = self.zf.getinfo(name)
+        except KeyError:
+            if required:
+                raise
+            return None
+        size = info.file_size
+        if size > LIMITS.docx_ratio_from and size > LIMITS.docx_ratio * max(info.compress_size, 1):
+            raise refuse(f"DOCX 部件 {name} 的压缩比", size // max(info.compress_size, 1), LIMITS.docx_ratio,
+                         unit=" 倍", unit_en="×", source=self.source, en=f"compression ratio of part {name}")
+        self.inflated += size
+        if self.inflated > LIMITS.docx_uncompressed:
+            raise refuse("DOCX 各部件解压后的总大小", self.inflated, LIMITS.docx_uncompressed, unit=" 字节",
+                         unit_en=" bytes", source=self.source, en="uncompressed size of the DOCX parts")
+        return self.zf.read(info)
+
+    def count(self, xml: bytes) -> None:
+        """Start tags (an upper bound of the elements the parser will build), summed over parts."""
+        self.elements += xml.count(b"<") - xml.count(b"</")
+        if self.elements > LIMITS.xml_elements:
+            raise refuse("DOCX 的 XML 元素数", self.elements, LIMITS.xml_elements, source=self.source,
+                         en="number of XML elements")
+
+    def parse(self, xml: bytes) -> etree._Element:
+        self.count(xml)
+        return _parse_xml(xml)
+
+    def load(self, name: str) -> etree._Element | None:
+        xml = self.read(name)
+        return None if xml is None else self.parse(xml)
+
+
+def _alt_chunk_parts(parts: _Parts, root: etree._Element) -> dict[str, tuple[str, bytes]]:
     """Parts imported with w:altChunk (web systems often wrap an HTML/MHT page in a DOCX)."""
     ids = [el.get(_R_ID) for el in root.iter(W + "altChunk")]
     if not ids:
         return {}
-    rels = _load_xml(zf, "word/_rels/document.xml.rels")
+    rels = parts.load("word/_rels/document.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels} if rels is not None else {}
-    parts: dict[str, tuple[str, bytes]] = {}
+    out: dict[str, tuple[str, bytes]] = {}
     for rid in ids:
         target = targets.get(rid)
-        if rid and target:
+        if rid and target and rid not in out:
             name = target.lstrip("/") if target.startswith("/") else f"word/{target}"
-            try:
-                parts[rid] = (name, zf.read(name))
-            except KeyError:
+            part = parts.read(name)
+            if part is None:
                 logger.info("altChunk part %s missing", name)
-    return parts
+            else:
+                out[rid] = (name, part)
+    return out
 
 
 def _alt_chunk_blocks(name: str, part: bytes, source: str | None) -> list[Block]:
@@ -112,23 +160,6 @@ def _alt_chunk_blocks(name: str, part: bytes, source: str | None) -> list[Block]
     from .html import read_html
 
     return read_html(part, source=source).blocks if part else []
-
-
-def _read_part(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> bytes | None:
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        if required:
-            raise
-        return None
-    if info.file_size > _MAX_XML:
-        raise ValueError(f"{name} expands to {info.file_size} bytes")
-    return zf.read(info)
-
-
-def _load_xml(zf: zipfile.ZipFile, name: str, *, required: bool = False) -> etree._Element | None:
-    xml = _read_part(zf, name, required=required)
-    return None if xml is None else _parse_xml(xml)
 
 
 def _parse_xml(xml: bytes) -> etree._Element:

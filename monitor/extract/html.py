@@ -35,6 +35,7 @@ from .encoding import (
     normalise_charset,
     strip_bom,
 )
+from .limits import LIMITS, LimitError, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,14 @@ _REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
 
 
 def read_html(data: bytes, *, source: str | None = None, content_type: str | None = None) -> Document:
+    if len(data) > LIMITS.html_bytes:
+        raise refuse("HTML 页面大小", len(data), LIMITS.html_bytes, unit=" 字节", unit_en=" bytes",
+                     source=source, en="HTML page size")
     text, encoding = decode_html(data, content_type)
+    # start tags: an upper bound of the elements libxml2 would build (each costs ~0.3 KB of tree)
+    tags = text.count("<") - text.count("</")
+    if tags > LIMITS.html_elements:
+        raise refuse("HTML 元素数", tags, LIMITS.html_elements, source=source, en="number of HTML elements")
     meta: dict[str, object] = {"encoding": encoding}
     root = _parse(text)
     if root is None:
@@ -84,6 +92,8 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
     try:
         walker.block(body)
         walker.flush()
+    except LimitError as exc:  # raised deep in a table, without the file's name
+        raise LimitError(str(exc), source=source) from None
     except RecursionError:  # pathological nesting: keep the text, lose the structure
         logger.warning("HTML nesting too deep in %s; reading text only", source)
         walker = _Walker(holders=marks.holders)
@@ -560,15 +570,24 @@ def _grid(rows: list[_El], tbl: _El) -> tuple[list[list[str]], int]:
                 taken[(r, c)] = text
                 c += 1
                 continue
-            rs = _span(rowspan, nrows - r)
-            cs = _span(colspan, 100)
+            rs = _span(rowspan, min(nrows - r, LIMITS.table_span))
+            cs = _span(colspan, LIMITS.table_span)
+            if len(taken) + rs * cs > LIMITS.table_cells:
+                raise _too_many_cells(len(taken) + rs * cs)
             for dr in range(rs):
                 for dc in range(cs):
                     taken[(r + dr, c + dc)] = text
             c += cs
     width = max((k[1] + 1 for k in taken), default=0)
+    if width * len(rows) > LIMITS.table_cells:  # one wide row in a long table
+        raise _too_many_cells(width * len(rows))
     grid = [[taken.get((r, c), "") for c in range(width)] for r in range(len(rows))]
     return _drop_empty(grid), images
+
+
+def _too_many_cells(n: int) -> LimitError:
+    return refuse("表格单元格数（合并单元格展开后）", n, LIMITS.table_cells, source=None,
+                  en="number of cells of one table (spans expanded)")
 
 
 _CELL = frozenset(("td", "th"))

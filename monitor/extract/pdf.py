@@ -43,13 +43,14 @@ from monitor.errors import ExtractError
 from monitor.textnorm import parse_cell
 
 from ._util import is_cjk, join_lines
+from .limits import LIMITS, LimitError, refuse
 
 logger = logging.getLogger(__name__)
 
 # PDFium is not thread-safe; callers may extract from worker threads.
 _PDFIUM_LOCK = threading.Lock()
 UNUSABLE_SCANNED = "扫描件/图片PDF，无文字层，无法识别（需要OCR或向发布单位索取文字版）"
-UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少Unicode映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取Word版）"
+UNUSABLE_GARBLED = "PDF文字层无法解码（字体缺少字符编码映射，提取出的是乱码），无法识别（需要OCR或向发布单位索取文字版）"
 _CELL_GAP_EM = 1.0  # a gap wider than this (in font sizes) separates two cells
 _WORD_GAP_EM = 0.25  # a gap wider than this between non-CJK characters is a space
 _LINE_TOL = 0.5  # characters whose centres differ by less than this (in heights) share a line
@@ -148,6 +149,10 @@ def _open_and_read(data: bytes, source: str | None) -> Document:
         raise _corrupt(source, str(exc)) from exc
     try:
         return _read(pdf, source)
+    except LimitError as exc:
+        if exc.source is None and source is not None:
+            raise LimitError(str(exc), source=source) from None
+        raise
     finally:
         pdf.close()
 
@@ -163,6 +168,8 @@ def _corrupt(source: str | None, detail: str) -> ExtractError:
 def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
     if len(pdf) == 0:
         raise _corrupt(source, "没有页面")
+    if len(pdf) > LIMITS.pdf_pages:  # an annual report has fewer than 100
+        raise refuse("PDF 页数", len(pdf), LIMITS.pdf_pages, source=source, en="number of PDF pages")
     meta: dict[str, object] = {"pages": len(pdf)}
     title = _title(pdf)
     if title:
@@ -178,6 +185,9 @@ def _read(pdf: pdfium.PdfDocument, source: str | None) -> Document:
             continue
         for rotation in sorted(groups):
             chars += len(groups[rotation])
+            if chars > LIMITS.pdf_chars:
+                raise refuse(f"PDF 文字层字符数（读到第 {index + 1} 页）", chars, LIMITS.pdf_chars, source=source,
+                             en="number of characters in the PDF text layer")
             page_lines = _lines(groups[rotation], index + 1, rules if rotation == 0 else [])
             lines.extend(_drop_page_markers(page_lines, height if rotation == 0 else None))
     if failed:
@@ -357,6 +367,9 @@ def _chars(page: pdfium.PdfPage) -> dict[int, list[_Char]]:
     try:
         tp = textpage.raw
         n = raw.FPDFText_CountChars(tp)
+        if n > LIMITS.pdf_page_chars:  # counted before a single box is read
+            raise refuse("PDF 单页文字层字符数", n, LIMITS.pdf_page_chars, source=None,
+                         en="number of characters on one PDF page")
         text = _page_text(tp, n)
         handle = ctypes.cast(tp, ctypes.c_void_p)
         rotated = _has_rotated_text(handle, n)

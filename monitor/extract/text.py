@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from monitor.document import Block, Document, Paragraph, Table
+from monitor.textnorm import parse_cell
 
 from ._util import join_lines, rectangular
 from .encoding import decode_text
@@ -39,10 +40,10 @@ class _State:
     def flush_cells(self) -> None:
         if self.cell_rows:
             rows = [[join_lines(lines) for lines in row] for row in self.cell_rows]
-            if max(len(r) for r in rows) > 1:
+            if max(len(r) for r in rows) > 1 and not _sentences_only(rows):
                 self._add_table(rows)
             else:  # TAB-indented paragraphs, not a table
-                self.blocks.extend(Paragraph(r[0]) for r in rows if r and r[0])
+                self.blocks.extend(Paragraph(c) for r in rows for c in r if c.strip())
             self.cell_rows = []
         self.open_row = False
 
@@ -100,6 +101,14 @@ def _feed(st: _State, line: str, lines: list[str], i: int) -> None:
     text = line.strip()
     if text:
         st.blocks.append(Paragraph(text))
+
+
+def _sentences_only(rows: list[list[str]]) -> bool:
+    """TAB-indented lines of prose (paragraphs indented with a TAB, one after the other) are not a
+    table: no cell holds a number and some cell is a sentence."""
+    cells = [c for r in rows for c in r if c.strip()]
+    return any("。" in c for c in cells) and not any(
+        (cell := parse_cell(c)) is not None and cell.value is not None for c in cells)
 
 
 def _is_continuation(line: str) -> bool:

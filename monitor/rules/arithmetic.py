@@ -7,7 +7,16 @@ from typing import Any
 
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import MODERN, DocRule, register
-from monitor.templates import APPLICANT_COLUMNS, REVIEW_BLOCKS, REVIEW_COLUMNS, TEMPLATES
+from monitor.templates import (
+    APPLICANT_COLUMNS,
+    REVIEW_BLOCKS,
+    TEMPLATES,
+    cell_label,
+    column_label,
+    quoted,
+    row_label,
+    table_label,
+)
 
 SUMMED_EXCLUDED = ("new", "carried_over", "total", "carried_forward")
 
@@ -37,9 +46,10 @@ class BalanceRelation(DocRule):
             new, over, total, fwd = vals
             if new + over != total + fwd:
                 yield self.finding(
-                    f"表三“{col}”列：新收{_fmt(new)}+上年结转{_fmt(over)}={_fmt(new + over)}，"
-                    f"但办理结果总计{_fmt(total)}+结转下年度{_fmt(fwd)}={_fmt(total + fwd)}",
-                    subject=f"{col}:{new},{over},{total},{fwd}", table="requests", column=col,
+                    f"{cell_label(report.template, 'requests', None, i)}：一、新收{_fmt(new)}＋二、上年结转"
+                    f"{_fmt(over)}＝{_fmt(new + over)}，应等于三（七）总计{_fmt(total)}＋四、结转下年度"
+                    f"{_fmt(fwd)}＝{_fmt(total + fwd)}",
+                    subject=f"{col}:{new},{over},{total},{fwd}", table="requests", column=i,
                     expected=new + over, actual=total + fwd, difference=new + over - total - fwd,
                     cells={"new": new, "carried_over": over, "total": total, "carried_forward": fwd})
 
@@ -55,21 +65,25 @@ class RowTotal(DocRule):
         if not req:
             return
         sub = report.tables.get("requests_org_subtotal", {})
-        for key, row in {**req, **{f"subtotal:{k}": v for k, v in
-                                   report.tables.get("requests_subtotals", {}).items()}}.items():
+        rows = [("requests", k, k, v) for k, v in req.items()]
+        rows += [("requests_subtotals", k, f"subtotal:{k}", v)
+                 for k, v in report.tables.get("requests_subtotals", {}).items()]
+        for table, key, name, row in rows:
             if any(v is None for v in row):
                 continue
             if sum(row[:6]) != row[6]:
                 yield self.finding(
-                    f"表三“{key}”行：六类申请人之和为{_fmt(sum(row[:6]))}，总计列却填{_fmt(row[6])}",
-                    subject=f"{key}:{row}", table="requests", row=key, column="总计",
+                    f"{cell_label(report.template, table, key, 6)}填{_fmt(row[6])}，"
+                    f"应为前六列之和{_fmt(sum(row[:6]))}",
+                    subject=f"{name}:{row}", table=table, row=key, column=6,
                     expected=sum(row[:6]), actual=row[6], values=row)
-            s = sub.get(key)
+            s = sub.get(name)
             if s is not None and sum(row[1:6]) != s:
                 yield self.finding(
-                    f"表三“{key}”行：五类法人或其他组织之和为{_fmt(sum(row[1:6]))}，小计列却填{_fmt(s)}",
-                    subject=f"{key}:subtotal:{s}:{row}", table="requests", row=key,
-                    column="法人或其他组织小计", expected=sum(row[1:6]), actual=s, values=row)
+                    f"{cell_label(report.template, 'requests_org_subtotal', key)}填{_fmt(s)}，"
+                    f"应为五类法人或其他组织之和{_fmt(sum(row[1:6]))}",
+                    subject=f"{name}:subtotal:{s}:{row}", table="requests_org_subtotal", row=key,
+                    expected=sum(row[1:6]), actual=s, values=row)
 
 
 @register
@@ -83,6 +97,12 @@ class ColumnTotal(DocRule):
         if not req:
             return
         parts = [d.key for d in TEMPLATES[report.template].requests if d.key not in SUMMED_EXCLUDED]
+        # A 2021 table that keeps the 2019 （六）其他处理 as one row: that row stands for its split.
+        unsplit = report.template == "2021" and "other" in req and report.notes.get("other_unsplit", False)
+        if unsplit:
+            parts = [k for k in parts if not k.startswith("other_")] + ["other"]
+        note = (f"（{quoted(row_label(report.template, 'requests', 'other'))}只填了一行合计，缺少2021年格式的三个分项，按合计计算）"
+                if unsplit else "")
         for i, col in enumerate(APPLICANT_COLUMNS):
             vals = [req[k][i] for k in parts]
             total = req["total"][i]
@@ -90,9 +110,11 @@ class ColumnTotal(DocRule):
                 continue
             if sum(vals) != total:
                 yield self.finding(
-                    f"表三“{col}”列：（一）至（六）各项之和为{_fmt(sum(vals))}，“（七）总计”却填{_fmt(total)}",
-                    subject=f"{col}:{total}:{vals}", table="requests", row="total", column=col,
-                    expected=sum(vals), actual=total, difference=sum(vals) - total)
+                    f"{cell_label(report.template, 'requests', 'total', i)}填{_fmt(total)}，"
+                    f"应为（一）至（六）各项之和{_fmt(sum(vals))}{note}",
+                    subject=f"{col}:{total}:{vals}", table="requests", row="total", column=i,
+                    expected=sum(vals), actual=total, difference=sum(vals) - total,
+                    other_split_missing=unsplit)
 
 
 @register
@@ -105,14 +127,15 @@ class ReviewTotal(DocRule):
         rl = report.tables.get("review_litigation")
         if not rl:
             return
-        for key, name in REVIEW_BLOCKS:
+        for key, _ in REVIEW_BLOCKS:
             row = rl.get(key)
             if not row or any(v is None for v in row):
                 continue
             if sum(row[:4]) != row[4]:
                 yield self.finding(
-                    f"表四“{name}”：维持、纠正、其他、尚未审结之和为{_fmt(sum(row[:4]))}，总计却填{_fmt(row[4])}",
-                    subject=f"{key}:{row}", table="review_litigation", row=key, column=REVIEW_COLUMNS[4],
+                    f"{cell_label(report.template, 'review_litigation', key, 4)}填{_fmt(row[4])}，"
+                    f"应为结果维持、结果纠正、其他结果、尚未审结之和{_fmt(sum(row[:4]))}",
+                    subject=f"{key}:{row}", table="review_litigation", row=key, column=4,
                     expected=sum(row[:4]), actual=row[4], values=row)
 
 
@@ -143,7 +166,8 @@ class ImpossibleValue(DocRule):
             if not any(b["table"] == entry["table"] and b["row"] == entry["row"] for b in bad):
                 bad.append(entry)
         for b in bad:
-            yield self.finding(f"“{b['row']}”的{b['column']}填了不可能的数值{b['value']}（件数应为非负整数）",
+            place = cell_label(report.template, b["table"], b["row"], b["column"])
+            yield self.finding(f"{place}填{b['value']}，不可能：件数应为非负整数",
                                subject=f"{b['table']}.{b['row']}.{b['column']}={b['value']}", **b)
         if report.template == "2019":
             for key in ("rules", "normative_docs"):
@@ -151,29 +175,35 @@ class ImpossibleValue(DocRule):
                 pub, total = row.get("published"), row.get("total")
                 if pub is not None and total is not None and pub > total:
                     yield self.finding(
-                        f"表二“{key}”：本年新公开数量{_fmt(pub)}大于对外公开总数量{_fmt(total)}",
+                        f"{cell_label('2019', 'active', key, 'published')}填{_fmt(pub)}，"
+                        f"不应大于“对外公开总数量”{_fmt(total)}",
                         subject=f"active.{key}:{pub}>{total}", table="active", row=key,
                         column="published", expected=f"≤{total}", actual=pub)
 
 
 PROSE_CHECKS = (
-    # narrative key, description, table path, function of the tables giving the figure
-    ("requests_new", "本年新收申请数", "requests.new[总计]",
-     lambda t: (t.get("requests") or {}).get("new", [None] * 7)[6]),
-    ("carried_over_stated", "上年结转申请数", "requests.carried_over[总计]",
-     lambda t: (t.get("requests") or {}).get("carried_over", [None] * 7)[6]),
-    ("carried_forward_stated", "结转下年度申请数", "requests.carried_forward[总计]",
-     lambda t: (t.get("requests") or {}).get("carried_forward", [None] * 7)[6]),
-    ("review_count", "行政复议件数", "review_litigation.review[总计]",
-     lambda t: ((t.get("review_litigation") or {}).get("review") or [None] * 5)[4]),
-    ("litigation_count", "行政诉讼件数", "review_litigation.litigation_*[总计]",
-     lambda t: _sum_or_none(((t.get("review_litigation") or {}).get("litigation_direct") or [None] * 5)[4],
-                            ((t.get("review_litigation") or {}).get("litigation_after_review") or [None] * 5)[4])),
+    # narrative key, what the prose states, the table cells ((table, row, column)…) whose sum it
+    # must equal
+    ("requests_new", "本年新收申请", (("requests", "new", 6),)),
+    ("carried_over_stated", "上年结转申请", (("requests", "carried_over", 6),)),
+    ("carried_forward_stated", "结转下年度申请", (("requests", "carried_forward", 6),)),
+    ("review_count", "行政复议", (("review_litigation", "review", 4),)),
+    ("litigation_count", "行政诉讼",
+     (("review_litigation", "litigation_direct", 4), ("review_litigation", "litigation_after_review", 4))),
 )
 
 
-def _sum_or_none(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else a + b
+def _cell(tables: dict[str, Any], table: str, row: str, column: int) -> Any:
+    values = (tables.get(table) or {}).get(row) or []
+    return values[column] if column < len(values) else None
+
+
+def _place(template: str | None, cells: tuple[tuple[str, str, int], ...]) -> str:
+    if len(cells) == 1:
+        return cell_label(template, *cells[0])
+    table, _, column = cells[0]
+    rows = "与".join(quoted(row_label(template, table, r)) for _, r, _ in cells)
+    return f"{table_label(table)}{rows}的{quoted(column_label(template, table, column))}之和"
 
 
 @register
@@ -184,16 +214,23 @@ class ProseContradictsTable(DocRule):
 
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         sources = report.narrative.get("_sources", {})
-        for key, what, path, get in PROSE_CHECKS:
+        for key, what, cells in PROSE_CHECKS:
             stated = report.narrative.get(key)
             if stated is None:
                 continue
-            actual = get(report.tables)
-            if actual is None or actual == stated:
+            values = [_cell(report.tables, *c) for c in cells]
+            if any(v is None for v in values):
+                continue
+            actual = sum(values)
+            if actual == stated:
                 continue
             src = sources.get(key, {})
+            quote = src.get("quote") or ""
+            shown = quote if len(quote) <= 30 else quote[:29] + "…"
             yield self.finding(
-                f"正文称{what}为{_fmt(stated)}，表格（{path}）为{_fmt(actual)}：“{src.get('quote', '')[:60]}”",
+                f"正文称{what}{_fmt(stated)}件，{_place(report.template, cells)}却为{_fmt(actual)}"
+                + (f"：{quoted(shown)}" if shown else ""),
                 subject=f"{key}:{stated}:{actual}", quote=src.get("quote"),
-                paragraph=src.get("paragraph"), cell=path, expected=stated, actual=actual,
+                paragraph=src.get("paragraph"), cells=[{"table": t, "row": r, "column": c} for t, r, c in cells],
+                cell="+".join(f"{t}.{r}[{c}]" for t, r, c in cells), expected=stated, actual=actual,
                 difference=stated - actual)

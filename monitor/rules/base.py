@@ -13,11 +13,13 @@ Scopes:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from monitor.report import Finding, ParsedReport
 
+_WRAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 ALL_TEMPLATES = frozenset({"2008", "2019", "2021"})
 MODERN = frozenset({"2019", "2021"})
 
@@ -32,7 +34,8 @@ class Rule:
 
     @classmethod
     def explanation(cls) -> str:
-        return " ".join((cls.__doc__ or "").split())
+        """The docstring on one line; a line break between two Chinese characters joins them."""
+        return _WRAP.sub("", " ".join((cls.__doc__ or "").split()))
 
     def finding(self, message: str, *, subject: str = "", **details: Any) -> Finding:
         return Finding(rule=self.id, severity=self.severity, message=message, details=details,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import MODERN, DocRule, register
+from monitor.templates import cell_label, column_label
 
 # Bodies that cannot make 规章: townships, streets, county-level governments and their departments.
 _NO_RULES_BODY = re.compile(r"(镇|乡|街道|县|区|旗|局|委员会|委|办公室|中心|所|站)")
@@ -34,8 +35,10 @@ class RulesByWrongBody(DocRule):
         cols = ("made", "published", "total") if report.template == "2019" else ("issued", "in_force")
         nonzero = {c: row.get(c) for c in cols if (row.get(c) or 0) > 0}
         if nonzero:
-            shown = "、".join(f"{c}={v}" for c, v in nonzero.items())
-            yield self.finding(f"{report.entity}无权制定规章，表二“规章”行却填了数字（{shown}）",
+            shown = "、".join(f"{column_label(report.template, 'active', c, 'rules')}{v}"
+                             for c, v in nonzero.items())
+            yield self.finding(f"{report.entity}无权制定规章，{cell_label(report.template, 'active', 'rules')}"
+                               f"却填了{shown}，应{'均' if len(nonzero) > 1 else ''}为0",
                                subject="rules:" + ",".join(f"{c}={v}" for c, v in nonzero.items()),
                                table="active", row="rules", values=nonzero, entity=report.entity)
 
@@ -50,7 +53,8 @@ class NormativeDocsUnpublished(DocRule):
         row = report.tables.get("active", {}).get("normative_docs") or {}
         made, pub = row.get("made"), row.get("published")
         if made is not None and pub is not None and made > pub:
-            yield self.finding(f"规范性文件本年新制作{made}件，但只新公开{pub}件",
+            yield self.finding(f"{cell_label('2019', 'active', 'normative_docs')}本年新制作{made}件，"
+                               f"只新公开{pub}件，规范性文件应全部公开",
                                subject=f"normative_docs:{made}>{pub}", table="active",
                                row="normative_docs", made=made, published=pub)
 
@@ -63,6 +67,13 @@ class MoneyInYuan(DocRule):
 
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         for c in report.notes.get("money_in_yuan", []):
+            if c["wan_yuan"] is None:  # the row's numbers ran together: the unit is all that is read
+                yield self.finding(
+                    f"{cell_label(report.template, c['table'], c['row'], c['column'])}以元填写"
+                    f"（“{c['raw']}”），应以万元填写；该行数字连在一起，未能换算",
+                    subject=f"{c['row']}.{c['column']}={c['raw']}", **c)
+                continue
             yield self.finding(
-                f"表二“{c['row']}”的金额“{c['raw']}”以元填写，模板要求万元；已换算为{c['wan_yuan']:g}万元",
+                f"{cell_label(report.template, c['table'], c['row'], c['column'])}填“{c['raw']}”，"
+                f"应以万元填写，已按{c['wan_yuan']:g}万元核对",
                 subject=f"{c['row']}.{c['column']}={c['yuan']}", **c)

@@ -8,12 +8,20 @@ from collections.abc import Iterator
 from monitor.parse import section_number_value
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, MODERN, DocRule, register
-from monitor.templates import TEMPLATES
+from monitor.templates import (
+    TEMPLATES,
+    cell_label,
+    quoted,
+    row_label,
+    section_label,
+    table_label,
+    template_label,
+)
 from monitor.templates.defs import SECTIONS
 from monitor.textnorm import CN_NUMERALS, norm
 
-TABLE_NAMES = {"active": "表二 主动公开政府信息情况", "requests": "表三 收到和处理政府信息公开申请情况",
-               "review_litigation": "表四 政府信息公开行政复议、行政诉讼情况"}
+LISTED = 3  # places named in one message; details list them all
+OTHER_SPLIT = ("other_no_correction", "other_no_fee", "other_other")
 
 
 @register
@@ -26,8 +34,11 @@ class MissingSection(DocRule):
         found = {s.key for s in report.sections}
         missing = [d for d in SECTIONS if d.key not in found]
         if missing:
-            names = "、".join(f"{CN_NUMERALS[d.number - 1]}、{d.label}" for d in missing)
-            yield self.finding(f"缺少规定的部分：{names}", subject=",".join(d.key for d in missing),
+            names = "、".join(quoted(section_label(d.key)) for d in missing)
+            message = (f"缺少规定的部分：{names}" if len(missing) < len(SECTIONS) else
+                       f"六个规定部分的标题一个也没有找到（{quoted(section_label(SECTIONS[0].key))}至"
+                       f"{quoted(section_label(SECTIONS[-1].key))}）")
+            yield self.finding(message, subject=",".join(d.key for d in missing),
                                missing=[d.key for d in missing], labels=[d.label for d in missing])
 
 
@@ -46,7 +57,7 @@ class MissingTable(DocRule):
         note = "（页面中有图片形式的表格，无法读取其中的数字）" if images else ""
         for table in ("active", "requests", "review_litigation"):
             if table not in report.tables:
-                yield self.finding(f"未找到{TABLE_NAMES[table]}{note}", subject=table, table=table,
+                yield self.finding(f"未找到{table_label(table, title=True)}{note}", subject=table, table=table,
                                    missing_rows="all", table_is_image=bool(images))
                 continue
             if table == "review_litigation":
@@ -54,10 +65,24 @@ class MissingTable(DocRule):
                            if k not in report.tables[table]]
             else:
                 missing = [k for k in required[table] if k not in found.get(table, [])]
+            split = [k for k in OTHER_SPLIT if k in missing] if table == "requests" and \
+                report.notes.get("other_unsplit") else []
+            if split:
+                missing = [k for k in missing if k not in split]
+                yield self.finding(
+                    f"{cell_label(report.template, table, 'other')}只填了一行合计，缺少2021年格式要求的三个分项；"
+                    "该行数字已按合计读取",
+                    subject=f"{table}:other-split", table=table, missing_rows=split,
+                    other_split_missing=True)
             if missing:
-                yield self.finding(f"{TABLE_NAMES[table]}缺少以下行：{'、'.join(missing)}",
+                names = "、".join(quoted(row_label(report.template, table, k)) for k in missing[:LISTED])
+                more = f"等{len(missing)}行" if len(missing) > LISTED else ""
+                runs = [k for k in report.notes.get("unread_runs", []) if k in missing]
+                why = ("（其中" + "、".join(quoted(row_label(report.template, table, k)) for k in runs[:LISTED])
+                       + "的数字连在一起，无法唯一拆分）" if runs else "")
+                yield self.finding(f"{table_label(table)}缺少{names}{more}{why}",
                                    subject=f"{table}:{','.join(missing)}", table=table,
-                                   missing_rows=missing)
+                                   missing_rows=missing, unread_digit_runs=runs)
 
 
 @register
@@ -79,10 +104,10 @@ class Misnumbered(DocRule):
         order = [expected[s.key] for s in report.sections]
         out_of_order = order != sorted(order)
         if wrong or out_of_order:
-            parts = [f"“{w['written']}”应为“{w['expected']}”" for w in wrong]
+            parts = [f"{quoted(section_label(w['section']))}的序号写成了“{w['written']}”" for w in wrong]
             if out_of_order:
                 parts.append("各部分顺序与规定不一致")
-            yield self.finding("部分序号错误：" + "；".join(parts),
+            yield self.finding("部分序号有误：" + "；".join(parts),
                                subject=";".join(f"{w['section']}={w['written']}" for w in wrong)
                                + ("|order" if out_of_order else ""),
                                misnumbered=wrong, out_of_order=out_of_order,
@@ -103,7 +128,7 @@ class TemplateMismatch(DocRule):
             return
         right = next(t for t in TEMPLATES.values() if t.fits_year(report.year))
         yield self.finding(
-            f"{report.year}年度报告使用了{report.template}年模板，应使用{right.id}年模板",
+            f"{report.year}年度报告使用了{template_label(report.template)}，应使用{template_label(right.id)}",
             subject=f"{report.template}->{right.id}", year=report.year, template=report.template,
             expected_template=right.id, signals=report.notes.get("template_signals"))
 
@@ -148,9 +173,10 @@ class BlankCells(DocRule):
         cells = [c for c in report.notes.get("blank_cells", [])
                  if c["table"] in ("requests", "review_litigation")]
         if cells:
-            shown = "、".join(f"{c['row']}/{c['column']}“{c['raw'] or '空白'}”" for c in cells[:5])
-            more = f"等{len(cells)}处" if len(cells) > 5 else ""
-            yield self.finding(f"表格中有{len(cells)}个应填数字的单元格未填写数字（为零应填0）：{shown}{more}",
+            shown = "、".join(f"{cell_label(report.template, c['table'], c['row'], c['column'])}"
+                             f"{'填“' + c['raw'] + '”' if c['raw'] else '为空白'}" for c in cells[:LISTED])
+            more = f"等{len(cells)}处" if len(cells) > LISTED else ""
+            yield self.finding(f"应填数字处未填（为零应填0）：{shown}{more}",
                                subject=";".join(f"{c['table']}.{c['row']}.{c['column']}" for c in cells),
                                cells=cells)
 

@@ -8,11 +8,15 @@ from collections.abc import Iterator
 
 from monitor.report import Finding, ParsedReport
 from monitor.rules.base import ALL_TEMPLATES, DocRule, register
+from monitor.templates import cell_label, quoted
 from monitor.textnorm import norm, squash
 
 _PLAN = re.compile(r"(?P<y>(?:19|20)\d{2})年(?:度)?[,，]?(?:我[镇乡局委办区县街]\S{0,3}|本[镇乡单位机关部门]{1,2})?"
                    r"(?:将|要|计划|拟|继续|力争|进一步)")
 _SELF_YEAR = re.compile(r"(?:现将|公布|发布)[^。]{0,12}?(?P<y>(?:19|20)\d{2})年度?[^。]{0,16}?(?:信息公开|政务公开)[^。]{0,8}?(?:年度报告|年报)")
+
+
+LISTED = 3  # altered labels named in one message; details list them all
 
 
 @register
@@ -24,8 +28,10 @@ class AlteredLabel(DocRule):
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         variants = report.notes.get("label_variants", [])
         if variants:
-            shown = "；".join(f"“{v['found']}”应为“{v['canonical']}”" for v in variants)
-            yield self.finding(f"表格固定表述有误：{shown}",
+            shown = "；".join(f"{cell_label(report.template, v.get('table', 'requests'), v['row'])}"
+                             f"写成了{quoted(v['found'])}" for v in variants[:LISTED])
+            more = f"等{len(variants)}处" if len(variants) > LISTED else ""
+            yield self.finding(f"表格固定表述有误：{shown}{more}",
                                subject=";".join(f"{v['row']}:{v['found']}" for v in variants),
                                variants=variants)
 
@@ -58,11 +64,23 @@ class WrongYear(DocRule):
                                    "body_year": int(m["y"])})
         if quotes:
             first = quotes[0]
-            what = ("下一年的工作计划写成了报告年度" if first["kind"] == "plan"
+            what = (f"下一年的工作计划写成了{report.year}年" if first["kind"] == "plan"
                     else f"正文称{first['body_year']}年度报告，与标题年份{report.year}不一致")
-            yield self.finding(f"年份可能有误：{what}：“{first['quote']}”",
+            yield self.finding(f"年份可能有误：{what}：{quoted(_shown(first))}",
                                subject=";".join(q["quote"][:30] for q in quotes), year=report.year,
                                quotes=quotes)
+
+
+def _shown(quote: dict) -> str:
+    """The quoted line as a message shows it: from the year it is about, at most 30 characters."""
+    text = quote["quote"]
+    year = str(quote.get("body_year") or "")
+    if quote["kind"] == "plan":
+        m = _PLAN.search(text)
+        text = text[m.start():] if m else text
+    elif year and year in text:
+        text = text[max(0, text.index(year) - 6):]
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 def _around(text: str, pos: int, width: int = 40) -> str:
@@ -71,7 +89,9 @@ def _around(text: str, pos: int, width: int = 40) -> str:
 
 # An item (at least 6 characters, starting after a separator) written twice in a row.
 _REPEAT = re.compile(r"(?:^|(?<=[、，,；;。:：]))(?P<x>[^、，,；;。]{6,})[、，,；;。]\s*(?P=x)")
+_QUOTES = "“”‘’\"'"
 _SEPARATOR = re.compile(r"[、，,；;。]")
+_PARA_END = set("。！？!?：:")
 
 
 def _may_repeat(text: str) -> bool:
@@ -95,10 +115,18 @@ class RepeatedText(DocRule):
             t = squash(text)
             if prev_para is not None and t == prev_para and len(t) >= 10:
                 repeats.append(t[:80])
+            elif prev_para is not None and prev_para[-1:] not in _PARA_END:
+                # a sentence wrapped onto the next line (plain text keeps the line breaks of the
+                # page): a repeat that spans the break
+                joined = prev_para + t
+                if _may_repeat(joined):
+                    repeats.extend(m["x"] for m in _REPEAT.finditer(joined)
+                                   if m.start("x") < len(prev_para) < m.end())
             prev_para = t
             if _may_repeat(t):
                 repeats.extend(m["x"] for m in _REPEAT.finditer(t))
         if repeats:
-            yield self.finding(f"有内容紧挨着重复出现：“{repeats[0][:40]}”" +
+            item = repeats[0][:40].strip(_QUOTES)
+            yield self.finding(f"有内容紧挨着重复出现：{quoted(item)}" +
                                (f"等{len(repeats)}处" if len(repeats) > 1 else ""),
                                subject=";".join(sorted(set(repeats))), repeated=repeats)

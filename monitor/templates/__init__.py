@@ -33,6 +33,9 @@ class RowDecl:
     patterns: tuple[str, ...]
     variants: tuple[Variant, ...] = ()
     required: bool = True
+    # The printed headings the row sits under, outermost first (table 三's merged label cells:
+    # "三、本年度办理结果", "（三）不予公开"); their numbering prefixes the row's printed label.
+    under: tuple[str, ...] = ()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -112,13 +115,25 @@ from monitor.templates.defs import T2008, T2019, T2021, TEMPLATES  # noqa: E402
 
 __all__ = ["TEMPLATES", "T2008", "T2019", "T2021", "Template", "RowDecl", "ColumnDecl", "GroupDecl",
            "SectionDecl", "Variant", "APPLICANT_COLUMNS", "REVIEW_COLUMNS", "REVIEW_BLOCKS",
-           "template_for_year"]
+           "template_for_year", "cell_label", "row_label", "column_label", "table_label", "section_label",
+           "template_label", "quoted"]
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 REVIEW_COLUMNS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
-REVIEW_BLOCKS = (("review", "行政复议"), ("litigation_direct", "行政诉讼·未经复议直接起诉"),
-                 ("litigation_after_review", "行政诉讼·复议后起诉"))
+REVIEW_BLOCKS = (("review", "行政复议"), ("litigation_direct", "行政诉讼（未经复议直接起诉）"),
+                 ("litigation_after_review", "行政诉讼（复议后起诉）"))
 
 
 def template_for_year(year: int) -> Template:
     return next(t for t in TEMPLATES.values() if t.fits_year(year))
+
+
+from monitor.templates.labels import (  # noqa: E402
+    cell_label,
+    column_label,
+    quoted,
+    row_label,
+    section_label,
+    table_label,
+    template_label,
+)

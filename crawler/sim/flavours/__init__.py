@@ -9,13 +9,15 @@ from crawler.sim.flavours.generic import GenericSite
 from crawler.sim.flavours.gkmlpt import GkmlptSite
 from crawler.sim.flavours.hanweb import HanwebSite
 from crawler.sim.flavours.hanweb_annual import HanwebAnnualSite
+from crawler.sim.flavours.kaipu import KaipuSite
 from crawler.sim.flavours.trs import TrsSite
 from crawler.sim.flavours.vsb import VsbSite
 
 if TYPE_CHECKING:
     from crawler.sim.world import SimCounty, SimWorld
 
-SITES: dict[str, type[Site]] = {cls.flavour: cls for cls in (HanwebSite, HanwebAnnualSite, TrsSite, GkmlptSite, VsbSite, GenericSite)}
+SITES: dict[str, type[Site]] = {cls.flavour: cls for cls in (HanwebSite, HanwebAnnualSite, TrsSite, GkmlptSite, VsbSite, KaipuSite,
+                                                           GenericSite)}
 
 
 def make_site(world: SimWorld, county: SimCounty) -> Site:

@@ -119,6 +119,20 @@ class Site:
         return Page(200, text.encode(), "text/plain", kind="robots")
 
     # ------------------------------------------------------------ shared page building
+    def column_nav(self, col: Column, list_href: str) -> str:
+        """The menu, breadcrumb and tabs every real list page carries: links whose text is the
+        column's own name (信息公开年报, 政府信息公开工作年度报告, 年度报告) pointing at the list itself,
+        its folder (`./`) or the parent folder (`../`) — navigation, never reports."""
+        name = f"{col.body}政府信息公开工作年度报告" if col.body else "政府信息公开工作年度报告"
+        return (
+            '<div class="menu"><ul><li><a href="../">政府信息公开</a></li>'
+            '<li class="on"><a href="./">信息公开年报</a></li><li><a href="../zcwj/">政策文件</a></li></ul></div>'
+            f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="../">政府信息公开</a> &gt; '
+            f'<a href="{esc(list_href)}">{esc(name)}</a></div>'
+            f'<div class="tabs"><a href="{esc(list_href)}" class="cur">年度报告</a>'
+            f'<a href="./" title="政府信息公开年报">政府信息公开年报</a></div>'
+        )
+
     @property
     def enc(self) -> str:
         return self.county.encoding
@@ -177,14 +191,16 @@ class Site:
             viewer = f"/static/pdfjs/web/viewer.html?file={quote(self.attachment_path(e) or '', safe='')}"
             return (f'<p class="MsoNormal">{esc(e.title)}</p>{updated}'
                     f'<iframe src="{esc(viewer)}" width="100%" height="900" frameborder="0"></iframe>')
+        # the note real pages carry above the file: the statistical period's end is no signature date
+        period = f"本报告所列数据的统计期限自{e.year}年1月1日起至{e.year}年12月31日止。"
         return (
-            f'<p class="MsoNormal">{esc(e.title)}详见附件。</p>{updated}'
+            f'<p class="MsoNormal">{esc(e.title)}详见附件。{period}</p>{updated}'
             f'<p><a href="{esc(attachment_href or "")}">{label}</a></p>'
             f'<p>附件：<a href="{esc(attachment_href or "")}">{esc(self.attachment_name(e))}</a></p>'
         )
 
     def detail_page(self, e: SimReport, now: datetime, render: Callable[[], str]) -> Page:
-        key = ("page", self.county.code, e.id, e.version(now), self.county.layout)
+        key = ("page", self.county.code, e.id, e.version(now), self.county.layout, self.county.regenerated_at)
         def make() -> Page:
             page = self.html(render(), kind="detail", last_modified=e.modified_at(now))
             mark = REPORT_MARK.encode("ascii")

@@ -95,7 +95,8 @@ class GenericSite(Site):
         name = f"{col.body}年度报告" if col.body else "政府信息公开年度报告"
         text = (
             self.head(f"{name}-{self.webname}")
-            + f'<body><div class="header"><a href="/">{esc(self.webname)}</a></div><div class="content"><h2>{esc(name)}</h2>'
+            + f'<body><div class="header"><a href="/">{esc(self.webname)}</a></div>{self.column_nav(col, self.page_url(col, 1))}'
+            f'<div class="content"><h2>{esc(name)}</h2>'
             f'{listing}<div class="pages">{" ".join(nav)}</div></div>'
             '<div class="footer">主办单位：县人民政府办公室 <a href="/">首页</a></div></body></html>'
         )

@@ -88,21 +88,37 @@ class TrsSite(Site):
                     f"<span>{date}</span></li>"
                 )
         name = f"{col.body}年度报告" if col.body else "政府信息公开年报"
+        script = CREATE_PAGE_HTML if self.county.pager != "inline" else ""
         text = (
-            self.head(f"{name}_{self.webname}", f'<meta name="ColumnName" content="{esc(name)}">' + CREATE_PAGE_HTML)
-            + f'<body><div class="con-right"><div class="position">当前位置：<a href="/">首页</a> &gt; 政府信息公开 &gt; {esc(name)}</div>'
-            f'<ul class="list">{"".join(lis)}</ul><div class="page">'
-            f'<script type="text/javascript">var countPage = {count};var currentPage = {page};'
-            f'createPageHTML({count}, {page}, "index", "shtml");</script></div></div></body></html>'
+            self.head(f"{name}_{self.webname}", f'<meta name="ColumnName" content="{esc(name)}">' + script)
+            + f'<body>{self.column_nav(col, "index.shtml")}<div class="con-right"><div class="position">当前位置：<a href="/">首页</a> &gt; 政府信息公开 &gt; {esc(name)}</div>'
+            f'<ul class="list">{"".join(lis)}</ul><div class="page">{self.pager(count, page)}</div></div></body></html>'
         )
         return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+
+    def stamp(self, d: datetime) -> datetime:
+        """PubDate as the CMS writes it: the regeneration time after a migration."""
+        return max(self.county.regenerated_at, d) if self.county.regenerated_at else d
+
+    def pager(self, count: int, page: int) -> str:
+        if self.county.pager == "inline":
+            # older TRS templates: the count and the page written inline, the links by document.write
+            return (
+                f'<script type="text/javascript">var countPage = {count}//共多少页\nvar currentPage = {page};//当前页\n'
+                'var prePage = currentPage - 1; var nextPage = currentPage + 1;\n'
+                'if (countPage > 1) { if (currentPage > 0) document.write("<a href=\\"index" + (prePage > 0 ? "_" + prePage : "")'
+                ' + ".shtml\\">上一页</a>");\n'
+                'if (nextPage < countPage) document.write("<a href=\\"index_" + nextPage + ".shtml\\">下一页</a>"); }</script>'
+            )
+        return (f'<script type="text/javascript">var countPage = {count};var currentPage = {page};'
+                f'createPageHTML({count}, {page}, "index", "shtml");</script>')
 
     def detail(self, e: SimReport, now: datetime) -> Page:
         def render() -> str:
             d = e.published_at
             att = ("./" + self.attachment_file(e)) if e.fmt != "html" else None
             meta = (
-                f'<meta name="ArticleTitle" content="{esc(e.title)}"><meta name="PubDate" content="{pubdate(d)}">'
+                f'<meta name="ArticleTitle" content="{esc(e.title)}"><meta name="PubDate" content="{pubdate(self.stamp(d))}">'
                 f'<meta name="ContentSource" content="{esc(self.publisher(e))}"><meta name="ColumnName" content="政府信息公开年报">'
             )
             return (

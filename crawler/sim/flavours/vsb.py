@@ -94,7 +94,7 @@ class VsbSite(Site):
         title = f"{col.body}政府信息公开年报" if col.body else "政府信息公开年报"
         text = (
             self.head(f"{title}-{self.webname}")
-            + f'<body><div class="list"><h2>{esc(title)}</h2><ul>{"".join(rows)}</ul>'
+            + f'<body>{self.column_nav(col, page_href(None))}<div class="list"><h2>{esc(title)}</h2><ul>{"".join(rows)}</ul>'
             f'<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_pages">{"&nbsp;".join(nav)}</span></div>'
             "</div></body></html>"
         )

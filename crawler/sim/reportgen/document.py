@@ -68,7 +68,7 @@ def tables_for(spec: ReportSpec) -> dict[str, list[Grid]]:
             spec.template, t["requests"], fmt,
             subtotal_column=t.get("requests_org_subtotal"),
             subtotal_rows=t.get("requests_subtotals"),
-            labels=spec.meta.get("labels"))]
+            labels=spec.meta.get("labels"), other_unsplit=spec.meta.get("other_unsplit", False))]
     if "review_litigation" in t:
         out["review_litigation"] = [build_review(t["review_litigation"], fmt)]
     return out

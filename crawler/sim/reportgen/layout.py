@@ -190,8 +190,9 @@ _ROWS_TAIL = (
 )
 
 
-def request_rows(template: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return _ROWS_HEAD + _ROWS_OTHER[template] + _ROWS_TAIL
+def request_rows(template: str, *, other_unsplit: bool = False) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The rows of table 三; `other_unsplit`: a 2021 table keeping the 2019 （六）其他处理 row."""
+    return _ROWS_HEAD + _ROWS_OTHER["2019" if other_unsplit else template] + _ROWS_TAIL
 
 
 def request_keys(template: str) -> tuple[str, ...]:
@@ -224,6 +225,13 @@ LABEL_TYPOS: dict[str, str] = {
     "refused_security": "3．危机“三安全一稳定”",
     "refused_enforcement_file": "7．属于行政法案卷",
     "unable_needs_creation": "2．没有现成信息需另行制作",
+}
+
+# Labels that lost a character (variant "garbled_labels"): no row pattern names them.
+LABEL_GARBLED: dict[str, str] = {
+    "refused_law": "2．其他法律行政止公开",
+    "refused_internal": "5．属于三类内事务信息",
+    "rejected_publication": "3．要求提供公开出物",
 }
 
 
@@ -270,7 +278,7 @@ def _spans(n: int, width: int) -> list[int]:
 def build_requests(template: str, rows: dict[str, Sequence[object]], fmt: Fmt, *,
                    subtotal_column: dict[str, object] | None = None,
                    subtotal_rows: dict[str, Sequence[object]] | None = None,
-                   labels: dict[str, str] | None = None) -> Grid:
+                   labels: dict[str, str] | None = None, other_unsplit: bool = False) -> Grid:
     """Table 三 in the official layout (3 header rows, 3 label columns)."""
     labels = labels or {}
     ndata = 8 if subtotal_column is not None else 7
@@ -286,7 +294,7 @@ def build_requests(template: str, rows: dict[str, Sequence[object]], fmt: Fmt, *
 
     decl: list[tuple[str, tuple[str, ...]]] = []
     groups = set(subtotal_rows or ())
-    for key, path in request_rows(template):
+    for key, path in request_rows(template, other_unsplit=other_unsplit):
         if key in labels:
             path = path[:-1] + (labels[key],)
         decl.append((key, path))

@@ -359,6 +359,17 @@ ACTIVE_MORE = [
 ]
 
 
+def active_breakdown(rng: random.Random, v: Voice, count: int) -> str:
+    """The total first, then its categories — the last of them an "其他应主动公开…" figure that a
+    reader taking the last "N条" would mistake for the total."""
+    news = rng.randint(0, count // 2)
+    buying = rng.randint(0, (count - news) // 3)
+    rest = count - news - buying
+    lead = say(rng, "[全年|{Y}年|本年度]，{me}[共公布政府信息|累计主动公开政府信息|主动发布各类政府信息]", v)
+    return (f"{lead}{count}条，其中工作动态{news}条、采购信息{buying}条、"
+            f"其他应主动公开政府信息{rest}条。")
+
+
 def active(rng: random.Random, v: Voice, count: int) -> list[str]:
     text = say(rng, rng.choice(ACTIVE), v, n=count)
     extra = _sentences(rng, v, ACTIVE_MORE, rng.randint(0, 2))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import history, numbers, prose
-from .layout import LABEL_TYPOS, REVIEW_BLOCKS, SUBTOTAL_GROUPS, request_keys, subtotal_groups
+from .layout import LABEL_GARBLED, LABEL_TYPOS, REVIEW_BLOCKS, SUBTOTAL_GROUPS, request_keys, subtotal_groups
 
 TEMPLATES = ("2008", "2019", "2021")
 ENTITY_KINDS = ("township", "street", "department", "county_gov")
@@ -75,6 +75,21 @@ VARIANT_DOCS: dict[str, str] = {
     "repeated_phrase": "A list item in section 一 is repeated next to itself. Fires TEXT-004.",
     "table_image": "Table 三 is an image (HTML <img>, DOCX/PDF picture, nothing in text formats); "
                    "absent from the ground truth. Fires STRUCT-002.",
+    "garbled_labels": "Three labels of table 三 lose a character, as in published tables "
+                      "(其他法律行政止公开, 属于三类内事务信息, 要求提供公开出物): no pattern names them; "
+                      "the rows keep their cells. Fires TEXT-001.",
+    "other_unsplit": "2021 only: table 三 keeps the 2019 （六）其他处理 as one row without the 1./2./3. "
+                     "sub-rows; ground truth has requests.other (the sum) and the three sub-rows null. "
+                     "Fires STRUCT-002 (the split is missing).",
+    "flat_text": "Text formats only: the whole report on one line, headings inline, table cells "
+                 "separated by single spaces (a crawler's text export). Other formats unchanged.",
+    "run_together": "Text formats only: the numbers of each row of table 三 written with no "
+                    "separator after the label (\"（一）予以公开6000017\") when the row total leaves one "
+                    "reading (other rows keep their separators). Other formats unchanged.",
+    "prose_breakdown": "Section 二 states the 主动公开 total with its categories after it (共公布政府"
+                       "信息N条，其中…采购信息a条、其他应主动公开政府信息b条); narrative.active_count is N.",
+    "repeated_paragraph": "A paragraph of section 一 is written twice in a row; text formats indent "
+                          "paragraphs with a TAB (Word's text export). Fires TEXT-004.",
 }
 VARIANTS: tuple[str, ...] = tuple(VARIANT_DOCS)
 PARAM_VARIANTS = {
@@ -90,15 +105,20 @@ def concrete_variants(template: str = "2021") -> list[str]:
     for name in VARIANTS:
         if template == "2008" and (name in TABLE_VARIANTS or name in NOT_2008):
             continue
+        if ONLY_TEMPLATE.get(name, template) != template:
+            continue
         out += [f"{name}:{arg}" for arg in PARAM_VARIANTS[name]] if name in PARAM_VARIANTS else [name]
     return out
 
 
 TABLE_VARIANTS = {"subtotal_column", "subtotal_rows", "blank_cells", "yuan_amount", "thousands",
                   "fullwidth_digits", "unit_suffix", "label_typos", "missing_table", "broken_arith",
-                  "table_image"}
+                  "table_image", "garbled_labels", "other_unsplit", "run_together"}
 # the fixed six sections do not exist in the free-form 2008 shape
-NOT_2008 = {"missing_section", "no_headings", "arabic_section_numbers"}
+NOT_2008 = {"missing_section", "no_headings", "arabic_section_numbers", "prose_breakdown",
+            "repeated_paragraph"}
+# variants of one template only
+ONLY_TEMPLATE = {"other_unsplit": "2021"}
 BLANK_MARKS = ("", "/", "-", "—")
 # Prose figures in the parsed report's `narrative` (domain/templates.md); the other figures the
 # prose states (carried-over requests, review / litigation counts) go to meta["narrative_extra"].
@@ -149,6 +169,8 @@ def _check_variants(variants: Iterable[str], template: str) -> frozenset[str]:
             raise ValueError(f"variant {v!r} needs one of {PARAM_VARIANTS[name]} after ':'")
         if template == "2008" and (name in TABLE_VARIANTS or name in NOT_2008):
             raise ValueError(f"variant {v!r} does not apply to a 2008-template report")
+        if ONLY_TEMPLATE.get(name, template) != template:
+            raise ValueError(f"variant {v!r} applies to {ONLY_TEMPLATE[name]}-template reports only")
     return out
 
 
@@ -262,6 +284,24 @@ def _tables(spec: ReportSpec, rng: random.Random, vrng: random.Random) -> None:
         _blank(tables, cell_text, spec.meta["blank_cells"], vrng)
     if variant_args(vs, "label_typos"):
         spec.meta["labels"] = dict(LABEL_TYPOS)
+    if variant_args(vs, "garbled_labels"):
+        spec.meta["labels"] = {**spec.meta.get("labels", {}), **LABEL_GARBLED}
+    if variant_args(vs, "other_unsplit"):
+        req = tables["requests"]
+        split = [req.pop(k) for k in ("other_no_correction", "other_no_fee", "other_other")]
+        req_other = [None if any(r[c] is None for r in split) else sum(r[c] for r in split) for c in range(7)]
+        # "other" before the tail rows, the three sub-rows null (the parser's "not found")
+        tail = {k: req.pop(k) for k in ("total", "carried_forward")}
+        req["other"] = req_other
+        req.update(tail)
+        for k in ("other_no_correction", "other_no_fee", "other_other"):
+            req[k] = [None] * 7
+        spec.meta["other_unsplit"] = True
+        if "requests_subtotals" in tables:
+            tables["requests_subtotals"].pop("other", None)
+        if "requests_org_subtotal" in tables:
+            sub = tables["requests_org_subtotal"]
+            sub["other"] = sum(sub.pop(k) for k in ("other_no_correction", "other_no_fee", "other_other"))
     spec.tables = tables
 
 
@@ -320,6 +360,8 @@ def _prose(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
     spec.sections["overview"] = prose.overview(rng, voice, repeated_item=bool(variant_args(vs, "repeated_phrase")))
     count = spec.narrative.pop("active_count")
     spec.sections["active"] = prose.active(rng, voice, count)
+    if variant_args(vs, "prose_breakdown"):
+        spec.sections["active"][0] = prose.active_breakdown(rng, voice, count) + spec.sections["active"][0]
     stated["active"] = {"active_count": count}
     spec.sections["requests"], stated["requests"] = prose.requests(
         rng, voice, _int(req["new"][6]), _int(req["carried_over"][6]), _int(req["carried_forward"][6]))
@@ -330,6 +372,8 @@ def _prose(spec: ReportSpec, rng: random.Random, voice: prose.Voice) -> None:
     spec.sections["other"], stated["other"] = prose.other(rng, voice, spec.template, spec.meta["fee_yuan"])
     spec.meta["stated"] = stated
     _preamble(spec, rng, voice)
+    if variant_args(vs, "repeated_paragraph"):  # the last paragraph of 一, twice
+        spec.sections["overview"].append(spec.sections["overview"][-1])
     spec.meta["headings"] = {k: rng.choice(HEADINGS[k]) for k in SECTION_KEYS}
     spec.meta["numbers"] = {k: CN_NUM[i] + "、" for i, k in enumerate(SECTION_KEYS)}
 
@@ -412,7 +456,7 @@ def _expected_findings(spec: ReportSpec) -> set[str]:
         out.add("TIME-002")
     if variant_args(vs, "wrong_year_plans") and "problems" in spec.sections:
         out.add("TEXT-002")
-    if variant_args(vs, "repeated_phrase") and "overview" in spec.sections:
+    if (variant_args(vs, "repeated_phrase") or variant_args(vs, "repeated_paragraph")) and "overview" in spec.sections:
         out.add("TEXT-004")
     if spec.template == "2008":
         return out
@@ -423,8 +467,10 @@ def _expected_findings(spec: ReportSpec) -> set[str]:
         out.add("STRUCT-003")
     if any(k not in spec.tables for k in TABLE_KEYS):
         out.add("STRUCT-002")
-    if variant_args(vs, "label_typos") and "requests" in spec.tables:
+    if (variant_args(vs, "label_typos") or variant_args(vs, "garbled_labels")) and "requests" in spec.tables:
         out.add("TEXT-001")
+    if variant_args(vs, "other_unsplit") and "requests" in spec.tables:
+        out.add("STRUCT-002")
     if variant_args(vs, "yuan_amount") and "active" in spec.tables:
         out.add("PLAUS-003")
     if any(path.split(".")[0] in spec.tables for path in spec.meta["blank_cells"]):
