@@ -61,8 +61,9 @@ def pg_url() -> Iterator[str]:
 
 class CrawlSampler:
     """Samples the crawl children (`python -m monitor.crawljob RUN_ID`, each the leader of its own
-    process group; its forked Scrapy child shares the command line, not the leadership) every few
-    ms: the most that ran at once for one run id."""
+    process group) every few ms: the most that ran at once for one run id. A fork of the child
+    before its exec (the Scrapy grandchild starting, in a session of its own) shares the command
+    line for a moment: a process whose parent is a crawl child is not one."""
 
     def __init__(self) -> None:
         self.most: Counter[int] = Counter()
@@ -86,8 +87,14 @@ class CrawlSampler:
                     stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if stat[0] != "Z" and int(stat[2]) == int(d.name) and b"monitor.crawljob" in cmd and len(cmd) > 3 and cmd[3].isdigit():
-                    now[int(cmd[3])] += 1
+                if stat[0] != "Z" and int(stat[2]) == int(d.name) and b"monitor.crawljob" in cmd and len(cmd) > 3 \
+                        and cmd[3].isdigit():
+                    try:
+                        parent = Path(f"/proc/{stat[1]}/cmdline").read_bytes()
+                    except OSError:
+                        parent = b""
+                    if b"monitor.crawljob" not in parent:
+                        now[int(cmd[3])] += 1
             for run_id, n in now.items():
                 self.most[run_id] = max(self.most[run_id], n)
 
