@@ -26,7 +26,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="出错时显示完�
     logging.getLogger().setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
-COMMAND_MODULES = ("check", "store", "crawl", "demo", "notify", "serve", "daemon", "rules")
+COMMAND_MODULES = ("check", "store", "crawl", "demo", "notify", "review", "serve", "daemon", "rules")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"monitor.commands.{_name}").register(app)

@@ -48,8 +48,13 @@ max_attempts = 5
 backoff_seconds = 60             # first retry; doubles each attempt up to max_backoff_seconds
 max_backoff_seconds = 3600
 
-[health]
-crawl_alert_threshold = 3        # crawl-health findings reach operators after this many failed runs
+[health]                         # operators hear of the service's trouble (notifier/health.py)
+crawl_alert_threshold = 3        # CRAWL-001/002 reach operators after this many failed/blocked crawls in a row
+                                 # (a county profile's [health] crawl_alert_threshold overrides it)
+reminder_hours = 24              # an open crawl problem is repeated to operators this often (with its days)
+quiet_hours = 72                 # a portal failing again within this after its 恢复 is not alerted again
+heartbeat_time = "08:30"         # the daily heartbeat to operators; /healthz fails after 2 days without one
+operators = ["console:-"]        # besides role=operator subscribers and telegram.admin_chat_ids
 
 [daemon]                         # `nianbao daemon` (monitor/daemon.py)
 http = "127.0.0.1:8787"          # /healthz and /metrics; "" switches the server off
@@ -248,7 +253,33 @@ class NotifySettings(_Section):
 
 
 class HealthSettings(_Section):
-    crawl_alert_threshold: int = Field(3, ge=1)
+    """Who hears of the service's own trouble, and when (notifier.health)."""
+
+    crawl_alert_threshold: int = Field(3, ge=1, le=100)  # failed/blocked crawls in a row before the alert
+    reminder_hours: float = Field(24, gt=0)  # an open crawl problem is repeated to operators this often
+    quiet_hours: float = Field(72, ge=0)  # after a recovery, the portal failing again is not alerted within this
+    heartbeat_time: str = "08:30"  # the daily heartbeat to operators (in schedule.timezone)
+    # operators besides role=operator subscribers and telegram.admin_chat_ids: "console:-",
+    # "telegram:123456", "apprise:mailto://…" (apprise URLs are kept out of logs)
+    operators: Annotated[tuple[str, ...], NoDecode] = ()
+
+    _list = field_validator("operators", mode="before")(_split_list)
+
+    @field_validator("heartbeat_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"must be HH:MM, got {v!r}")
+        return v
+
+    @field_validator("operators")
+    @classmethod
+    def _operators(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for item in v:
+            channel, sep, address = str(item).partition(":")
+            if not sep or channel not in ("console", "telegram", "apprise") or not address:
+                raise ValueError(f"an operator is CHANNEL:ADDRESS (console, telegram, apprise), got {item!r}")
+        return v
 
 
 class DaemonSettings(_Section):

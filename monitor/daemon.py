@@ -5,10 +5,13 @@
      ├── reaper          runs left `running` by a dead daemon → failed, and queued again
      ├── scheduler       APScheduler 3.x AsyncIOScheduler, jobs in a SQLAlchemyJobStore in the same
      │                   database (coalesce, misfire grace): per-county crawl cadence (queues a
-     │                   CrawlRun), the deadline sweep, digests, housekeeping — monitor.schedule
+     │                   CrawlRun), the deadline sweep, digests, housekeeping, the operators'
+     │                   heartbeat — monitor.schedule
      ├── dispatcher      queued CrawlRuns (schedule, `nianbao recrawl`, the bot's /recrawl) → the
      │                   crawl executor (monitor.executor: child processes, cap, time limit)
-     ├── sender          drains the alert outbox (a coroutine made by `sender_factory`)
+     ├── sender          crawl-health escalation (notifier.health), then drains the alert outbox
+     │                   (a coroutine made by `sender_factory`)
+     ├── operators       start/stop, job failures and the heartbeat sent to operators at once
      ├── bot             the Telegram bot (an object with async start()/stop(), made by `bot_factory`)
      └── http            /healthz, /metrics (Prometheus) on 127.0.0.1; the web UI mounted beside them
 
@@ -99,6 +102,13 @@ async def job_digest() -> None:
 async def job_housekeeping() -> None:
     if (d := _daemon()) is not None:
         await d.housekeeping()
+
+
+@_stored_job
+async def job_heartbeat() -> None:
+    """The operators' daily heartbeat (notifier.health)."""
+    if (d := _daemon()) is not None:
+        await d.heartbeat()
 
 
 # --- the scheduler on the daemon's clock ---------------------------------------------------------
@@ -365,6 +375,10 @@ class Daemon:
         self._bot: Any = None
         self._uvicorn: Any = None
         self.last_tick = time.time()
+        self.notices: Any = None  # notifier.health.OperatorNotices: heartbeat, start/stop, job failures
+        self.last_heartbeat: datetime | None = None  # on the daemon's clock (the start until the first)
+        self.heartbeat_period = timedelta(days=1)
+        self._notice_tasks: set[asyncio.Task[Any]] = set()
 
     # ---------------------------------------------------------------- lifecycle
     async def run(self) -> int:
@@ -431,8 +445,11 @@ class Daemon:
         self.scheduler = self._make_scheduler()
         self.scheduler.start()
         self._plan(codes)
+        await asyncio.to_thread(self._sync_operators)
+        self.last_heartbeat = self.clock.now()
         if self.sender_factory is not None:
             self._sender = self.sender_factory(self)
+            self.notices = self._operator_notices()
         if self.bot_factory is not None:
             self._bot = self.bot_factory(self)
             if self._bot is not None:
@@ -441,9 +458,41 @@ class Daemon:
                        asyncio.create_task(self._sender_loop(), name="sender")]
         if self.http:
             await self._start_http()
+        await self.notify_operators(f"年报监测已启动（{_local(self.clock.now())}）\n"
+                                    f"进程 {os.getpid()}，{len(codes)} 个县，"
+                                    f"{len(self.scheduler.get_jobs())} 个计划任务")
+
+    def _sync_operators(self) -> None:
+        from notifier.health import sync_operators
+
+        with self.sf() as s, s.begin():
+            sync_operators(s, self.settings)
+
+    def _operator_notices(self) -> Any:
+        from notifier.channels import build_channels
+        from notifier.health import OperatorNotices
+
+        try:
+            return OperatorNotices(self.sf, build_channels(self.settings))
+        except Exception:  # noqa: BLE001 - a channel that cannot be built must not stop the daemon
+            log.exception("operator notices are off: the channels could not be built")
+            return None
+
+    async def notify_operators(self, text: str) -> int:
+        """A message to every operator, at once (not through the outbox); 0 when none got it."""
+        if self.notices is None:
+            return 0
+        try:
+            return await asyncio.wait_for(self.notices.send(text), 30)
+        except Exception:  # noqa: BLE001
+            log.exception("operator notice failed")
+            return 0
 
     async def _close(self) -> None:
         assert self.scheduler is not None and self.executor is not None
+        await self.notify_operators(f"年报监测正在停止（{_local(self.clock.now())}）\n"
+                                    f"进程 {os.getpid()}，运行中的抓取 {len(self.executor.running())} 个"
+                                    "（停止后重新排队）")
         self.scheduler.shutdown(wait=False)
         for task in self._tasks:
             task.cancel()
@@ -526,6 +575,10 @@ class Daemon:
         elif event.code == EVENT_JOB_ERROR:
             self.metrics.job_errors.inc()
             log.error("job failed", extra={"job": event.job_id, "error": repr(event.exception)})
+            task = asyncio.get_running_loop().create_task(self.notify_operators(
+                f"年报监测任务失败：{event.job_id}（{_local(self.clock.now())}）\n{str(event.exception)[:500]}"))
+            self._notice_tasks.add(task)
+            task.add_done_callback(self._notice_tasks.discard)
 
     def _sync_profiles(self) -> list[str]:
         from monitor.profiles import load_profiles, sync_profiles
@@ -674,6 +727,19 @@ class Daemon:
         if self._sender is not None:
             await self._sender(digest=True)  # type: ignore[call-arg]
 
+    async def heartbeat(self) -> None:
+        """The daily heartbeat to operators: what was done in the last day, and what waits."""
+        from notifier.health import heartbeat, heartbeat_text
+
+        def build() -> str:
+            with self.sf() as s:
+                return heartbeat_text(heartbeat(s, self.clock.now(), self.heartbeat_period))
+
+        text = await asyncio.to_thread(build)
+        self.last_heartbeat = self.clock.now()
+        delivered = await self.notify_operators(text)
+        log.info("heartbeat", extra={"operators": delivered})
+
     async def housekeeping(self) -> None:
         result = await asyncio.to_thread(housekeep, self.sf, Path(self.settings.data_dir) / "blobs", self.clock,
                                          self.cfg.keep_runs_days)
@@ -682,8 +748,11 @@ class Daemon:
     async def _sender_loop(self) -> None:
         if self._sender is None:
             return
+        from notifier.health import HealthPolicy, escalate_once
+
         while True:
             try:
+                await asyncio.to_thread(escalate_once, self.sf, self.clock, HealthPolicy.from_settings(self.settings))
                 await self._sender()
             except Exception:  # noqa: BLE001
                 log.exception("outbox drain failed")
@@ -703,8 +772,14 @@ class Daemon:
             return round(lags[min(len(lags) - 1, int(p * len(lags)))], 4) if lags else None
 
         scheduler_ok = bool(self.scheduler and self.scheduler.running)
+        beat_age = (self.clock.now() - self.last_heartbeat).total_seconds() if self.last_heartbeat else None
+        # silence from the heartbeat is itself the alarm: none for two periods → failing
+        beat_ok = beat_age is None or beat_age <= 2 * self.heartbeat_period.total_seconds()
         body = {
-            "status": "ok" if scheduler_ok and self._lock is not None and self._lock.alive() else "failing",
+            "status": "ok" if scheduler_ok and beat_ok and self._lock is not None and self._lock.alive()
+            else "failing",
+            "heartbeat": {"last": self.last_heartbeat.isoformat() if self.last_heartbeat else None,
+                          "age_seconds": round(beat_age, 1) if beat_age is not None else None, "ok": beat_ok},
             "pid": os.getpid(), "uptime_seconds": round(time.time() - self.started_at, 1),
             "now": self.clock.now().isoformat(), "scheduler_running": scheduler_ok,
             "jobs": len(self.scheduler.get_jobs()) if self.scheduler else 0,
@@ -823,6 +898,10 @@ def _find_web_app() -> Callable[[Any, Clock], Any] | None:
     return getattr(importlib.import_module("monitor.web"), "create_app", None)
 
 
+def _local(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -830,4 +909,4 @@ def _safe_url(url: str) -> str:
 
 
 __all__ = ["Daemon", "ClockedScheduler", "requeue_stale_runs", "mark_failed", "housekeep", "setup_logging",
-           "JsonFormatter", "job_queue_crawl", "job_sweep", "job_digest", "job_housekeeping"]
+           "JsonFormatter", "job_queue_crawl", "job_sweep", "job_digest", "job_housekeeping", "job_heartbeat"]

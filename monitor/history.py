@@ -313,7 +313,7 @@ class SameAsLastYear(HistRule):
             return
         if report.year is not None and previous.year is not None and previous.year >= report.year:
             return
-        sim = similarity(report, previous)
+        sim, theirs = similarity_pair(report, previous)
         if sim.score < threshold:
             return
         year = f"{previous.year}年" if previous.year else "上一年度"
@@ -323,7 +323,8 @@ class SameAsLastYear(HistRule):
             subject=f"previous:{previous.year}",
             previous_year=previous.year, similarity=round(sim.score, 3), percent=_pct(sim.score),
             overall=_pct(sim.overall), sections={k: _pct(v) for k, v in sim.sections.items()},
-            section=sim.where, passages=list(sim.passages), threshold=threshold)
+            section=sim.where, passages=list(sim.passages), other_passages=list(theirs.passages),
+            threshold=threshold)
 
 
 # ---- TEXT-003 ----------------------------------------------------------------------------------
@@ -369,7 +370,7 @@ class CopiedFromPeer(HistRule):
             overall=_pct(mine.overall), sections={k: _pct(v) for k, v in mine.sections.items()},
             section=mine.where,
             other_overall=_pct(theirs.overall), other_section=theirs.where,
-            passages=list(mine.passages), threshold=threshold)
+            passages=list(mine.passages), other_passages=list(theirs.passages), threshold=threshold)
 
 
 def _same_body(report: ParsedReport, name: str, peer: ParsedReport) -> bool:

@@ -77,6 +77,8 @@ def parse_document(doc: Document, *, title_hint: str | None = None,
     report.notes["images_in_tables"] = int(doc.meta.get("images_in_tables", 0) or 0)
     if doc.meta.get("unusable") or doc.is_empty():
         report.notes["unusable"] = doc.meta.get("unusable") or "文档为空"
+        if doc.meta.get("unusable_cause"):  # "extractor": our side could not read it (not the document)
+            report.notes["unusable_cause"] = doc.meta["unusable_cause"]
         return report
 
     doc = _lift_paragraphs(unflatten(doc))

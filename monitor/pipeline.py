@@ -36,6 +36,7 @@ from monitor.config import DEFAULT_POLICY, Policy
 from monitor.errors import NianbaoError
 from monitor.report import Finding as RuleFinding
 from monitor.report import ParsedReport
+from monitor.review import record_fixed
 from storage import repo
 from storage.blobs import BlobStore
 from storage.models import County, CrawlRun, Document, Entity, Report, ReportVersion, SeenUrl
@@ -171,7 +172,10 @@ def ingest_document(session: Session, blobs: BlobStore, doc: Document, src: _Sou
         out.status = "unchanged"
     findings = list(result.findings)
     events = out.events
-    events += _sync_doc_findings(session, report, version, entity, result.findings, now)
+    doc_events = _sync_doc_findings(session, report, version, entity, result.findings, now)
+    if previous is not None:  # a new version: what stopped firing was corrected by the publisher
+        record_fixed(session, doc_events, now=now)
+    events += doc_events
     hist = refresh_history(session, report, version, entity, parsed, now=now, policy=policy, events=events)
     findings += hist
     _refresh_peers(session, entity, year, {f.subject for f in hist if f.rule == "TEXT-003"}, now=now,

@@ -80,6 +80,8 @@ class CountyProfile:
     path: Path | None = None
     # county > city > province, merged by load_profiles (equals `deadlines` for load_profile)
     effective_deadlines: dict[str, Any] = field(default_factory=dict)
+    # [health] crawl_alert_threshold: failed/blocked crawls in a row before operators are told
+    health: dict[str, Any] = field(default_factory=dict)
 
     def body(self, name: str) -> Body | None:
         return next((b for b in self.bodies if b.name == name or name in b.aliases), None)
@@ -202,7 +204,7 @@ def load_profile(path: str | Path) -> CountyProfile:
     path = Path(path)
     text, data = _read(path)
     c = _Checker(path, text)
-    c.unknown(data, ("county", "deadlines", "bodies", "portals"), "")
+    c.unknown(data, ("county", "deadlines", "health", "bodies", "portals"), "")
     county = data.get("county")
     if not isinstance(county, dict):
         raise c.fail("missing [county] table (code, name, province, city)")
@@ -218,6 +220,17 @@ def load_profile(path: str | Path) -> CountyProfile:
     city = c.get(county, "city", str, "county")
     note = c.get(county, "note", str, "county")
     deadlines = c.deadlines(data["deadlines"]) if "deadlines" in data else {}
+    health: dict[str, Any] = {}
+    if "health" in data:
+        if not isinstance(data["health"], dict):
+            raise c.fail("[health] must be a table", "health")
+        c.unknown(data["health"], ("crawl_alert_threshold",), "health")
+        v = c.get(data["health"], "crawl_alert_threshold", int, "health")
+        if v is not None:
+            if not 1 <= v <= 100:
+                raise c.fail(f"crawl_alert_threshold must be between 1 and 100, got {v}", "health", 0,
+                             "crawl_alert_threshold")
+            health["crawl_alert_threshold"] = v
 
     bodies_raw = data.get("bodies", [])
     if not isinstance(bodies_raw, list):
@@ -274,7 +287,7 @@ def load_profile(path: str | Path) -> CountyProfile:
 
     return CountyProfile(code=code, name=name, province=province, city=city, bodies=bodies,
                          portals=portals, deadlines=deadlines, note=note, path=path,
-                         effective_deadlines=dict(deadlines))
+                         effective_deadlines=dict(deadlines), health=health)
 
 
 def load_region(path: str | Path) -> RegionDeadlines:
@@ -338,6 +351,7 @@ def sync_profiles(session: Any, profiles: list[CountyProfile]) -> None:
             session.add(county)
         county.name, county.province, county.city = p.name, p.province, p.city
         county.deadlines = p.effective_deadlines or None
+        county.health = p.health or None
         existing = {e.name: e for e in session.scalars(select(Entity).where(Entity.county_code == p.code))}
         for b in p.bodies:
             e = existing.get(b.name) or next((existing[a] for a in b.aliases if a in existing), None)

@@ -1,4 +1,5 @@
-"""When the daemon does what: per-county crawl cadence, the deadline sweep, digests, housekeeping.
+"""When the daemon does what: per-county crawl cadence, the deadline sweep, digests, housekeeping,
+the operators' daily heartbeat.
 
 Pure computation (no database, no scheduler running): the daemon turns `planned_jobs()` into
 APScheduler jobs. The times come from `[schedule]` and `[daemon]` in nianbao.toml (see
@@ -45,6 +46,7 @@ class ScheduleConfig:
     sweep: str = "09:00"
     digest: str = "09:00"
     housekeeping: str = "03:30"
+    heartbeat: str = "08:30"
     keep_runs_days: int = 400
     misfire_grace_seconds: int = 3600
     max_concurrent_crawls: int = 2
@@ -66,7 +68,8 @@ class ScheduleConfig:
                    misfire_grace_seconds=sch.misfire_grace_seconds, max_concurrent_crawls=dm.max_concurrent_crawls,
                    crawl_time_limit_seconds=float(limit or 3600), poll_seconds=dm.poll_seconds,
                    outbox_seconds=dm.outbox_seconds, stop_grace_seconds=dm.stop_grace_seconds, http=dm.http,
-                   timezone=sch.timezone)
+                   timezone=sch.timezone,
+                   heartbeat=getattr(getattr(settings, "health", None), "heartbeat_time", "08:30"))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -173,6 +176,7 @@ def planned_jobs(cfg: ScheduleConfig, county_codes: Iterable[str]) -> list[Plann
         PlannedJob("digest", f"{JOBS_MODULE}:job_digest", _cron(cfg.digest, cfg.timezone)),
         PlannedJob("housekeeping", f"{JOBS_MODULE}:job_housekeeping",
                    _cron(cfg.housekeeping, cfg.timezone)),
+        PlannedJob("heartbeat", f"{JOBS_MODULE}:job_heartbeat", _cron(cfg.heartbeat, cfg.timezone)),
     ]
     for code in sorted(set(county_codes)):
         jobs.append(PlannedJob(f"crawl:{code}", f"{JOBS_MODULE}:job_queue_crawl",

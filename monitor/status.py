@@ -294,7 +294,8 @@ def request_recrawl(session: Session, code: str, requested_by: str, *, trigger: 
 FINDINGS_PAGE_MAX = 500  # rows of one page of `search_findings` (the page size comes from a URL)
 # Review filter values: "none" is a finding nobody reviewed; the others are models.REVIEW_STATES
 # (the state of the latest review of the finding's fingerprint).
-REVIEW_FILTERS = {"none": "未复核", "confirmed": "已确认", "dismissed": "已驳回", "reopened": "已重开"}
+# (`fixed` is written by nianbao when a new version stops the rule: monitor.review)
+REVIEW_FILTERS = {"none": "未复核", "open": "已重开", "confirmed": "已确认", "dismissed": "已排除", "fixed": "已更正"}
 
 
 def list_counties(session: Session, q: str | None = None) -> list[dict[str, Any]]:
@@ -316,7 +317,10 @@ def finding_rules(session: Session, county: str | None = None) -> list[str]:
 
 
 def reviews_exist(session: Session) -> bool:
-    return session.scalar(select(Review.id).limit(1)) is not None
+    """Has a person reviewed a finding (nianbao's own `fixed` rows do not count)?"""
+    from monitor.review import SYSTEM
+
+    return session.scalar(select(Review.id).where(Review.by.is_(None) | (Review.by != SYSTEM)).limit(1)) is not None
 
 
 def _latest_reviews():  # type: ignore[no-untyped-def]
@@ -366,8 +370,11 @@ def search_findings(session: Session, *, county: str | None = None, entity: int 
             raise NianbaoError(f"unknown review state {review!r}; one of {', '.join(REVIEW_FILTERS)}")
         latest = _latest_reviews()
         reviewed = select(latest.c.fp)
-        if review == "none":
-            conds.append(FindingRow.fingerprint.not_in(reviewed))
+        if review == "none":  # no person reviewed it (nianbao's own `fixed` rows do not count)
+            from monitor.review import SYSTEM
+
+            conds.append(FindingRow.fingerprint.not_in(select(Review.finding_fingerprint)
+                                                       .where(Review.by.is_(None) | (Review.by != SYSTEM))))
         else:
             conds.append(FindingRow.fingerprint.in_(reviewed.where(latest.c.state == review)))
     total = session.scalar(select(func.count()).select_from(FindingRow).where(*conds)) or 0

@@ -1,13 +1,15 @@
 """The Telegram bot: one `Application`, every handler registered in `build_application`.
 
 Commands (Chinese help, `setMyCommands` at start): /start /help /subscribe /unsubscribe /list /status
-/findings /report /recrawl /digest /mute. Handlers only parse arguments and format answers; the work
+/findings /report /recrawl /confirm /dismiss /digest /mute. Handlers only parse arguments and format answers; the work
 is done by the service functions the CLI calls too (notifier.service, monitor.status). Unknown
 commands and bad arguments get a helpful answer, never silence.
 
 `/recrawl <county>` is for the chat ids configured as admins (`telegram.admin_chat_ids`, or
 `telegram.county_admins` for one county). It queues a `CrawlRun`, then a watcher tells the requester
-when the run starts and when it finishes, with its summary.
+when the run starts and when it finishes, with its summary. `/confirm ID` and `/dismiss ID 原因`
+(monitor.review) are for the same admins of the finding's county, answered with the finding's
+summary and evidence; the review is recorded with the chat as its author.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,13 +39,15 @@ COMMANDS: list[tuple[str, str, str]] = [
     # command, arguments, what it does
     ("start", "", "开始使用，显示帮助"),
     ("help", "", "显示帮助"),
-    ("subscribe", "<县代码或名称> [单位]", "订阅一个县（或县里的一个单位）的年报问题提醒"),
+    ("subscribe", "<县代码或名称> [单位] [--health]", "订阅一个县（或县里的一个单位）的年报问题提醒；--health 另收门户抓取问题"),
     ("unsubscribe", "[县代码或名称]", "取消订阅一个县；不带参数则全部取消"),
     ("list", "", "查看我的订阅"),
     ("status", "<县> [年度]", "查看一个县各单位的年报公开情况"),
     ("findings", "<县> [error|warning|info]", "查看一个县未解决的问题"),
     ("report", "<单位> <年度>", "查看一个单位某年度的年报"),
     ("recrawl", "<县>", "重新抓取一个县的门户网站（仅限该县管理员）"),
+    ("confirm", "<问题编号>", "确认问题属实（仅限该县管理员）"),
+    ("dismiss", "<问题编号> <原因>", "排除问题并说明原因，以后不再提醒（仅限该县管理员）"),
     ("digest", "on|all|off", "每日摘要：on 汇总发送（错误立即发送），all 全部汇总，off 立即发送"),
     ("mute", "<小时>", "静音若干小时（0 取消静音）"),
 ]
@@ -136,12 +141,14 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = _args(context)
+    health = "--health" in args  # also hear of the county's portal trouble (blocked, failing)
+    args = [a for a in args if a != "--health"]
     if not args:
         raise BadArgs(_usage("subscribe"))
     c = _ctx(context)
     with c.session_factory() as s, s.begin():
         _sub, summary = service.subscribe(s, "telegram", _who(update), county=args[0],
-                                          body=" ".join(args[1:]) or None)
+                                          body=" ".join(args[1:]) or None, health=True if health else None)
     await _reply(update, "订阅成功。\n" + summary)
 
 
@@ -166,6 +173,28 @@ def _county(s: Session, text: str) -> service.CountyRef:
     return service.find_county(s, text)
 
 
+PORTAL_LABELS = {"CRAWL-001": "门户被拦截", "CRAWL-002": "门户抓取失败", "CRAWL-003": "列表页没有报告链接"}
+
+
+def portal_problems(s: Session, code: str) -> list[tuple[str, datetime]]:
+    """The county's open crawl-health findings: (rule, since), one per rule."""
+    from sqlalchemy import func, select
+
+    from storage.models import Finding
+
+    return [(r, since) for r, since in s.execute(
+        select(Finding.rule_id, func.min(Finding.first_seen_at))
+        .where(Finding.county_code == code, Finding.rule_id.in_(tuple(PORTAL_LABELS)), Finding.resolved_at.is_(None))
+        .group_by(Finding.rule_id).order_by(Finding.rule_id))]
+
+
+def portal_lines(problems: list[tuple[str, datetime]]) -> list[str]:
+    """"门户被拦截（自 2027-01-03 02:10）" for /status (times in Asia/Shanghai)."""
+    from monitor.clock import SHANGHAI
+
+    return [f"{PORTAL_LABELS[rule]}（自 {since.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）" for rule, since in problems]
+
+
 async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     from monitor.deadlines import season_year
     from monitor.status import county_status
@@ -178,12 +207,13 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         ref = _county(s, args[0])
         year = _year(args[1], "status") if len(args) > 1 else season_year(c.clock)
         st = county_status(s, ref.code, c.clock, [year], policy=c.policy)
+        portal = portal_problems(s, ref.code)
     counts = st.counts(year)
     from monitor.status import STATE_LABELS
 
     head = f"{st.name}（{st.code}）{year}年度：" + ("，".join(f"{STATE_LABELS[k]} {v}" for k, v in
                                                           sorted(counts.items(), key=lambda kv: -kv[1])) or "无应公开单位")
-    lines = [head]
+    lines = [head, *portal_lines(portal)]
     if st.crawl.last_status:
         lines.append(f"最近一次抓取：{st.crawl.last_status}"
                      + (f"（{st.crawl.last_finished:%Y-%m-%d %H:%M} UTC）" if st.crawl.last_finished else ""))
@@ -205,6 +235,7 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_findings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from monitor.review import states_of
     from monitor.status import list_findings
 
     args = _args(context)
@@ -217,13 +248,16 @@ async def cmd_findings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     with c.session_factory() as s:
         ref = _county(s, args[0])
         rows = list_findings(s, county=ref.code, severity=severity, open_only=True)
+        reviews = states_of(s, [(r["fingerprint"], False) for r in rows])
     if not rows:
         await _reply(update, f"{ref.name}（{ref.code}）没有未解决的问题" + (f"（{severity} 及以上）" if severity else "") + "。")
         return
     lines = [f"{ref.name}（{ref.code}）未解决的问题：{len(rows)} 个" + (f"，显示前 {MAX_LIST} 个" if len(rows) > MAX_LIST else "")]
     for r in rows[:MAX_LIST]:
         where = " ".join(x for x in (r["entity"], f"{r['year']}年度" if r["year"] else None) if x)
-        lines.append(f"• [{SEV_LABEL.get(r['severity'], r['severity'])}] {r['rule']} {where}：{r['message']}")
+        mark = {"confirmed": "（已确认）", "dismissed": "（已排除）"}.get(reviews[r["fingerprint"]], "")
+        lines.append(f"• #{r['id']} [{SEV_LABEL.get(r['severity'], r['severity'])}]{mark} {r['rule']} {where}："
+                     f"{r['message']}")
     await _reply(update, "\n".join(lines))
 
 
@@ -277,6 +311,49 @@ async def cmd_recrawl(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                          "也可在服务器上运行 nianbao recrawl 执行。开始和完成时会通知您。")
     context.application.create_task(_watch_run(context.application, chat, run_id, ref.name),
                                     name=f"watch-run-{run_id}")
+
+
+def _finding_id(text: str, cmd: str) -> int:
+    m = re.fullmatch(r"#?(\d{1,12})", text)
+    if not m:
+        raise BadArgs(f"“{text}”不是问题编号（提醒消息中“问题编号”后的数字）。\n" + _usage(cmd))
+    return int(m.group(1))
+
+
+async def _review(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: str, state: str) -> None:
+    from monitor import review
+
+    args = _args(context)
+    if not args or (state == "dismissed" and len(args) < 2):
+        raise BadArgs(("排除问题时须说明原因。\n" if args else "") + _usage(cmd))
+    finding_id = _finding_id(args[0], cmd)
+    reason = " ".join(args[1:]) or None
+    c = _ctx(context)
+    chat = update.effective_chat.id if update.effective_chat else 0
+    user = update.effective_user.id if update.effective_user else 0
+    with c.session_factory() as s, s.begin():
+        found = review.finding_summary(s, finding_id)
+        admins = c.admins_of(found["county"] or "")
+        if chat not in admins and user not in admins:
+            log.info("review refused", extra={"county": found["county"], "chat": chat})
+            await _reply(update, f"只有{found['county_name'] or '该县'}的管理员可以审核问题 {finding_id}。")
+            return
+        r = review.set_state(s, finding_id, state, by=f"telegram:{user or chat}", now=c.clock.now(),
+                             reason=reason)
+    where = " ".join(str(x) for x in (r["county_name"], r["entity"], f"{r['year']}年度" if r["year"] else None) if x)
+    lines = [f"问题 {finding_id} 已标记为“{r['state_label']}”" + (f"，原因：{r['reason']}" if r["reason"] else "")
+             + ("。以后不再提醒，除非相关数字改变。" if state == "dismissed" else "。"),
+             f"[{SEV_LABEL.get(r['severity'], r['severity'])}] {r['rule']} {where}：{r['message']}"]
+    lines += r["evidence"]
+    await _reply(update, "\n".join(lines))
+
+
+async def cmd_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _review(update, context, "confirm", "confirmed")
+
+
+async def cmd_dismiss(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _review(update, context, "dismiss", "dismissed")
 
 
 async def _watch_run(app: Application, chat: int, run_id: int, county_name: str) -> None:
@@ -371,7 +448,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 HANDLERS = {"start": cmd_start, "help": cmd_help, "subscribe": cmd_subscribe, "unsubscribe": cmd_unsubscribe,
             "list": cmd_list, "status": cmd_status, "findings": cmd_findings, "report": cmd_report,
-            "recrawl": cmd_recrawl, "digest": cmd_digest, "mute": cmd_mute}
+            "recrawl": cmd_recrawl, "confirm": cmd_confirm, "dismiss": cmd_dismiss, "digest": cmd_digest,
+            "mute": cmd_mute}
 
 
 async def _post_init(app: Application) -> None:

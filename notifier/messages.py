@@ -17,6 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -44,6 +45,21 @@ class AlertView:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
+    seq: int = 0  # a reminder's number
+    since: datetime | None = None  # when the problem began (the finding's occurrence)
+    at: datetime | None = None  # when the alert was written
+    finding_id: int | None = None  # shown so an admin can answer /confirm ID or /dismiss ID 原因
+    review: str = "open"  # the finding's review state (monitor.review): confirmed ones are marked 已确认
+
+
+def lasting(v: AlertView) -> str:
+    """"自 2027-01-03 10:00 起，已持续 5 天" for a reminder ("" without the times)."""
+    if v.since is None or v.at is None:
+        return ""
+    from monitor.clock import SHANGHAI
+
+    days = max(1, round((v.at - v.since).total_seconds() / 86400))
+    return f"自 {v.since.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 起，已持续 {days} 天"
 
 
 @cache
@@ -113,8 +129,12 @@ def alert_lines(v: AlertView, fmt: str = "html") -> list[str]:
         head = f"⏰ 提醒：{v.rule_id}"
     else:
         head = f"{SEVERITY_MARKS.get(v.severity, '•')} {sev}：{v.rule_id}"
+    if v.review == "confirmed":
+        head += "（已确认）"
     meaning = explanation(v.rule_id)
     lines = [_bold(_esc(head + (f" {who}" if who else ""), fmt), fmt)]
+    if v.kind == "reminder" and (since := lasting(v)):
+        lines.append(_esc(since, fmt))
     if meaning and v.kind != "resolved":
         lines.append(_esc(f"规则：{meaning}", fmt))
     if v.message:
@@ -122,6 +142,9 @@ def alert_lines(v: AlertView, fmt: str = "html") -> list[str]:
     nums = numbers(v.details or {}) if v.kind != "resolved" else ""
     if nums:
         lines.append(_esc(nums, fmt))
+    if v.finding_id is not None and v.kind == "new" and v.review != "confirmed":
+        lines.append(_esc(f"问题编号 {v.finding_id}：管理员可回复 /confirm {v.finding_id} 确认，"
+                          f"或 /dismiss {v.finding_id} 原因 排除", fmt))
     if v.link:
         if fmt == "html":
             lines.append(f'<a href="{html.escape(v.link, quote=True)}">报告链接</a>')

@@ -7,8 +7,11 @@ Writing (`write_alerts`, called inside the transaction that opened, reopened or 
 - resolved → a `resolved` notice (已更正 / 已公开 / 已恢复) to each subscriber who was told of this
   occurrence; a `new` alert still pending is dropped instead (nobody heard of the problem).
 - severity_changed → a `new` alert for subscribers the new severity covers and who had none.
-Crawl-health findings (CRAWL-*) go only to operators and to subscribers with `health` (within
-their scope).
+Crawl-health findings (CRAWL-*) and STRUCT-006 caused by our extractor go only to operators (and
+CRAWL-* to subscribers with `health`, within their scope); CRAWL-001/002 are not written here but by
+`notifier.health.escalate`, after N bad crawls in a row, with daily reminders (kind `reminder`).
+A subscriber's TIME-004 waits while its county's portal is blocked or failing (`_held_back`).
+- a dismissed finding (monitor.review) gets no row of any kind: never alerted again.
 
 Sending (`drain`): due alerts (pending, next_attempt_at passed, subscriber active and not muted)
 grouped per subscriber and county into one message each, sent round-robin across subscribers so no
@@ -31,11 +34,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import Clock
+from monitor.review import dismissed_ids, states_of
 from notifier.channels import Channel, Rejected, RetryLater, Unreachable
+from notifier.health import ESCALATED_RULES, drop_reminders
 from notifier.messages import AlertView, render
 from storage.models import Alert, County, Document, Entity, Finding, ReportVersion, Subscriber
 
@@ -52,8 +57,13 @@ def _ev(event: Any, name: str) -> Any:
     return event[name] if isinstance(event, Mapping) else getattr(event, name)
 
 
-def covers(sub: Subscriber, rule_id: str, severity: str, county_code: str | None, entity_id: int | None) -> bool:
-    """Does this subscriber hear of a finding of this rule, severity and place?"""
+def covers(sub: Subscriber, rule_id: str, severity: str, county_code: str | None, entity_id: int | None,
+           details: Mapping[str, Any] | None = None) -> bool:
+    """Does this subscriber hear of a finding of this rule, severity and place? Findings about the
+    service itself (notifier.health.operator_only) reach operators, and crawl health the
+    subscribers who opted in (`health`) within their scope."""
+    from notifier.health import operator_only
+
     if not sub.active:
         return False
     if SEVERITY_RANK.get(severity, 0) < SEVERITY_RANK.get(sub.min_severity or "warning", 1):
@@ -63,6 +73,8 @@ def covers(sub: Subscriber, rule_id: str, severity: str, county_code: str | None
                (entity_id is not None and entity_id in scope.get("entities", ()))
     if rule_id.startswith("CRAWL-"):
         return sub.role == "operator" or (bool(sub.health) and in_scope)
+    if operator_only(rule_id, details):
+        return sub.role == "operator"
     return sub.role == "operator" or in_scope
 
 
@@ -84,10 +96,12 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
     if not events:
         return 0
     ids = sorted({_ev(e, "finding_id") for e in events})
+    dismissed = dismissed_ids(session, ids)
+    events = [e for e in events if _ev(e, "finding_id") not in dismissed]
     findings = {}
     for i in range(0, len(ids), 500):
         for f in session.execute(select(Finding.id, Finding.rule_id, Finding.severity, Finding.county_code,
-                                        Finding.entity_id).where(Finding.id.in_(ids[i:i + 500]))):
+                                        Finding.entity_id, Finding.details).where(Finding.id.in_(ids[i:i + 500]))):
             findings[f.id] = f
     subs = list(session.scalars(select(Subscriber).where(Subscriber.active.is_(True))))
     rows: list[dict[str, Any]] = []
@@ -100,11 +114,14 @@ def write_alerts(session: Session, events: Iterable[Any], *, now: datetime) -> i
             select(Alert.subscriber_id, Alert.status).where(Alert.finding_id == f.id, Alert.occurrence == occ,
                                                             Alert.kind == "new")).all()) if kind != "opened" else {}
         if kind in OPEN_EVENTS or kind == "severity_changed":
+            if f.rule_id in ESCALATED_RULES:
+                continue  # alerted after N bad crawls in a row: notifier.health.escalate
             for s in subs:
-                if s.id not in told and covers(s, f.rule_id, f.severity, f.county_code, f.entity_id):
+                if s.id not in told and covers(s, f.rule_id, f.severity, f.county_code, f.entity_id, f.details):
                     rows.append({"subscriber_id": s.id, "finding_id": f.id, "occurrence": occ, "kind": "new",
                                  "status": "pending", "attempts": 0, "created_at": now})
         elif kind == "resolved":
+            drop_reminders(session, f.id, occ)
             pending = [sid for sid, st in told.items() if st == "pending"]
             if pending:
                 session.execute(update(Alert).where(Alert.finding_id == f.id, Alert.occurrence == occ,
@@ -175,12 +192,25 @@ class Batch:
         return [v.alert_id for v in self.views]
 
 
-def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> list[Any]:
+def _held_back() -> Any:
+    """A subscriber's TIME-004 alert while its county's portal is blocked or failing (an open
+    CRAWL-001/002): the report may be there, unseen. It stays pending, and goes once a successful
+    crawl resolved the crawl finding. Operators get theirs at once."""
+    crawl = aliased(Finding)
+    portal_down = (select(crawl.id).where(crawl.county_code == Finding.county_code,
+                                          crawl.rule_id.in_(ESCALATED_RULES), crawl.resolved_at.is_(None))
+                   .exists())
+    return and_(Finding.rule_id == "TIME-004", Alert.kind == "new", Subscriber.role != "operator", portal_down)
+
+
+def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> tuple[list[Any], dict[str, str]]:
     link = func.coalesce(Document.final_url, Document.url)
+    held_back = _held_back()
     q = (select(Alert.id, Alert.kind, Alert.attempts, Subscriber.id.label("sid"), Subscriber.channel,
                 Subscriber.address, Subscriber.digest, Finding.rule_id, Finding.severity, Finding.county_code,
                 County.name.label("county_name"), Entity.name.label("entity"), Finding.year, Finding.message,
-                Finding.details, link.label("link"))
+                Finding.details, link.label("link"), Alert.seq, Alert.created_at, Finding.first_seen_at,
+                Finding.id.label("finding_id"), Finding.fingerprint)
          .join(Subscriber, Subscriber.id == Alert.subscriber_id)
          .join(Finding, Finding.id == Alert.finding_id)
          .outerjoin(County, County.code == Finding.county_code)
@@ -189,7 +219,8 @@ def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> li
          .outerjoin(Document, Document.id == ReportVersion.document_id)
          .where(Alert.status == "pending", or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
                 Subscriber.active.is_(True),
-                or_(Subscriber.muted_until.is_(None), Subscriber.muted_until <= now))
+                or_(Subscriber.muted_until.is_(None), Subscriber.muted_until <= now),
+                ~held_back)
          .order_by(Alert.id))
     if digest:
         q = q.where(Subscriber.digest.is_not(None))
@@ -198,10 +229,13 @@ def _due(session: Session, now: datetime, digest: bool, limit: int | None) -> li
                         (Subscriber.digest == "daily+errors") & (Finding.severity == "error") & (Alert.kind == "new")))
     if limit:
         q = q.limit(limit)
-    return list(session.execute(q))
+    rows = list(session.execute(q))
+    # review states: dismissed ones are dropped here too (dismissed after the alert was written)
+    reviews = states_of(session, {(r.fingerprint, False) for r in rows})
+    return [r for r in rows if reviews.get(r.fingerprint) != "dismissed"], reviews
 
 
-def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
+def batches(rows: list[Any], *, digest: bool = False, reviews: Mapping[str, str] | None = None) -> list[Batch]:
     """Group due alerts into messages (per subscriber and county; per subscriber in a digest), in
     round-robin order across subscribers."""
     groups: dict[tuple[Any, ...], Batch] = {}
@@ -220,7 +254,10 @@ def batches(rows: list[Any], *, digest: bool = False) -> list[Batch]:
             order[r.sid].append(key)
         b.views.append(AlertView(alert_id=r.id, kind=r.kind, rule_id=r.rule_id, severity=r.severity,
                                  county_code=r.county_code, county_name=r.county_name, entity=r.entity,
-                                 year=r.year, message=r.message, details=r.details or {}, link=r.link))
+                                 year=r.year, message=r.message, details=r.details or {}, link=r.link,
+                                 seq=r.seq or 0, since=r.first_seen_at, at=r.created_at,
+                                 finding_id=getattr(r, "finding_id", None),
+                                 review=(reviews or {}).get(getattr(r, "fingerprint", ""), "open")))
         b.attempts = max(b.attempts, r.attempts)
     queues = deque(deque(keys) for keys in order.values())
     out: list[Batch] = []
@@ -293,8 +330,8 @@ async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel]
     rng = rng or random.Random()
     stats = DrainStats()
     with sf() as s:
-        rows = _due(s, clock.now(), digest, limit)
-    todo = batches(rows, digest=digest)
+        rows, reviews = _due(s, clock.now(), digest, limit)
+    todo = batches(rows, digest=digest, reviews=reviews)
     if not todo:
         return stats
     used = {b.channel for b in todo}

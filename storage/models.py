@@ -17,6 +17,8 @@ Additions to DESIGN.md (all needed by the pipeline, the deadline sweep and the c
   attachments, per county (it was a JSON file per county before migration 0003).
 - `Finding.occurrence`: 1 when opened, +1 on each reopening (`first_seen_at` is that of the
   current occurrence); `Alert.occurrence` and the alerts' unique key follow it.
+- `Alert.seq`: a reminder's day of the problem (one reminder per subscriber, occurrence and day);
+  `County.health`: the profile's crawl-health overrides (migration 0006).
 A `/recrawl` request is a `CrawlRun` with status `queued`.
 
 Every timestamp is stored in UTC (`UTCDateTime` returns aware datetimes on SQLite too); calendar
@@ -48,7 +50,9 @@ from sqlalchemy.types import TypeDecorator
 ENTITY_KINDS = ("county_gov", "department", "township", "street", "other")
 RUN_TRIGGERS = ("schedule", "cli", "chat", "web")
 RUN_STATUSES = ("queued", "running", "ok", "partial", "blocked", "failed")
-REVIEW_STATES = ("confirmed", "dismissed", "reopened")
+# open (no review, or a person undid one) | confirmed | dismissed (with a reason) | fixed (the rule
+# stopped firing on a new version of the report; written by nianbao)
+REVIEW_STATES = ("open", "confirmed", "dismissed", "fixed")
 ALERT_KINDS = ("new", "resolved", "reminder")
 ALERT_STATUSES = ("pending", "sent", "failed", "dropped")
 
@@ -101,6 +105,8 @@ class County(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     # Effective due-date overrides {"township": "01-31", …, "reminder_days": 14, "since_year": 2019}.
     deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The profile's [health] overrides {"crawl_alert_threshold": 5} (migration 0006).
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     entities: Mapped[list[Entity]] = relationship(back_populates="county")
 
@@ -274,7 +280,12 @@ class Finding(Base):
 
 
 class Review(Base):
+    """The audit trail of reviews: rows are only ever appended (monitor.review). A finding's review
+    state is the newest row of its fingerprint, so it outlives revalidate, recrawls and new parser
+    versions, and a finding whose numbers changed (a new fingerprint) starts unreviewed."""
+
     __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_fingerprint_id", "finding_fingerprint", "id"),)  # migration 0005
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -282,6 +293,11 @@ class Review(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     by: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the finding row the review was made on, and where it belongs (migration 0005)
+    finding_id: Mapped[int | None] = mapped_column(Integer)
+    rule_id: Mapped[str | None] = mapped_column(String(20))
+    county_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    previous_state: Mapped[str | None] = mapped_column(String(20))
 
 
 class Subscriber(Base):
@@ -303,7 +319,7 @@ class Subscriber(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "occurrence", "kind"),
+    __table_args__ = (UniqueConstraint("subscriber_id", "finding_id", "occurrence", "kind", "seq"),
                       Index("ix_alerts_due", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -311,6 +327,8 @@ class Alert(Base):
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
     occurrence: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     kind: Mapped[str] = mapped_column(String(20))
+    # 0 for `new`/`resolved`; a `reminder`'s day of the problem (1, 2, …): one reminder per day
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

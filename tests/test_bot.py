@@ -54,7 +54,7 @@ def ask(w: dict[str, Any], text: str, chat: int = USER, parts: int = 1) -> str:
 def test_set_my_commands_in_chinese(world: dict[str, Any]) -> None:
     names = [c["command"] for c in world["server"].commands]
     assert names == ["start", "help", "subscribe", "unsubscribe", "list", "status", "findings", "report",
-                     "recrawl", "digest", "mute"]
+                     "recrawl", "confirm", "dismiss", "digest", "mute"]
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c["description"]) for c in world["server"].commands)
 
 
@@ -89,6 +89,7 @@ def test_status_findings_report(world: dict[str, Any]) -> None:
     assert st.startswith("金乡县（370828）2024年度：") and "金乡县教育局：有错误 2025-01-20（错误1，警告1）" in st
     f = ask(world, "/findings 370828")
     assert "未解决的问题：2 个" in f and "[错误] ARITH-003 金乡县教育局 2024年度" in f
+    assert f"• #{_finding_id(world, 'ARITH-003')} [错误] ARITH-003" in f
     assert "STRUCT-005" not in ask(world, "/findings 370828 error")
     rep = ask(world, "/report 金乡县教育局 2024")
     assert "公开日期：2025-01-20" in rep and "链接：http://127.0.0.1:9/jx/2024.html" in rep and "ARITH-003" in rep
@@ -149,6 +150,44 @@ def test_recrawl_queues_and_reports_progress(world: dict[str, Any]) -> None:
         run.status, run.finished_at, run.stats = "ok", NOW, {"documents": 7, "new": 2}
     got = server.wait_messages(3, chat_id=JX_ADMIN)
     assert "金乡县抓取完成" in got[-1].text and "成功，文档 7，新文档 2" in got[-1].text
+
+
+def _finding_id(w: dict[str, Any], rule: str) -> int:
+    from storage.models import Finding
+
+    with w["sf"]() as s:
+        return s.scalar(select(Finding.id).where(Finding.rule_id == rule))
+
+
+def test_dismiss_refused_for_non_admins(world: dict[str, Any]) -> None:
+    from storage.models import Review
+
+    fid = _finding_id(world, "ARITH-003")
+    assert f"只有金乡县的管理员可以审核问题 {fid}" in ask(world, f"/dismiss {fid} 不是问题", chat=USER)
+    assert f"只有金乡县的管理员可以审核问题 {fid}" in ask(world, f"/confirm {fid}", chat=USER)
+    with world["sf"]() as s:
+        assert s.scalar(select(Review)) is None
+
+
+def test_admin_dismisses_and_confirms_with_the_summary_and_evidence(world: dict[str, Any]) -> None:
+    from storage.models import Review
+
+    fid = _finding_id(world, "ARITH-003")
+    assert "排除问题时须说明原因" in ask(world, f"/dismiss {fid}", chat=JX_ADMIN)
+    assert "不是问题编号" in ask(world, "/dismiss 金乡 原因", chat=JX_ADMIN)
+    assert "没有编号为 999999 的问题" in ask(world, "/confirm 999999", chat=JX_ADMIN)
+    answer = ask(world, f"/dismiss {fid} 统计口径 不同", chat=JX_ADMIN)
+    lines = answer.split("\n")
+    assert lines[0] == f"问题 {fid} 已标记为“已排除”，原因：统计口径 不同。以后不再提醒，除非相关数字改变。"
+    assert lines[1] == "[错误] ARITH-003 金乡县 金乡县教育局 2024年度：表三“总计”列：（一）至（六）各项之和为12，“（七）总计”却填10"
+    assert lines[2].startswith("公式：（七）总计 = （一）至（六）各项之和")
+    assert "已经是“已排除”" in ask(world, f"/dismiss {fid} 再次", chat=ADMIN)
+    assert f"问题 {fid} 已标记为“已确认”" in ask(world, f"/confirm {fid}", chat=ADMIN)
+    assert f"• #{fid} [错误]（已确认） ARITH-003" in ask(world, "/findings 金乡县")
+    with world["sf"]() as s:
+        rows = [(r.state, r.reason, r.by, r.previous_state) for r in s.scalars(select(Review).order_by(Review.id))]
+    assert rows == [("dismissed", "统计口径 不同", f"telegram:{JX_ADMIN}", "open"),
+                    ("confirmed", None, f"telegram:{ADMIN}", "dismissed")]
 
 
 def test_long_answer_is_split_under_4096(world: dict[str, Any]) -> None:

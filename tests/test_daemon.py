@@ -74,7 +74,7 @@ def test_sigkill_during_a_crawl_fails_and_requeues_the_run_on_restart(dw: Daemon
     crawl = json.loads(d1.wait_for(r'"message": "crawl started"').string)
     wait_running(dw, crawl["run_id"])
     before = jobs(dw)
-    assert set(before) == {"sweep", "digest", "housekeeping", "crawl:990301"}
+    assert set(before) == {"sweep", "digest", "housekeeping", "heartbeat", "crawl:990301"}
 
     d1.kill()  # SIGKILL: no clean-up in the daemon
     assert wait_gone(crawl["pid"]), "the crawl child outlived its daemon"
@@ -91,7 +91,7 @@ def test_sigkill_during_a_crawl_fails_and_requeues_the_run_on_restart(dw: Daemon
 
     code, body = d2.get("/healthz")
     health = json.loads(body)
-    assert code == 200 and health["status"] == "ok" and health["jobs"] == 4
+    assert code == 200 and health["status"] == "ok" and health["jobs"] == 5 and health["heartbeat"]["ok"] is True
     code, metrics = d2.get("/metrics")
     assert code == 200
     assert 'nianbao_crawl_runs{status="failed"} 1.0' in metrics

@@ -75,8 +75,31 @@ def test_crawl_health_goes_to_operators_and_health_subscribers(sf: Any, ids: dic
     h = subscribe(sf, "2", county="金乡县", health=True)
     subscribe(sf, "3", county="汶上县", health=True)
     op = subscribe(sf, "4", role="operator")
-    sync(sf, [{**desired(ids, "CRAWL-001", fp="c"), "scope": "sched", "entity_id": None}])
+    sync(sf, [{**desired(ids, "CRAWL-003", "warning", fp="c"), "scope": "sched", "entity_id": None}])
     assert sorted(x.subscriber_id for x in alerts(sf)) == sorted([h, op])
+
+
+def test_blocked_and_failing_portals_wait_for_the_escalation(sf: Any, ids: dict[str, Any]) -> None:
+    """CRAWL-001/002 open at once (for /status) but write no alert: notifier.health.escalate does,
+    after N bad crawls in a row (tests/test_ops.py)."""
+    subscribe(sf, "2", county="金乡县", health=True)
+    subscribe(sf, "4", role="operator")
+    events = sync(sf, [{**desired(ids, "CRAWL-001", fp="c1"), "scope": "sched", "entity_id": None},
+                       {**desired(ids, "CRAWL-002", "warning", fp="c2"), "scope": "sched", "entity_id": None}])
+    assert {e.kind for e in events} == {"opened"}
+    assert alerts(sf) == []
+
+
+def test_struct006_from_our_extractor_goes_to_operators_only(sf: Any, ids: dict[str, Any]) -> None:
+    a = subscribe(sf, "1", county="金乡县")
+    op = subscribe(sf, "4", role="operator")
+    sync(sf, [{**desired(ids, "STRUCT-006", fp="ours"), "details": {"reason": "需要 LibreOffice", "cause": "extractor"}}])
+    assert [x.subscriber_id for x in alerts(sf)] == [op]
+    sync(sf, [{**desired(ids, "STRUCT-006", fp="ours"), "details": {"reason": "需要 LibreOffice", "cause": "extractor"}},
+              {**desired(ids, "STRUCT-006", entity="鸡黍镇人民政府", fp="theirs"),
+               "details": {"reason": "文档为空", "cause": "document"}}])
+    theirs = [x.subscriber_id for x in alerts(sf)][1:]
+    assert sorted(theirs) == sorted([a, op])  # the document's own fault: its subscribers too
 
 
 def test_same_event_twice_is_one_row(sf: Any, ids: dict[str, Any]) -> None:
@@ -287,3 +310,27 @@ def test_telegram_channel_keeps_the_per_chat_limit() -> None:
     assert server.rejected_429 == 0 and len(server.messages()) == 44
     assert [m.text for m in one] == [f"第{i}条" for i in range(4)]
     assert all(b.at - a.at >= 1.0 for a, b in zip(one, one[1:], strict=False))
+
+
+def test_confirmed_is_marked_in_the_digest_and_dismissed_is_never_alerted(sf: Any, ids: dict[str, Any]) -> None:
+    from monitor.review import set_state
+
+    subscribe(sf, "d", channel="console", county="金乡县", digest="daily")
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept"), desired(ids, "STRUCT-003", "warning", fp="gone")])
+    with sf() as s, s.begin():
+        kept = s.scalar(select(Finding.id).where(Finding.fingerprint == "kept"))
+        gone = s.scalar(select(Finding.id).where(Finding.fingerprint == "gone"))
+        set_state(s, kept, "confirmed", by="a", now=NOW)
+        set_state(s, gone, "dismissed", by="a", now=NOW, reason="不是问题")
+    out = io.StringIO()
+    stats = drain(sf, FixedClock(NOW), out, digest=True)
+    text = out.getvalue()
+    assert stats.alerts_sent == 1 and "🟠 警告：STRUCT-005（已确认） 金乡县教育局 2024年度" in text
+    assert "STRUCT-003" not in text
+    # resolved, then firing again: still nothing for the dismissed one, of any kind
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept")], at=NOW + timedelta(days=1))
+    sync(sf, [desired(ids, "STRUCT-005", "warning", fp="kept"), desired(ids, "STRUCT-003", "warning", fp="gone")],
+         at=NOW + timedelta(days=2))
+    with sf() as s:
+        assert [(a.kind, a.status) for a in s.scalars(select(Alert).where(Alert.finding_id == gone))] == \
+            [("new", "dropped")]

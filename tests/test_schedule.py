@@ -84,10 +84,12 @@ def test_trigger_survives_the_job_store() -> None:
 def test_planned_jobs_from_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     toml = tmp_path / "nianbao.toml"
     toml.write_text('[schedule]\nsweep_time = "08:30"\ncrawl_in_season = "weekly"\n'
-                    '[daemon]\nhousekeeping_time = "04:00"\n', encoding="utf-8")
+                    '[daemon]\nhousekeeping_time = "04:00"\n[health]\nheartbeat_time = "07:15"\n', encoding="utf-8")
     c = ScheduleConfig.from_settings(load_config(toml, env={}))
     jobs = {j.id: j for j in planned_jobs(c, ["370830", "370828", "370830"])}
-    assert set(jobs) == {"sweep", "digest", "housekeeping", "crawl:370828", "crawl:370830"}
+    assert set(jobs) == {"sweep", "digest", "housekeeping", "heartbeat", "crawl:370828", "crawl:370830"}
+    assert jobs["heartbeat"].func == "monitor.daemon:job_heartbeat"
+    assert "hour='7', minute='15'" in repr(jobs["heartbeat"].trigger)
     assert jobs["crawl:370830"].func == "monitor.daemon:job_queue_crawl" and jobs["crawl:370830"].args == ("370830",)
     assert "hour='8', minute='30'" in repr(jobs["sweep"].trigger)
     assert "Asia/Shanghai" in repr(jobs["sweep"].trigger)

@@ -27,6 +27,52 @@ from storage.models import (
 T0 = datetime(2021, 2, 1, 2, 0, tzinfo=UTC)
 
 
+HEAD = "0006_ops"
+
+
+def test_migration_0006_numbers_reminders_and_keeps_alerts(db_url) -> None:
+    """From 0003 with an alert: it gets seq 0; reminders of one occurrence differ by seq; the
+    county's [health] overrides have a column; down again drops the reminders beyond the key."""
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0003_service_layer")
+        with eng.begin() as c:
+            c.execute(text("insert into counties (code, name) values ('370830', 'x')"))
+            c.execute(text("insert into findings (fingerprint, rule_id, severity, scope, county_code, message, "
+                           "details, first_seen_at, last_seen_at) values ('fp', 'CRAWL-001', 'error', 'sched', "
+                           "'370830', 'm', '{}', :t, :t)"), {"t": T0})
+            c.execute(text("insert into subscribers (channel, address, role, scope, min_severity, health, active) "
+                           "values ('console', 'a', 'operator', '{}', 'info', false, true)"))
+            c.execute(text("insert into alerts (subscriber_id, finding_id, kind, status, attempts, created_at) "
+                           "select s.id, f.id, 'new', 'sent', 1, :t from subscribers s, findings f"), {"t": T0})
+        upgrade(eng)
+        assert current_revision(eng) == HEAD
+        with eng.begin() as c:
+            assert c.execute(text("select kind, seq from alerts")).all() == [("new", 0)]
+            for seq in (1, 2):
+                c.execute(text("insert into alerts (subscriber_id, finding_id, occurrence, kind, seq, status, "
+                               "attempts, created_at) select s.id, f.id, 1, 'reminder', :n, 'pending', 0, :t "
+                               "from subscribers s, findings f"), {"t": T0, "n": seq})
+            c.execute(text("update counties set health = :h"), {"h": '{"crawl_alert_threshold": 5}'})
+        with pytest.raises(IntegrityError), eng.begin() as c:
+            c.execute(text("insert into alerts (subscriber_id, finding_id, occurrence, kind, seq, status, "
+                           "attempts, created_at) select s.id, f.id, 1, 'reminder', 2, 'pending', 0, :t "
+                           "from subscribers s, findings f"), {"t": T0})
+        from alembic import command
+
+        from storage.db import alembic_config
+
+        with eng.begin() as conn:
+            cfg = alembic_config(eng.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003_service_layer")
+        assert current_revision(eng) == "0003_service_layer"
+        with eng.begin() as c:
+            assert c.execute(text("select kind from alerts order by id")).scalars().all() == ["new"]
+    finally:
+        eng.dispose()
+
+
 def _county(engine, code: str = "370830") -> None:
     with session_factory(engine)() as s, s.begin():
         repo.ensure_county(s, code, "汶上县", province="山东省", city="济宁市")
@@ -35,9 +81,9 @@ def _county(engine, code: str = "370830") -> None:
 def test_migrations_create_every_table_of_the_model(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
-    assert current_revision(engine) == "0003_service_layer"
+    assert current_revision(engine) == HEAD
     upgrade(engine)  # idempotent
-    assert current_revision(engine) == "0003_service_layer"
+    assert current_revision(engine) == HEAD
     if engine.dialect.name == "postgresql":
         with engine.connect() as c:
             opts = c.execute(text("select reloptions from pg_class where relname = 'findings' "
@@ -261,7 +307,7 @@ def test_schema_upgrade_from_url_creates_the_sqlite_file(tmp_path) -> None:
     upgrade(url)
     eng = make_engine(url)
     with eng.connect() as c:
-        assert c.execute(text("select version_num from alembic_version")).scalar() == "0003_service_layer"
+        assert c.execute(text("select version_num from alembic_version")).scalar() == HEAD
 
 
 def test_recrawl_request_is_a_queued_run_and_not_doubled(engine) -> None:
@@ -295,7 +341,7 @@ def test_migration_0003_keeps_rows_and_keys_alerts_on_the_occurrence(db_url) -> 
                            "values ('console', 'a', 'subscriber', '{}', 'info', false, true)"))
             c.execute(text("insert into alerts (subscriber_id, finding_id, kind, status, attempts, created_at) "
                            "select s.id, f.id, 'new', 'sent', 1, :t from subscribers s, findings f"), {"t": T0})
-        upgrade(eng)
+        upgrade(eng, "0003_service_layer")
         assert current_revision(eng) == "0003_service_layer"
         with eng.begin() as c:
             assert c.execute(text("select occurrence from findings")).scalar() == 1
@@ -330,3 +376,35 @@ def test_one_running_crawl_per_county_is_enforced_by_the_database(engine) -> Non
         repo.finish_crawl_run(s, first.id, "ok", {})
     with sf() as s, s.begin():
         assert repo.start_crawl_run(s, queued.id).status == "running"
+
+
+def test_migration_0005_keeps_reviews_and_names_the_undo_state_open(db_url) -> None:
+    """From 0003 with a review row: it keeps its fingerprint, reason, by and time; the old undo
+    state `reopened` becomes `open`; the new columns are empty; the downgrade goes back."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0003_service_layer")
+        with eng.begin() as c:
+            for state in ("dismissed", "reopened"):
+                c.execute(text("insert into reviews (finding_fingerprint, state, reason, by, at) "
+                               "values ('fp', :s, 'why', 'li', :t)"), {"s": state, "t": T0})
+        upgrade(eng, "0005_review")
+        assert current_revision(eng) == "0005_review"
+        with eng.begin() as c:
+            rows = c.execute(text("select finding_fingerprint, state, reason, by, finding_id, previous_state "
+                                  "from reviews order by id")).all()
+        assert [tuple(r) for r in rows] == [("fp", "dismissed", "why", "li", None, None),
+                                           ("fp", "open", "why", "li", None, None)]
+        with eng.begin() as conn:
+            cfg = alembic_config(eng.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003_service_layer")
+        assert current_revision(eng) == "0003_service_layer"
+        with eng.connect() as c:
+            assert [r[0] for r in c.execute(text("select state from reviews order by id"))] == ["dismissed", "reopened"]
+    finally:
+        eng.dispose()

@@ -243,7 +243,8 @@ async def _season(settings: Any, clock: Any, world: Any, end: datetime, console:
         world.set_fault("990102", "412")
         console.print(f"{day()} 石门县门户开始拦截抓取（412 脚本挑战），持续约一周", highlight=False)
         await _until(clock, block_from + timedelta(days=BLOCK_DAYS))
-        while not blocked_runs:  # at least one crawl meets the block
+        # enough crawls meet the block for the operators' alert (after N blocked crawls in a row)
+        while len(blocked_runs) < settings.health.crawl_alert_threshold:
             await asyncio.sleep(0.2)
         world.set_fault("990102", None)
         console.print(f"{day()} 石门县门户恢复正常", highlight=False)

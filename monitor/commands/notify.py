@@ -42,6 +42,9 @@ def notify(digest: Annotated[bool, typer.Option(help="send the digests (one mess
         with sf() as s, s.begin():
             n = outbox.retry_failed(s)
         typer.echo(f"{n} 条失败的提醒重新排队。")
+    from notifier.health import HealthPolicy, escalate_once
+
+    escalate_once(sf, _clock(), HealthPolicy.from_settings(settings))  # crawl-health alerts now due
     stats = outbox.drain(sf, build_channels(settings), _clock(), policy=retry_policy(settings),
                          rng=random.Random(), digest=digest)
     with sf() as s:

@@ -227,7 +227,9 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
            year: Annotated[int | None, typer.Option(help="report year")] = None) -> None:
     """Export the status of every body × year and the findings."""
     _check_year(year)
+    from monitor.evidence import evidence_text
     from monitor.export import csv_text, flat_details, json_text, xlsx_bytes
+    from monitor.review import states_of
     from monitor.status import list_findings, report_rows
 
     if fmt not in EXPORT_FORMATS:
@@ -242,6 +244,11 @@ def export(fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx |
         reports = report_rows(s, _clock(), county=county, years=[year] if year else None,
                               policy=settings.policy)
         found = list_findings(s, county=county, year=year)
+        reviews = states_of(s, [(f["fingerprint"], f["resolved_at"] is not None) for f in found])
+    for f in found:
+        # the same evidence as `nianbao review` and the bot; the review state (monitor.review)
+        f["review"] = reviews[f["fingerprint"]]
+        f["evidence"] = evidence_text(f["rule"], f["details"], f["message"])
     if fmt == "json":
         _write_text(json_text({"reports": reports, "findings": found}), out)
     elif fmt == "csv":

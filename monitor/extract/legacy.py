@@ -38,7 +38,9 @@ def read_legacy(data: bytes, *, source: str | None = None, fmt: str = "doc",
     soffice = find_soffice()
     if soffice is None:
         logger.warning("LibreOffice not installed; cannot read %s", source)
-        return Document(blocks=[], format=doc_format, meta={"unusable": UNUSABLE_NO_SOFFICE})
+        # our installation's lack, not the document's fault: STRUCT-006 with cause "extractor"
+        return Document(blocks=[], format=doc_format, meta={"unusable": UNUSABLE_NO_SOFFICE,
+                                                            "unusable_cause": "extractor"})
     docx = convert_to_docx(data, soffice=soffice, suffix=_SUFFIX.get(fmt, ".doc"), source=source, timeout=timeout)
     doc = read_docx(docx, source=source, fmt=doc_format)
     doc.meta["converted_by"] = "libreoffice"

@@ -17,6 +17,7 @@ from monitor.templates import (
     row_label,
     table_label,
 )
+from monitor.textnorm import squash
 
 SUMMED_EXCLUDED = ("new", "carried_over", "total", "carried_forward")
 
@@ -114,7 +115,7 @@ class ColumnTotal(DocRule):
                     f"应为（一）至（六）各项之和{_fmt(sum(vals))}{note}",
                     subject=f"{col}:{total}:{vals}", table="requests", row="total", column=i,
                     expected=sum(vals), actual=total, difference=sum(vals) - total,
-                    other_split_missing=unsplit)
+                    other_split_missing=unsplit, parts=[[k, v] for k, v in zip(parts, vals, strict=True)])
 
 
 @register
@@ -233,4 +234,16 @@ class ProseContradictsTable(DocRule):
                 subject=f"{key}:{stated}:{actual}", quote=src.get("quote"),
                 paragraph=src.get("paragraph"), cells=[{"table": t, "row": r, "column": c} for t, r, c in cells],
                 cell="+".join(f"{t}.{r}[{c}]" for t, r, c in cells), expected=stated, actual=actual,
-                difference=stated - actual)
+                difference=stated - actual, figure=_fmt(stated), section=_section_of(report, quote),
+                cell_label=_place(report.template, cells), what=what)
+
+
+def _section_of(report: ParsedReport, sentence: str) -> str | None:
+    """The key of the section whose prose holds `sentence` (spaces ignored), or None (evidence)."""
+    probe = sentence.replace(" ", "")[:40]
+    if not probe:
+        return None
+    for s in report.sections:
+        if probe in squash(s.text).replace(" ", ""):
+            return s.key
+    return None

@@ -156,8 +156,10 @@ class NoText(DocRule):
     def check(self, report: ParsedReport) -> Iterator[Finding]:
         reason = report.notes.get("unusable")
         if reason:
+            # cause "extractor": our extractor could not read it (e.g. no LibreOffice for DOC/WPS),
+            # a problem for the operators; "document": the document itself is unusable
             yield self.finding(f"文档没有可用的文字：{reason}", subject="unusable", reason=reason,
-                               format=report.format)
+                               format=report.format, cause=report.notes.get("unusable_cause") or "document")
         elif not report.notes.get("looks_like_report", True):
             yield self.finding("文档中没有找到政府信息公开年度报告的内容", subject="not-a-report",
                                reason="not a report", format=report.format)
