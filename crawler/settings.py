@@ -73,6 +73,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockDetectionMiddleware": 560,
     "crawler.middlewares.CompressedAsBinaryMiddleware": 595,
+    # per host, for the whole cluster (Redis); off unless NIANBAO_POLITENESS_REDIS is set
+    "crawler.politeness.ClusterPolitenessMiddleware": 950,
 }
 # Scrapy's DepthMiddleware counts every link; the depth that matters is that of list pages, which
 # ListLimitsMiddleware counts and bounds (with list pages per portal and pagination cycles).

@@ -66,6 +66,26 @@ stop_grace_seconds = 30          # SIGTERM: running crawls get this long, then a
 poll_seconds = 2                 # how often the queue of crawl requests is read
 outbox_seconds = 5               # how often the alert outbox is drained
 crawl_settings = {}              # Scrapy settings for the crawl children (the demo turns politeness off)
+executor = "local"               # local: crawl children of the daemon; celery: jobs for `nianbao worker`
+
+[celery]                         # `nianbao worker` and the daemon's celery executor (monitor/cluster.py)
+broker_url = "redis://127.0.0.1:6379/0"    # or "amqp://guest:guest@127.0.0.1:5672//"
+result_backend = ""              # default: the broker when it is Redis, else rpc://
+queue = "nianbao.crawl"          # scheduled crawls
+priority_queue = "nianbao.recrawl"   # manual recrawls, taken before the schedule's
+concurrency = 1                  # crawls at once per worker process
+time_limit_seconds = 3600        # a crawl child running longer is stopped, its run failed
+visibility_timeout_seconds = 4500    # Redis: a dead worker's job is delivered again after this
+lease_seconds = 30               # a job's lease in Redis (renewed while it runs)
+max_in_flight = 500              # jobs the daemon keeps in the broker at once
+metrics = ""                     # HOST:PORT of the worker's /metrics
+
+[politeness]                     # per portal host, the whole cluster (crawler/politeness.py)
+redis_url = ""                   # "" off; e.g. "redis://127.0.0.1:6379/1"
+rate = 1.0                       # requests/s per host
+burst = 2
+concurrency = 2                  # requests in flight per host
+block_backoff_seconds = 600      # after a block answer nobody asks that host for this long
 ```
 
 Secrets only from the environment or a file: the bot token from `NIANBAO_BOT_TOKEN` or
@@ -272,6 +292,7 @@ class DaemonSettings(_Section):
     poll_seconds: float = Field(2, gt=0)
     outbox_seconds: float = Field(5, gt=0)
     crawl_settings: dict[str, Any] = Field(default_factory=dict)
+    executor: Literal["local", "celery"] = "local"  # celery: crawls go to `nianbao worker`s ([celery])
 
     @field_validator("housekeeping_time")
     @classmethod
@@ -286,6 +307,43 @@ class DaemonSettings(_Section):
         if v and not re.fullmatch(r"[\w.:\[\]-]+:\d{1,5}", v):
             raise ValueError(f"must be HOST:PORT or empty, got {v!r}")
         return v
+
+
+class CelerySettings(_Section):
+    """The broker and the workers of `nianbao worker` (monitor/cluster.py)."""
+
+    broker_url: str = "redis://127.0.0.1:6379/0"  # or amqp://guest:guest@127.0.0.1:5672//
+    result_backend: str = ""  # default: the broker when it is Redis, else rpc://
+    queue: str = "nianbao.crawl"  # scheduled crawls
+    priority_queue: str = "nianbao.recrawl"  # manual recrawls, always taken first
+    concurrency: int = Field(1, ge=1, le=64)  # crawls at once per worker process
+    time_limit_seconds: float = Field(3600, gt=0)  # a crawl child running longer is stopped
+    # Redis: an unacknowledged job is delivered again after this long (a worker died); keep it
+    # above the time limit (a live crawl's job delivered twice is ignored by its lease anyway)
+    visibility_timeout_seconds: float = Field(4500, gt=0)
+    lease_seconds: float = Field(30, ge=2)  # a job's lease in Redis, renewed while it runs
+    max_in_flight: int = Field(500, ge=1)  # jobs the daemon keeps in the broker at once
+    metrics: str = ""  # HOST:PORT of the worker's /metrics; "" off
+    result_expires_seconds: int = Field(86400, ge=60)
+
+    @field_validator("metrics")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[\w.:\[\]-]+:\d{1,5}", v):
+            raise ValueError(f"must be HOST:PORT or empty, got {v!r}")
+        return v
+
+
+class PolitenessSettings(_Section):
+    """Per portal host, for every crawl that shares this Redis (crawler/politeness.py)."""
+
+    redis_url: str = ""  # "" off: each crawl process is polite on its own (Scrapy's delay)
+    rate: float = Field(1.0, gt=0)  # requests per second per host
+    burst: int = Field(2, ge=1)
+    concurrency: int = Field(2, ge=0)  # requests in flight per host; 0: no cap
+    lease_seconds: float = Field(120, gt=0)
+    block_backoff_seconds: float = Field(600, ge=0)
+    prefix: str = "nianbao:polite:"  # Redis key prefix
 
 
 class Settings(BaseSettings):
@@ -308,6 +366,8 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     health: HealthSettings = HealthSettings()
     daemon: DaemonSettings = DaemonSettings()
+    celery: CelerySettings = CelerySettings()
+    politeness: PolitenessSettings = PolitenessSettings()
     source: Path | None = None  # the file read, if any
 
     @field_validator("data_dir", "counties_dir", mode="before")

@@ -444,7 +444,8 @@ class Daemon:
             log.warning("run left running by a stopped daemon: failed and queued again",
                         extra={"run_id": old, "queued_run_id": new})
         if self.executor is None:
-            self.executor = self._local_executor()
+            self.executor = self._celery_executor() if self.settings.daemon.executor == "celery" \
+                else self._local_executor()
         self.metrics = Metrics(self)
         self.scheduler = self._make_scheduler()
         self.scheduler.start()
@@ -521,6 +522,13 @@ class Daemon:
                                     mark_failed=lambda rid, why, requeue: mark_failed(self.sf, self.clock, rid, why,
                                                                                       requeue) and None,
                                     on_finished=self._on_crawl_finished)
+
+    def _celery_executor(self) -> CrawlExecutor:
+        from monitor.cluster import CeleryExecutor
+
+        return CeleryExecutor(self.settings, on_finished=self._on_crawl_finished,
+                              mark_failed=lambda rid, why, requeue: mark_failed(self.sf, self.clock, rid, why,
+                                                                                requeue) and None)
 
     def _child_env(self) -> dict[str, str]:
         s = self.settings
@@ -671,7 +679,7 @@ class Daemon:
                 break
             if self.executor.busy(code) or run_id in self.executor.running():
                 continue
-            if self.executor.submit(run_id, code):
+            if self.executor.submit(run_id, code, trigger):
                 started += 1
                 await self._emit("started", {"run_id": run_id, "county": code, "trigger": trigger,
                                              "requested_by": by})

@@ -12,7 +12,8 @@ which runs the Scrapy child of crawler/runner.py and then the monitor pipeline),
 `max_concurrent` at a time, each stopped after `time_limit` seconds. The child is the leader of
 its own process group, so stopping it stops the Scrapy grandchild too; the child stops itself when
 the daemon dies (see monitor.crawljob). A distributed executor (workers reading a queue) keeps the
-same interface, so the scheduler does not change.
+same interface, so the scheduler does not change: `monitor.cluster.CeleryExecutor` (`executor =
+"celery"` in [daemon], or `nianbao daemon --executor celery`).
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ class CrawlExecutor(ABC):
     max_concurrent: int = 1
 
     @abstractmethod
-    def submit(self, run_id: int, county: str) -> bool:
-        """Start the run; False (and nothing started) when full, shut down or the county is busy."""
+    def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
+        """Start the run; False (and nothing started) when full, shut down or the county is busy.
+        `trigger` (the run's) lets a distributed executor put manual recrawls ahead."""
 
     @abstractmethod
     def running(self) -> dict[int, RunningCrawl]: ...
@@ -106,7 +108,7 @@ class LocalProcessExecutor(CrawlExecutor):
     def running(self) -> dict[int, RunningCrawl]:
         return dict(self._running)
 
-    def submit(self, run_id: int, county: str) -> bool:
+    def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
         if self._closed or run_id in self._running or self.busy(county) or self.free() == 0:
             return False
         self._running[run_id] = RunningCrawl(run_id, county, time.monotonic())

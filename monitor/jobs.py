@@ -138,7 +138,10 @@ def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", re
     finally:
         engine.dispose()
     reap_stale_runs(settings, county_codes=[profile.code], clock=clock)
-    overrides = {"DOWNLOAD_MAXSIZE": settings.limits.download_max_bytes, **(crawl_overrides or {})}
+    from crawler.politeness import scrapy_settings
+
+    overrides = {"DOWNLOAD_MAXSIZE": settings.limits.download_max_bytes, **scrapy_settings(settings.politeness),
+                 **(crawl_overrides or {})}
     try:
         result = runner.crawl_county(profile, db_url=settings.database_url, data_dir=settings.data_dir,
                                      trigger=trigger, requested_by=requested_by, run_id=run_id, years=years,

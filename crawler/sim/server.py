@@ -43,7 +43,8 @@ class LogRecord:
     path: str  # path + query, as requested
     status: int
     conditional: bool  # answered 304 to a conditional request
-    at: float  # time.monotonic()
+    at: float  # time.monotonic(), when the request was answered (the answer is sent `delay` s later)
+    delay: float = 0.0  # a fault's wait: the request is in flight from `at` to `at + delay`
 
 
 def answer(world: SimWorld, code: str, req: SimRequest) -> tuple[Page, float]:
@@ -319,7 +320,8 @@ class SimServer:
             page, delay = faults.server_error(500), 0.0
         status, headers, body = http_response(page, req_headers)
         if self.log_requests:
-            self.request_log.append(LogRecord(code, req.method, target, status, status == 304, time.monotonic()))
+            self.request_log.append(LogRecord(code, req.method, target, status, status == 304, time.monotonic(),
+                                              delay))
         return status, headers, body, delay
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:

@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         http: Annotated[str | None, typer.Option("--http", help="/healthz 与 /metrics 的地址，如 127.0.0.1:8787；空字符串关闭")] = None,
         clock_start: Annotated[str | None, typer.Option("--clock-start", hidden=True)] = None,
         clock_rate: Annotated[float | None, typer.Option("--clock-rate", hidden=True)] = None,
+        executor: Annotated[str | None, typer.Option("--executor", help="local（本机子进程，默认）| celery（交给 nianbao worker）")] = None,
     ) -> None:
         """守护进程：按计划抓取、每日截止检查、发送提醒、运行机器人；SIGTERM 停止，SIGHUP 重新加载配置。"""
         from monitor.config import load_config
@@ -49,6 +50,10 @@ def register(app: typer.Typer) -> None:
 
         if log_format not in ("text", "json"):
             raise typer.BadParameter("text or json", param_hint="--log-format")
+        if executor is not None:
+            if executor not in ("local", "celery"):
+                raise typer.BadParameter("local or celery", param_hint="--executor")
+            os.environ["NIANBAO_DAEMON__EXECUTOR"] = executor  # read again on SIGHUP
         setup_logging(log_format)
         settings = load_config(config)
         clock = make_clock(clock_start, clock_rate)
@@ -60,6 +65,22 @@ def register(app: typer.Typer) -> None:
         # waiting must not keep a stopped daemon alive
         logging.shutdown()
         os._exit(code)
+
+    @app.command("worker")
+    def worker(
+        config: Annotated[Path | None, typer.Option("--config", help="nianbao.toml")] = None,
+        concurrency: Annotated[int | None, typer.Option("--concurrency", "-c", min=1, max=64, help="同时运行的抓取数（默认 celery.concurrency）")] = None,
+        name: Annotated[str | None, typer.Option("--name", "-n", help="Celery 节点名，如 w1@%h")] = None,
+        loglevel: Annotated[str, typer.Option("--loglevel", help="DEBUG | INFO | WARNING")] = "INFO",
+    ) -> None:
+        """抓取工作进程（Celery）：从队列领取县的抓取任务，在子进程中抓取并处理，写入数据库；SIGTERM 温和停止。"""
+        from monitor.cluster import worker_main
+        from monitor.config import load_config
+        from monitor.daemon import setup_logging
+
+        setup_logging("text")
+        settings = load_config(config)
+        worker_main(settings, concurrency=concurrency, hostname=name, loglevel=loglevel.upper())
 
     @app.command("recrawl")
     def recrawl(
