@@ -159,7 +159,9 @@ def test_config_file_and_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ('bot_token = "1:x"\n', "must not be in the configuration file"),
-    ('[telegram]\ntoken = "1:x"\n', "'telegram.token' must not be in the configuration file"),
+    ('[telegram]\ntoken = "1:x"\n', "'telegram.token' must not be in the configuration file; set NIANBAO_BOT_TOKEN"),
+    ('[web]\nadmin_token = "x"\n', "'web.admin_token' must not be in the configuration file; set "
+                                   "NIANBAO_WEB_ADMIN_TOKEN (or NIANBAO_WEB_ADMIN_TOKEN_FILE)"),
     ('reminder_day = 3\n', "unknown setting reminder_day"),
     ('[schedule]\ncrawl = "daily"\n', "unknown setting schedule.crawl"),
     ('reminder_days = "soon"\n', "reminder_days must be an integer"),

@@ -24,6 +24,8 @@ import pytest
 from sqlalchemy import select
 
 from monitor import status as svc
+from monitor.config import WebSettings, load_config
+from monitor.errors import ConfigError
 from monitor.templates import T2021
 from monitor.web import create_app
 from monitor.web.access import CSRF_COOKIE, Access
@@ -40,9 +42,10 @@ def seeded(engine: Any, tmp_path: Path) -> dict[str, Any]:
     return seed(engine, tmp_path)
 
 
-def client(data: dict[str, Any], host: str = "127.0.0.1", access: Access | None = None) -> Any:
-    app = create_app(SimpleNamespace(reminder_days=14), data["clock"], session_factory=data["sf"],
-                     access=access or Access())
+def client(data: dict[str, Any], host: str = "127.0.0.1", web: WebSettings | None = None) -> Any:
+    """The app for a client at `host`, its tokens in `web` (settings.web)."""
+    app = create_app(SimpleNamespace(reminder_days=14, web=web or WebSettings()), data["clock"],
+                     session_factory=data["sf"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette's note on its httpx dependency
         from starlette.testclient import TestClient
@@ -93,7 +96,7 @@ def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str,
     assert client(seeded).get("/findings").status_code == 200
     r = client(seeded, "10.1.2.3").get("/findings")
     assert r.status_code == 403 and "NIANBAO_WEB_TOKEN" in r.text
-    remote = client(seeded, "10.1.2.3", Access(token=READ))
+    remote = client(seeded, "10.1.2.3", WebSettings(token=READ))
     r = remote.get("/findings")
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Ffindings"
     assert remote.get("/findings", headers={"authorization": f"Bearer {READ}"}).status_code == 200
@@ -103,7 +106,7 @@ def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str,
 def test_login_sets_a_session_without_the_token_and_never_logs_it(seeded: dict[str, Any],
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    c = client(seeded, "10.1.2.3", Access(token=READ, admin_token=ADMIN))
+    c = client(seeded, "10.1.2.3", WebSettings(token=READ, admin_token=ADMIN))
     token = _csrf(c, "/login")
     r = c.post("/login?next=/runs", data={"csrf": token, "token": "nope"})
     assert r.status_code == 403 and "令牌不正确" in r.text
@@ -117,13 +120,39 @@ def test_login_sets_a_session_without_the_token_and_never_logs_it(seeded: dict[s
     assert READ not in caplog.text and ADMIN not in caplog.text
     assert READ not in repr(Access(token=READ)) and ADMIN not in repr(Access(admin_token=ADMIN))
     # a session made with an old token ends when the token changes
-    other = client(seeded, "10.1.2.3", Access(token="rotated"))
+    other = client(seeded, "10.1.2.3", WebSettings(token="rotated"))
     other.cookies.set("nianbao_session", session)
     assert other.get("/runs").status_code == 303
 
 
+def test_tokens_come_from_the_settings_read_from_a_variable_or_a_file(seeded: dict[str, Any],
+                                                                      tmp_path: Path) -> None:
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text("", encoding="utf-8")
+    token_file = tmp_path / "web.token"
+    token_file.write_text(READ + "\n", encoding="utf-8")
+    settings = load_config(cfg, env={"NIANBAO_WEB_TOKEN_FILE": str(token_file), "NIANBAO_WEB_ADMIN_TOKEN": ADMIN})
+    assert READ not in repr(settings) and ADMIN not in repr(settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+        c = TestClient(create_app(settings, seeded["clock"], session_factory=seeded["sf"]),
+                       client=("10.1.2.3", 40000), follow_redirects=False)
+    assert c.get("/runs", headers={"authorization": f"Bearer {READ}"}).status_code == 200
+    assert c.get("/runs", headers={"authorization": "Bearer wrong"}).status_code == 303
+    token = _csrf(c, "/login")
+    assert c.post("/login", data={"csrf": token, "token": ADMIN}).status_code == 303
+    assert c.cookies["nianbao_session"].startswith("admin.")
+    # the variable wins over the file; an unreadable file is one clear error naming its variable
+    settings = load_config(cfg, env={"NIANBAO_WEB_TOKEN": "from-env", "NIANBAO_WEB_TOKEN_FILE": str(token_file)})
+    assert settings.web.token is not None and settings.web.token.get_secret_value() == "from-env"
+    with pytest.raises(ConfigError, match=r"cannot read the web admin token file \(NIANBAO_WEB_ADMIN_TOKEN_FILE\)"):
+        load_config(cfg, env={"NIANBAO_WEB_ADMIN_TOKEN_FILE": str(tmp_path / "absent")})
+
+
 def test_recrawl_is_for_admins_with_a_valid_form(seeded: dict[str, Any]) -> None:
-    c = client(seeded, access=Access(admin_token=ADMIN))
+    c = client(seeded, web=WebSettings(admin_token=ADMIN))
     token = _csrf(c)
     assert "请求重新抓取" not in c.get(f"/county/{CODE}").text  # loopback reads, but is no admin
     r = c.post(f"/county/{CODE}/recrawl", data={"csrf": token})
