@@ -8,14 +8,12 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 import socket
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,8 +36,8 @@ READ, ADMIN = "read-token-3f9a", "admin-token-71c2"
 
 
 @pytest.fixture
-def seeded(engine: Any, tmp_path: Path) -> dict[str, Any]:
-    return seed(engine, tmp_path)
+def seeded(engine: Any, tmp_path: Path, county_profile: str) -> dict[str, Any]:
+    return seed(engine, tmp_path, county_profile)
 
 
 def client(data: dict[str, Any], host: str = "127.0.0.1", web: WebSettings | None = None) -> Any:
@@ -308,14 +306,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, db_url: str) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
-    env.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
-               NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT))
-    yield env
 
 
 def test_serve_command(cli_env: dict[str, str], tmp_path: Path) -> None:
