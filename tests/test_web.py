@@ -90,6 +90,26 @@ def test_strip_chart_puts_late_above_the_due_line_and_missing_in_the_band() -> N
     assert missing.shape == "cross" and early.x < late.x < missing.x
 
 
+def test_the_bots_report_reads_what_the_report_page_shows(seeded: dict[str, Any]) -> None:
+    from notifier.service import report_detail as bot_report
+
+    with seeded["sf"]() as s:
+        bot = bot_report(s, "刘楼镇", 2022)
+        page = svc.report_detail(s, bot["report_id"])
+        assert page is not None and page["entity"] == bot["entity"] == "刘楼镇人民政府"
+        assert bot["published_at"] == page["published"].isoformat() == "2023-01-20"
+        assert bot["published_source"] == page["published_source"] == "manual"
+        doc = page["current"]["document"]
+        assert bot["template"] == page["current"]["template"] and bot["link"] == (doc["final_url"] or doc["url"])
+        open_rules = sorted(f["rule"] for f in page["findings"] if f["resolved_at"] is None)
+        assert sorted(f["rule"] for f in bot["findings"]) == open_rules and "ARITH-002" in open_rules
+        # no report: the body's open findings of the year, as the findings page lists them
+        none = bot_report(s, "汶上县财政局", 2022)
+        rows, _ = svc.search_findings(s, entity=none["entity_id"], year=2022, open_only=True)
+        assert none["report_id"] is None and none["link"] is None
+        assert [f["rule"] for f in none["findings"]] == [r["rule"] for r in rows] and rows
+
+
 def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str, Any]) -> None:
     assert client(seeded).get("/findings").status_code == 200
     r = client(seeded, "10.1.2.3").get("/findings")
