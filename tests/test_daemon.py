@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from aiohttp import web
 from sqlalchemy import select, text
 
@@ -291,3 +292,51 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(tmp_path: Path, d
         assert first.stop() == 0
         third = w.start().started()  # the lock went with the first daemon
         assert third.stop() == 0
+
+
+def test_sigterm_as_the_dispatcher_and_the_sender_are_woken_stops_at_once(tmp_path: Path) -> None:
+    """A crawl that finishes (or a recrawl asked for) wakes the dispatcher and the sender; when that
+    falls on the shutdown's cancellation of their loops, the loops must still end: the shutdown
+    goes on to the crawls and the last outbox drain instead of waiting for its time cap."""
+    from monitor.config import load_config
+    from monitor.daemon import Daemon
+
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text(tomli_w.dumps({
+        "data_dir": str(tmp_path / "data"), "counties_dir": str(tmp_path / "counties"),
+        "database_url": f"sqlite+pysqlite:///{tmp_path / 'nianbao.db'}", "channels": {"console": False},
+        "daemon": {"http": "", "poll_seconds": 30, "outbox_seconds": 30, "stop_grace_seconds": 1}}), "utf-8")
+    (tmp_path / "data").mkdir()
+    d = Daemon(load_config(cfg, env={}), config_path=cfg, bot_factory=lambda _d: None, http="")
+    drains: list[float] = []
+
+    def sender_factory(_d: Daemon) -> Any:
+        async def send(digest: bool = False) -> None:
+            drains.append(time.monotonic())
+        return send
+
+    d.sender_factory = sender_factory
+
+    async def scenario() -> tuple[int, float]:
+        task = asyncio.create_task(d.run())
+        while d.scheduler is None or not d.scheduler.running or len(drains) < 1:
+            await asyncio.sleep(0.05)
+            assert not task.done(), task
+        await asyncio.sleep(0.5)  # both loops wait for their next wake-up
+        shutdown = d.scheduler.shutdown
+
+        def wake_then_shutdown(wait: bool = True) -> None:  # called right before the loops are cancelled
+            d._wake_dispatch.set()  # as by a crawl finishing at that moment
+            d._wake_sender.set()
+            shutdown(wait)
+
+        d.scheduler.shutdown = wake_then_shutdown  # type: ignore[method-assign]
+        t0 = time.monotonic()
+        d.request_stop()
+        done, _ = await asyncio.wait({task}, timeout=20)
+        assert done, "the daemon did not stop within 20 s"
+        return task.result(), time.monotonic() - t0
+
+    rc, seconds = asyncio.run(scenario())
+    assert rc == 0 and seconds < 5, seconds
+    assert len(drains) >= 2 and drains[-1] - drains[0] > 0  # the last drain ran
