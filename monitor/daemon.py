@@ -908,6 +908,12 @@ class TelegramBot:
         assert self.app.updater is not None
         if self.app.updater.running:
             await self.app.updater.stop()
+        # Application.stop() waits for the tasks the bot made: a /recrawl's watch of its run
+        # (notifier.bot, named "watch-run-…") waits for the run's end for hours, and the shutdown
+        # has just queued that run again
+        for task in asyncio.all_tasks():
+            if task.get_name().startswith("watch-run-"):
+                task.cancel()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -340,3 +340,26 @@ def test_sigterm_as_the_dispatcher_and_the_sender_are_woken_stops_at_once(tmp_pa
     rc, seconds = asyncio.run(scenario())
     assert rc == 0 and seconds < 5, seconds
     assert len(drains) >= 2 and drains[-1] - drains[0] > 0  # the last drain ran
+
+
+def test_sigterm_while_a_chat_waits_for_its_recrawl_stops_the_bot_at_once(tmp_path: Path) -> None:
+    """An admin's /recrawl leaves a task that tells the chat when the run starts and ends; a
+    SIGTERM during that crawl queues the run again, so the task would wait for hours: the bot's
+    stop ends it instead of waiting for it."""
+    with FakeBotAPI() as api, DaemonWorld(tmp_path, AcceleratedClock(START, 1.0)) as dw:
+        dw.world.add_county("990301", "丙县", "trs", BODIES, [2025])
+        dw.world.populate("990301", [2025])
+        dw.write_profile("990301")
+        quiet_schedule(dw)
+        dw.write_config(telegram={"api_url": api.base_url, "admin_chat_ids": [2002]},
+                        daemon={"stop_grace_seconds": 1})
+        dw.world.set_fault("990301", "slow", delay=60)
+        d = dw.start(env=dw.env(NIANBAO_BOT_TOKEN=api.token)).started()
+        api.push_command("/recrawl 990301", chat_id=2002)
+        crawl = json.loads(d.wait_for(r'"message": "crawl started"').string)
+        wait_running(dw, crawl["run_id"])
+        t0 = time.monotonic()
+        assert d.stop() == 0
+        seconds = time.monotonic() - t0
+        slow = [e for e in d.events() if "did not finish in time" in e.get("message", "")]
+        assert slow == [] and seconds < 20, (seconds, slow)
