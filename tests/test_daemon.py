@@ -141,12 +141,12 @@ def alert_states(dw: DaemonWorld) -> set[str]:
         return set(s.scalars(select(Alert.status)))
 
 
-def test_sigkill_during_a_crawl_and_a_drain_requeues_the_run_and_loses_no_alert(tmp_path: Path) -> None:
+def test_sigkill_during_a_crawl_and_a_drain_requeues_the_run_and_loses_no_alert(tmp_path: Path, db_url: str) -> None:
     """The daemon is SIGKILLed while a crawl runs and while its sender waits on Telegram for most
     of the pending alerts. On restart: the run is failed and queued again, the jobs (with their
     next run times) are those of before, and every alert arrives — at least once, with at most
     one duplicate per kill."""
-    with HoldingBotAPI(accept=3) as api, DaemonWorld(tmp_path, AcceleratedClock(START, 1.0)) as dw:
+    with HoldingBotAPI(accept=3) as api, DaemonWorld(tmp_path, AcceleratedClock(START, 1.0), database_url=db_url) as dw:
         dw.world.add_county("990301", "丙县", "trs", BODIES, [2025])
         dw.world.populate("990301", [2025])
         dw.write_profile("990301")
