@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +237,35 @@ def test_a_crawl_process_exited_but_not_yet_reaped_counts_as_gone() -> None:
     finally:
         child.wait()
     assert not _alive(child.pid)
+
+
+def test_a_run_due_while_the_daemon_was_killed_runs_once_after_the_restart(tmp_path: Path) -> None:
+    """The stored next run times are what the restart goes by: a sweep due while the daemon was
+    down runs once when it comes back (coalesced, within the misfire grace), and the job moves on
+    to the next day; a daemon that planned its jobs afresh would skip it."""
+    clock = AcceleratedClock(START, 60.0)  # a wall second is a minute
+    with DaemonWorld(tmp_path, clock) as dw:
+        dw.world.add_county("990301", "丙县", "trs", BODIES, [2025])
+        dw.write_profile("990301")
+        dw.write_config(schedule={"crawl_time": "20:00", "sweep_time": "10:30"}, daemon={"crawl_window_hours": 1})
+        d1 = dw.start().started()
+        before = jobs(dw)
+        due = datetime(2027, 1, 10, 10, 30, tzinfo=SHANGHAI)
+        assert clock.now() < due - timedelta(minutes=5), "the daemon took too long to start"
+        d1.kill()
+        assert not any(e.get("message") == "deadline sweep done" for e in d1.events())
+        while clock.now() < due + timedelta(minutes=5):
+            time.sleep(0.2)
+        d2 = dw.start().started()
+        d2.wait_for(r'"message": "deadline sweep done"')
+        after = jobs(dw)
+        assert after["sweep"][0] != before["sweep"][0] and after["sweep"][1:] == before["sweep"][1:]
+        assert {k: v for k, v in after.items() if k != "sweep"} == {k: v for k, v in before.items() if k != "sweep"}
+        assert d2.stop() == 0
+        assert sum(e.get("message") == "deadline sweep done" for e in d2.events()) == 1
+        with dw.session_factory()() as s:
+            nxt = s.scalar(text("SELECT next_run_time FROM apscheduler_jobs WHERE id = 'sweep'"))
+        assert datetime.fromtimestamp(nxt, SHANGHAI) == due + timedelta(days=1)
 
 
 def test_sigterm_stops_a_running_crawl_after_the_grace_period_and_queues_it_again(dw: DaemonWorld) -> None:
