@@ -318,37 +318,26 @@ class CeleryExecutor(CrawlExecutor):
 
     def __init__(self, settings: Any, *, on_finished: OnFinished | None = None,
                  mark_failed: MarkFailed | None = None, poll_seconds: float = 1.0, app: Any = None) -> None:
+        super().__init__()
         self.settings = settings
         self.app = app or make_app(settings)
         self.max_concurrent = settings.celery.max_in_flight
         self.on_finished = on_finished
         self.mark_failed = mark_failed
         self.poll_seconds = poll_seconds
-        self._running: dict[int, RunningCrawl] = {}
         self._results: dict[int, Any] = {}
-        self._closed = False
         self._poller: asyncio.Task[None] | None = None
-        self.finished: list[CrawlOutcome] = []
-        self.started_total = 0
 
-    def running(self) -> dict[int, RunningCrawl]:
-        return dict(self._running)
-
-    def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
-        if self._closed or run_id in self._running or self.busy(county) or self.free() == 0:
-            return False
+    def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
         c = self.settings.celery
         manual = trigger is not None and trigger not in MANUAL_TRIGGERS_EXCLUDED
         queue = c.priority_queue if manual else c.queue
         # Redis: the priority queue is read first (queue_order_strategy); RabbitMQ: message priority
         priority = (9 if manual else 0) if c.broker_url.startswith(("amqp", "pyamqp")) else None
-        self._results[run_id] = self.app.send_task(TASK, args=[run_id], task_id=task_id(run_id), queue=queue,
-                                                   routing_key=queue, priority=priority)
-        self._running[run_id] = RunningCrawl(run_id, county, time.monotonic())
-        self.started_total += 1
+        self._results[crawl.run_id] = self.app.send_task(TASK, args=[crawl.run_id], task_id=task_id(crawl.run_id),
+                                                         queue=queue, routing_key=queue, priority=priority)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.get_running_loop().create_task(self._poll(), name="celery-results")
-        return True
 
     def _ready(self) -> list[tuple[int, Any]]:
         out = []
