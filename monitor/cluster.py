@@ -21,9 +21,10 @@ At least once, without harm:
   per-county index keeps two crawls of a county apart whatever happens; documents are keyed by URL
   and content hash, so a crawl done again stores nothing twice.
 
-Queues: scheduled crawls go to `celery.queue`, manual recrawls to `celery.priority_queue`, which
-workers always read first (Redis: `queue_order_strategy=priority`; RabbitMQ: message priority 9 on
-queues declared with x-max-priority).
+Queues (`route`): on Redis scheduled crawls go to `celery.queue`, manual recrawls to
+`celery.priority_queue`, which workers always read first (`queue_order_strategy=priority`). RabbitMQ
+hands out a worker's queues in turn, so there both go to `celery.queue`, declared with
+x-max-priority, and a manual recrawl's message has priority 9 (a scheduled one 0).
 """
 
 from __future__ import annotations
@@ -55,6 +56,22 @@ def task_id(run_id: int) -> str:
     return f"crawl-{run_id}"
 
 
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def route(settings: Any, trigger: str | None) -> tuple[str, int | None]:
+    """(queue, message priority) of a run's job. Redis: manual recrawls go to the priority queue,
+    which a worker polls first (`queue_order_strategy = priority`). RabbitMQ delivers from a
+    worker's queues in turn, whatever their order, so there every job goes to `celery.queue`
+    (declared with x-max-priority) and a manual recrawl carries priority 9, a scheduled crawl 0."""
+    c = settings.celery
+    manual = trigger is not None and trigger not in MANUAL_TRIGGERS_EXCLUDED
+    if is_amqp(c.broker_url):
+        return c.queue, (9 if manual else 0)
+    return (c.priority_queue if manual else c.queue), None
+
+
 def make_app(settings: Any) -> Any:
     """The Celery app of these settings (broker, result backend, queues, at-least-once options)."""
     from celery import Celery
@@ -63,8 +80,7 @@ def make_app(settings: Any) -> Any:
     c = settings.celery
     backend = c.result_backend or (c.broker_url if c.broker_url.startswith(("redis://", "rediss://")) else "rpc://")
     app = Celery("nianbao", broker=c.broker_url, backend=backend, set_as_current=False)
-    amqp = c.broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
-    qargs = {"x-max-priority": 10} if amqp else {}
+    qargs = {"x-max-priority": 10} if is_amqp(c.broker_url) else {}
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_track_started=True, result_expires=c.result_expires_seconds, result_extended=True,
@@ -295,6 +311,10 @@ def worker_main(settings: Any, *, concurrency: int | None = None, hostname: str 
     """`nianbao worker`: a Celery worker (threads pool: each thread waits on one crawl child).
     SIGTERM is Celery's warm shutdown: no new jobs, running crawls finish."""
     c = settings.celery
+    try:
+        _lease_url(settings)
+    except RuntimeError as exc:  # every job would fail: refuse to start
+        raise SystemExit(f"nianbao worker: {exc}") from None
     app = make_app(settings)
     if c.metrics:
         from prometheus_client import start_http_server
@@ -329,11 +349,7 @@ class CeleryExecutor(CrawlExecutor):
         self._poller: asyncio.Task[None] | None = None
 
     def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
-        c = self.settings.celery
-        manual = trigger is not None and trigger not in MANUAL_TRIGGERS_EXCLUDED
-        queue = c.priority_queue if manual else c.queue
-        # Redis: the priority queue is read first (queue_order_strategy); RabbitMQ: message priority
-        priority = (9 if manual else 0) if c.broker_url.startswith(("amqp", "pyamqp")) else None
+        queue, priority = route(self.settings, trigger)
         self._results[crawl.run_id] = self.app.send_task(TASK, args=[crawl.run_id], task_id=task_id(crawl.run_id),
                                                          queue=queue, routing_key=queue, priority=priority)
         if self._poller is None or self._poller.done():
@@ -397,4 +413,4 @@ class CeleryExecutor(CrawlExecutor):
                 await self._poller
 
 
-__all__ = ["make_app", "worker_main", "CeleryExecutor", "crawl_run_task", "run_child", "task_id", "Lease"]
+__all__ = ["make_app", "route", "worker_main", "CeleryExecutor", "crawl_run_task", "run_child", "task_id", "Lease"]

@@ -61,12 +61,15 @@ def pg_url() -> Iterator[str]:
 
 class CrawlSampler:
     """Samples the crawl children (`python -m monitor.crawljob RUN_ID`, each the leader of its own
-    process group) every few ms: the most that ran at once for one run id. A fork of the child
-    before its exec (the Scrapy grandchild starting, in a session of its own) shares the command
-    line for a moment: a process whose parent is a crawl child is not one."""
+    process group) of the world's workers every few ms: the most that ran at once for one run id.
+    Only children of those workers count: other test runs on the machine start crawl children with
+    the same run ids in schemas of their own. (A fork of a crawl child before its exec, the Scrapy
+    grandchild starting, shares the command line for a moment; its parent is not a worker.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, cw: ClusterWorld) -> None:
+        self.cw = cw
         self.most: Counter[int] = Counter()
+        self.seen: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -80,6 +83,7 @@ class CrawlSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
+            workers = {w.pid for w in list(self.cw.workers)}
             now: Counter[int] = Counter()
             for d in Path("/proc").glob("[0-9]*"):
                 try:
@@ -87,14 +91,11 @@ class CrawlSampler:
                     stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if stat[0] != "Z" and int(stat[2]) == int(d.name) and b"monitor.crawljob" in cmd and len(cmd) > 3 \
-                        and cmd[3].isdigit():
-                    try:
-                        parent = Path(f"/proc/{stat[1]}/cmdline").read_bytes()
-                    except OSError:
-                        parent = b""
-                    if b"monitor.crawljob" not in parent:
-                        now[int(cmd[3])] += 1
+                pid = int(d.name)
+                if stat[0] != "Z" and (int(stat[1]) in workers or pid in self.seen) and int(stat[2]) == pid \
+                        and b"monitor.crawljob" in cmd and len(cmd) > 3 and cmd[3].isdigit():
+                    self.seen.add(pid)  # still counted when its worker is killed (reparented)
+                    now[int(cmd[3])] += 1
             for run_id, n in now.items():
                 self.most[run_id] = max(self.most[run_id], n)
 
@@ -141,7 +142,7 @@ def test_forty_counties_on_two_workers(tmp_path: Path, pg_url: str, redis_url: s
             for name in ("w1", "w2"):
                 workers.append(cw.start_worker(name, concurrency=2))
 
-        with CrawlSampler() as sampler:
+        with CrawlSampler(cw) as sampler:
             outcomes = cw.crawl(runs, on_submitted=start)
         assert sorted(o.run_id for o in outcomes) == sorted(r[0] for r in runs)
         assert {o.summary["status"] for o in outcomes} == {"ok"}, [o.summary for o in outcomes]
@@ -204,7 +205,7 @@ def test_a_killed_worker_s_job_finishes_on_the_other(tmp_path: Path, pg_url: str
             killed["requests"] = len(cw.server.records(victim))
             cw.start_worker("w2")
 
-        with CrawlSampler() as sampler:
+        with CrawlSampler(cw) as sampler:
             outcomes = cw.crawl(runs[:1], on_submitted=kill_on_marker)
             outcomes += cw.crawl(runs[1:])
         by_run = {o.run_id: o.summary for o in outcomes}
