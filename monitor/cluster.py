@@ -72,14 +72,18 @@ def route(settings: Any, trigger: str | None) -> tuple[str, int | None]:
     return (c.priority_queue if manual else c.queue), None
 
 
-def make_app(settings: Any) -> Any:
-    """The Celery app of these settings (broker, result backend, queues, at-least-once options)."""
+def make_app(settings: Any, *, polling: bool = False) -> Any:
+    """The Celery app of these settings (broker, result backend, queues, at-least-once options).
+    `polling`: the daemon's app, which reads results by polling; on Redis its sends subscribe to
+    no result channel (nothing would read them)."""
     from celery import Celery
     from kombu import Queue
 
     c = settings.celery
     backend = c.result_backend or (c.broker_url if c.broker_url.startswith(("redis://", "rediss://")) else "rpc://")
     app = Celery("nianbao", broker=c.broker_url, backend=backend, set_as_current=False)
+    if polling and backend.startswith(("redis://", "rediss://")):
+        app.backend_cls = _polling_redis_backend()
     qargs = {"x-max-priority": 10} if is_amqp(c.broker_url) else {}
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
@@ -97,6 +101,21 @@ def make_app(settings: Any) -> Any:
     app.nianbao_settings = settings  # type: ignore[attr-defined]
     app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)(crawl_run_task)
     return app
+
+
+def _polling_redis_backend() -> type:
+    from celery.backends.redis import RedisBackend
+
+    class PollingRedisBackend(RedisBackend):
+        """Celery's Redis result backend without its pub/sub subscription per sent task."""
+
+        def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
+            super().__init__(app=app, url=url or app.conf.result_backend, **kwargs)
+
+        def on_task_call(self, producer: Any, task_id: str) -> None:
+            return None
+
+    return PollingRedisBackend
 
 
 # ------------------------------------------------------------------------------------- worker side
@@ -333,58 +352,84 @@ def worker_main(settings: Any, *, concurrency: int | None = None, hostname: str 
 
 # ------------------------------------------------------------------------------------- daemon side
 class CeleryExecutor(CrawlExecutor):
-    """The daemon's executor when crawls run on workers: `submit` sends the job (priority queue for
-    manual triggers), a poll reads the results and calls `on_finished` with the summary."""
+    """The daemon's executor when crawls run on workers: `submit` sends the job (see `route`), a
+    poll reads the results and calls `on_finished` with the summary.
+
+    Every call to Celery (send, read a result, forget, revoke) runs on one thread of the executor's
+    own: Celery's result backends are per thread (rpc:// replies go to the sending thread's queue)
+    and their consumers are not safe across threads. Results are read by polling the backend's
+    stored state (one MGET on Redis), never by `AsyncResult.get`: waiting on Redis's pub/sub from
+    the daemon's threads could leave a finished job unread for good, its county busy."""
 
     def __init__(self, settings: Any, *, on_finished: OnFinished | None = None,
                  mark_failed: MarkFailed | None = None, poll_seconds: float = 1.0, app: Any = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         super().__init__()
         self.settings = settings
-        self.app = app or make_app(settings)
+        self.app = app or make_app(settings, polling=True)
         self.max_concurrent = settings.celery.max_in_flight
         self.on_finished = on_finished
         self.mark_failed = mark_failed
         self.poll_seconds = poll_seconds
-        self._results: dict[int, Any] = {}
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="celery-client")
+        self._sent: set[int] = set()
         self._poller: asyncio.Task[None] | None = None
 
     def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
         queue, priority = route(self.settings, trigger)
-        self._results[crawl.run_id] = self.app.send_task(TASK, args=[crawl.run_id], task_id=task_id(crawl.run_id),
-                                                         queue=queue, routing_key=queue, priority=priority)
+        # blocks the loop for the send, as a send from the loop's thread would
+        self._io.submit(self.app.send_task, TASK, args=[crawl.run_id], task_id=task_id(crawl.run_id), queue=queue,
+                        routing_key=queue, priority=priority).result(60)
+        self._sent.add(crawl.run_id)
+        log.info("crawl sent", extra={"run_id": crawl.run_id, "county": crawl.county, "queue": queue,
+                                      "priority": priority})
         if self._poller is None or self._poller.done():
             self._poller = asyncio.get_running_loop().create_task(self._poll(), name="celery-results")
 
-    def _ready(self) -> list[tuple[int, Any]]:
-        out = []
-        for run_id, res in list(self._results.items()):
-            try:
-                if res.ready():
-                    out.append((run_id, res))
-            except Exception:  # noqa: BLE001 - the backend may be away for a moment
-                log.exception("reading a job's state failed", extra={"run_id": run_id})
-        return out
+    def _read(self, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """(on the Celery thread) The finished jobs' stored states among `run_ids`, forgotten."""
+        from celery import states
+
+        backend = self.app.backend
+        ids = [task_id(r) for r in run_ids]
+        if hasattr(backend, "mget") and hasattr(backend, "get_key_for_task"):  # key-value stores: one read
+            values = backend.mget([backend.get_key_for_task(t) for t in ids])
+            metas = [backend.decode_result(v) if v else None for v in values]
+        else:  # rpc:// and others
+            metas = [backend.get_task_meta(t) for t in ids]
+        done = {}
+        for run_id, tid, meta in zip(run_ids, ids, metas, strict=True):
+            if meta and meta.get("status") in states.READY_STATES:
+                done[run_id] = meta
+                with contextlib.suppress(Exception):  # rpc:// keeps nothing to forget
+                    backend.forget(tid)
+        return done
 
     async def _poll(self) -> None:
-        while self._results and not self._closed:
-            for run_id, res in await asyncio.to_thread(self._ready):
-                await self._finish(run_id, res)
+        loop = asyncio.get_running_loop()
+        while self._sent and not self._closed:
+            try:
+                done = await loop.run_in_executor(self._io, self._read, sorted(self._sent))
+            except Exception:  # noqa: BLE001 - the backend may be away for a moment
+                log.exception("reading the jobs' results failed")
+                done = {}
+            for run_id, meta in done.items():
+                await self._finish(run_id, meta)
             await asyncio.sleep(self.poll_seconds)
 
-    async def _finish(self, run_id: int, res: Any) -> None:
+    async def _finish(self, run_id: int, meta: dict[str, Any]) -> None:
         crawl = self._running.pop(run_id, None)
-        self._results.pop(run_id, None)
-        try:
-            value = await asyncio.to_thread(res.get, timeout=10, propagate=False)
-        except Exception as exc:  # noqa: BLE001
-            value = {"status": "failed", "error": str(exc)}
-        if not isinstance(value, dict):  # the job raised: its exception
-            value = {"status": "failed", "error": str(value)[:500]}
+        self._sent.discard(run_id)
+        value = meta.get("result")
+        if not isinstance(value, dict):  # the job raised, or was revoked: its exception
+            value = {"run_id": run_id, "status": "failed", "error": f"{meta.get('status')}: {value}"[:500]}
         outcome = CrawlOutcome(run_id, crawl.county if crawl else str(value.get("county", "")),
                                0 if value.get("status") != "failed" else 1, summary=value,
                                seconds=time.monotonic() - crawl.started if crawl else 0.0)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(res.forget)
+        log.info("crawl finished", extra={"run_id": run_id, "county": outcome.county, "status": value.get("status"),
+                                          "worker": value.get("worker"), "worker_pid": value.get("worker_pid"),
+                                          "seconds": round(outcome.seconds, 2)})
         self.finished = (self.finished + [outcome])[-20:]
         if self.on_finished is not None:
             try:
@@ -395,10 +440,10 @@ class CeleryExecutor(CrawlExecutor):
                 log.exception("on_finished failed", extra={"run_id": run_id})
 
     async def cancel(self, run_id: int, reason: str = "cancelled") -> bool:
-        res = self._results.pop(run_id, None)
-        if res is None:
+        if run_id not in self._sent:
             return False
-        await asyncio.to_thread(res.revoke)
+        self._sent.discard(run_id)
+        await asyncio.get_running_loop().run_in_executor(self._io, self.app.control.revoke, task_id(run_id))
         self._running.pop(run_id, None)
         if self.mark_failed is not None:
             await asyncio.to_thread(self.mark_failed, run_id, f"crawl stopped: {reason}", False)
@@ -411,6 +456,7 @@ class CeleryExecutor(CrawlExecutor):
             self._poller.cancel()
             with contextlib.suppress(BaseException):
                 await self._poller
+        self._io.shutdown(wait=False)
 
 
 __all__ = ["make_app", "route", "worker_main", "CeleryExecutor", "crawl_run_task", "run_child", "task_id", "Lease"]

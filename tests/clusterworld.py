@@ -91,6 +91,35 @@ class WorkerProc:
             self.proc.wait()
 
 
+def start_worker(root: Path, config: Path, env: dict[str, str], name: str, concurrency: int = 1) -> WorkerProc:
+    """`nianbao worker --config CONFIG -n NAME -c CONCURRENCY`, its output in ROOT/<node>.log."""
+    log = root / f"{name.split('@')[0]}.log"
+    out = open(log, "wb")  # noqa: SIM115 - the child holds it
+    proc = subprocess.Popen([sys.executable, "-c", "from monitor.cli import main; main()", "worker",
+                             "--config", str(config), "-n", name, "-c", str(concurrency)],
+                            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    out.close()
+    return WorkerProc(proc, log, name.split("@")[0])
+
+
+def celery_section(ns: str, broker_url: str, **extra: Any) -> dict[str, Any]:
+    """A `[celery]` of queues of its own (`<ns>.crawl`, `<ns>.recrawl`), so that runs sharing one
+    broker stay apart; short leases for tests."""
+    return {"broker_url": broker_url, "queue": f"{ns}.crawl", "priority_queue": f"{ns}.recrawl",
+            "visibility_timeout_seconds": 600, "lease_seconds": 3, **extra}
+
+
+def cleanup_redis(redis_url: str, ns: str) -> None:
+    """The keys of the namespace `ns`: queues, leases, politeness."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for pattern in (f"{ns}*", f"nianbao:lease:{ns}*", f"*{ns}.crawl*", f"*{ns}.recrawl*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    client.close()
+
+
 class ClusterWorld:
     def __init__(self, root: Path, n_counties: int, *, database_url: str, redis_url: str,
                  bodies: int = 3, years: tuple[int, ...] = (2024, 2025), seed: int = 3,
@@ -110,8 +139,7 @@ class ClusterWorld:
         self.config = root / "nianbao.toml"
         self.settings_dict: dict[str, Any] = {
             "daemon": {"crawl_settings": {**FAST_CRAWL, **(crawl or {})}, "executor": "celery"},
-            "celery": {"broker_url": self.broker_url, "queue": f"{self.ns}.crawl", "priority_queue": f"{self.ns}.recrawl",
-                       "visibility_timeout_seconds": 600, "lease_seconds": 3, **(celery or {})},
+            "celery": celery_section(self.ns, self.broker_url, **(celery or {})),
         }
         if politeness is None and not self.broker_url.startswith(("redis://", "rediss://")):
             politeness = {"rate": 10000.0, "burst": 1000, "concurrency": 1000, "block_backoff_seconds": 0}
@@ -154,13 +182,7 @@ class ClusterWorld:
                             pass
 
     def cleanup_redis(self) -> None:
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url)
-        for pattern in (f"{self.ns}*", f"nianbao:lease:{self.ns}*", f"*{self.ns}.crawl*", f"*{self.ns}.recrawl*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
-        client.close()
+        cleanup_redis(self.redis_url, self.ns)
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
@@ -183,13 +205,7 @@ class ClusterWorld:
             os.environ.update(saved)
 
     def start_worker(self, name: str, concurrency: int = 1) -> WorkerProc:
-        log = self.root / f"{name}.log"
-        out = open(log, "wb")  # noqa: SIM115 - the child holds it
-        proc = subprocess.Popen([sys.executable, "-c", "from monitor.cli import main; main()", "worker",
-                                 "--config", str(self.config), "-n", f"{name}@{self.ns}", "-c", str(concurrency)],
-                                stdout=out, stderr=subprocess.STDOUT, env=self.env(), cwd=self.root)
-        out.close()
-        w = WorkerProc(proc, log, name)
+        w = start_worker(self.root, self.config, self.env(), f"{name}@{self.ns}", concurrency)
         self.workers.append(w)
         return w
 
