@@ -103,19 +103,22 @@ def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def sweep(label: str, requests: float, fixed: float, per_request: float, national: int, cluster: int,
-          rate: float, cores: int) -> None:
+          rate: float, cores: int, max_conc: int) -> None:
     """A national sweep of `requests` per county: politeness-bound wall time per county, CPU-bound
-    counties/hour per worker machine, the concurrency that keeps its cores busy."""
+    counties/hour per worker machine, the concurrency that keeps its cores busy (at most
+    `max_conc`)."""
     cpu = fixed + per_request * requests
     polite = requests / rate  # seconds: the host's token bucket lets `rate` requests/s through
     cpu_bound = cores * 3600 / cpu  # counties/hour when the cores are the limit
-    conc = max(1, math.ceil(polite / cpu * cores))  # crawls at once that keep the cores busy
-    per_hour = min(conc * 3600 / polite, cpu_bound)
+    busy = max(1, math.ceil(polite / cpu * cores))  # crawls at once that keep the cores busy
+    conc = min(busy, max_conc)
+    per_hour = min(conc * 3600 / max(polite, cpu), cpu_bound)
     print(f"{label}: R ≈ {requests:.0f} requests/county → ≥ {polite:.0f} s/county at {rate:g} request/s per host; "
           f"CPU {fixed:.2f} + {per_request * 1000:.1f} ms × {requests:.0f} = {cpu:.2f} s/county")
     print(f"  one crawl at a time: {3600 / max(polite, cpu):.0f} counties/h, {national} counties in "
           f"{national * max(polite, cpu) / 3600:.1f} h")
-    print(f"  -c {conc} on {cores} cores (CPU-bound at {cpu_bound:.0f} counties/h): {per_hour:.0f} counties/h, "
+    print(f"  -c {conc} on {cores} cores ({busy} would keep them busy; CPU-bound at {cpu_bound:.0f} counties/h): "
+          f"{per_hour:.0f} counties/h, "
           f"{national / per_hour:.1f} h per worker machine; {cluster} machines: "
           f"{national / per_hour / cluster * 60:.0f} min (each {national / cluster:.0f} counties)")
 
@@ -126,7 +129,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--counties", type=int, default=30)
     ap.add_argument("--bodies", type=int, default=2)
-    ap.add_argument("--fit-bodies", type=int, default=8, help="bodies per county of the extra 1-worker pass")
+    ap.add_argument("--fit-bodies", type=int, default=45,
+                    help="bodies per county of the extra 1-worker pass (default: a national county's)")
     ap.add_argument("--national", type=int, default=2800)
     ap.add_argument("--national-bodies", type=int, default=45)
     ap.add_argument("--full-requests", type=float, default=None,
@@ -135,6 +139,8 @@ def main() -> None:
                     help="requests of a daily in-season sweep of a county (estimate)")
     ap.add_argument("--cluster", type=int, default=20, help="workers in the arithmetic")
     ap.add_argument("--cores", type=int, default=2, help="cores of a worker machine in the arithmetic")
+    ap.add_argument("--max-concurrency", type=int, default=10,
+                    help="crawls at once per worker machine that its memory allows (~150 MB each)")
     args = ap.parse_args()
     print(f"{args.counties} simulated counties × {args.bodies} bodies × 1 year (fit pass: {args.fit_bodies} bodies); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -148,6 +154,10 @@ def main() -> None:
     scaling = res[2]["per_hour_per_worker"] * 2 / res[1]["per_hour_per_worker"]
     print(f"scaling 1 → 2 workers: {scaling:.2f}× (target ≥ 1.7×)")
     fixed, per_request = fit([(res[k]["requests"], res[k]["cpu"]) for k in (1, "fit")])
+    if per_request <= 0:
+        print(f"  the CPU per request is lost in the noise ({per_request * 1000:.1f} ms): more --counties or "
+              f"--fit-bodies; 0 used below")
+        per_request = 0.0
     print(f"CPU per county = {fixed:.2f} s fixed + {per_request * 1000:.1f} ms per request "
           f"(least squares through the 1-worker passes: {res[1]['requests']:.1f} and {res['fit']['requests']:.1f} "
           f"requests/county)")
@@ -157,9 +167,9 @@ def main() -> None:
           f"{polite.rate:g} request/s and {polite.concurrency} in flight per host:")
     full = args.full_requests or per_body * args.national_bodies
     sweep("first full crawl" + ("" if args.full_requests else f" ({per_body:.1f} requests per body, as in the simulator)"),
-          full, fixed, per_request, args.national, args.cluster, polite.rate, args.cores)
+          full, fixed, per_request, args.national, args.cluster, polite.rate, args.cores, args.max_concurrency)
     sweep("daily in-season sweep (--sweep-requests)", args.sweep_requests, fixed, per_request, args.national,
-          args.cluster, polite.rate, args.cores)
+          args.cluster, polite.rate, args.cores, args.max_concurrency)
 
 
 if __name__ == "__main__":

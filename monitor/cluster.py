@@ -4,7 +4,7 @@
          ▲                                                                        │ one job = one run:
          └──────────── result backend: {run_id, status, summary} ◀────────────────┘ crawl child + processing
 
-A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>`). The worker
+A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>@<celery.queue>`). The worker
 runs `python -m monitor.crawljob RUN_ID` as a child process (its own process group; it kills itself
 when the worker dies), which crawls the county and processes the run into PostgreSQL, and hands back
 the child's summary.
@@ -52,8 +52,10 @@ LEASE = "nianbao:lease:{}:run:{}"  # (celery.queue, run id): clusters sharing a 
 MANUAL_TRIGGERS_EXCLUDED = ("schedule",)  # every other trigger is someone waiting: the priority queue
 
 
-def task_id(run_id: int) -> str:
-    return f"crawl-{run_id}"
+def task_id(run_id: int, namespace: str) -> str:
+    """The job's task id: `crawl-<run_id>@<celery.queue>` (run ids start at 1 in every database:
+    clusters sharing a Redis keep their results apart by their queue's name, as their leases)."""
+    return f"crawl-{run_id}@{namespace}"
 
 
 def is_amqp(url: str) -> bool:
@@ -379,7 +381,8 @@ class CeleryExecutor(CrawlExecutor):
     def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
         queue, priority = route(self.settings, trigger)
         # blocks the loop for the send, as a send from the loop's thread would
-        self._io.submit(self.app.send_task, TASK, args=[crawl.run_id], task_id=task_id(crawl.run_id), queue=queue,
+        self._io.submit(self.app.send_task, TASK, args=[crawl.run_id],
+                        task_id=task_id(crawl.run_id, self.settings.celery.queue), queue=queue,
                         routing_key=queue, priority=priority).result(60)
         self._sent.add(crawl.run_id)
         log.info("crawl sent", extra={"run_id": crawl.run_id, "county": crawl.county, "queue": queue,
@@ -392,7 +395,7 @@ class CeleryExecutor(CrawlExecutor):
         from celery import states
 
         backend = self.app.backend
-        ids = [task_id(r) for r in run_ids]
+        ids = [task_id(r, self.settings.celery.queue) for r in run_ids]
         if hasattr(backend, "mget") and hasattr(backend, "get_key_for_task"):  # key-value stores: one read
             values = backend.mget([backend.get_key_for_task(t) for t in ids])
             metas = [backend.decode_result(v) if v else None for v in values]
@@ -443,7 +446,8 @@ class CeleryExecutor(CrawlExecutor):
         if run_id not in self._sent:
             return False
         self._sent.discard(run_id)
-        await asyncio.get_running_loop().run_in_executor(self._io, self.app.control.revoke, task_id(run_id))
+        tid = task_id(run_id, self.settings.celery.queue)
+        await asyncio.get_running_loop().run_in_executor(self._io, self.app.control.revoke, tid)
         self._running.pop(run_id, None)
         if self.mark_failed is not None:
             await asyncio.to_thread(self.mark_failed, run_id, f"crawl stopped: {reason}", False)

@@ -273,3 +273,49 @@ def test_results_and_queues_of_the_celery_settings(redis_url: str) -> None:
     assert app.conf.worker_prefetch_multiplier == 1
     assert [q.name for q in app.conf.task_queues] == ["nianbao.recrawl", "nianbao.crawl"]
     assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
+
+
+def test_the_executor_reads_results_by_polling(redis_url: str) -> None:
+    """The daemon's executor on Redis: scheduled and manual jobs land in their queues, a stored
+    result (success or the job's exception) is read by polling, handed to on_finished and forgotten,
+    and no send subscribed to a result channel (nothing would read it)."""
+    import asyncio
+
+    import redis
+
+    from monitor.cluster import CeleryExecutor, make_app
+    from monitor.config import Settings
+    from tests.clusterworld import celery_section, cleanup_redis
+
+    ns = f"t{uuid.uuid4().hex[:10]}"
+    settings = Settings(celery=celery_section(ns, redis_url))
+    client = redis.Redis.from_url(redis_url)
+    outcomes: list = []
+
+    async def main() -> None:
+        ex = CeleryExecutor(settings, on_finished=outcomes.append, poll_seconds=0.05)
+        assert ex.submit(1, "990001", "schedule") and ex.submit(2, "990002", "chat")
+        assert (client.llen(f"{ns}.crawl"), client.llen(f"{ns}.recrawl")) == (1, 1)
+        worker_side = make_app(settings).backend
+        worker_side.store_result(f"crawl-1@{ns}.crawl", {"run_id": 1, "county": "990001", "status": "ok", "pages": 4}, "SUCCESS")
+        worker_side.store_result(f"crawl-2@{ns}.crawl", RuntimeError("boom"), "FAILURE")
+        for _ in range(200):
+            if len(outcomes) == 2:
+                break
+            await asyncio.sleep(0.05)
+        subscribed = await asyncio.get_running_loop().run_in_executor(
+            ex._io, lambda: ex.app.backend.result_consumer._pubsub)
+        await ex.shutdown(0)
+        assert subscribed is None
+        assert ex.running() == {}
+
+    try:
+        asyncio.run(main())
+        by_run = {o.run_id: o for o in outcomes}
+        assert by_run[1].summary["pages"] == 4 and by_run[1].returncode == 0
+        assert by_run[2].summary["status"] == "failed" and "boom" in by_run[2].summary["error"]
+        assert by_run[2].returncode == 1 and by_run[2].county == "990002"
+        assert not client.exists(f"celery-task-meta-crawl-1@{ns}.crawl", f"celery-task-meta-crawl-2@{ns}.crawl")
+    finally:
+        cleanup_redis(redis_url, ns)
+        client.close()

@@ -91,9 +91,9 @@ def test_the_daemon_on_celery_crawls_on_workers_and_answers_the_requesters(
             # every run was a job of a worker, which handed its result back to the daemon
             d.wait_for(r'"message": "crawl finished"', timeout=60, count=len(all_runs))
             ran = Counter(int(m) for w in workers
-                          for m in re.findall(r"nianbao\.crawl_run\[crawl-(\d+)\] succeeded", w.text()))
+                          for m in re.findall(r"nianbao\.crawl_run\[crawl-(\d+)@[\w.]+\] succeeded", w.text()))
             assert ran == Counter({r.id: 1 for r in all_runs})
-            assert all(sum(f"crawl-{r.id}]" in w.text() for w in workers) == 1 for r in all_runs)
+            assert all(sum(f"crawl-{r.id}@{ns}.crawl]" in w.text() for w in workers) == 1 for r in all_runs)
             events = d.events()
             finished = [e for e in events if e.get("message") == "crawl finished"]
             assert sorted(e["run_id"] for e in finished) == [r.id for r in all_runs], finished
