@@ -4,15 +4,15 @@
          ▲                                                                        │ one job = one run:
          └──────────── result backend: {run_id, status, summary} ◀────────────────┘ crawl child + processing
 
-A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>@<celery.queue>`). The worker
-runs `python -m monitor.crawljob RUN_ID` as a child process (its own process group; it kills itself
-when the worker dies), which crawls the county and processes the run into PostgreSQL, and hands back
-the child's summary.
+A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>@<celery.queue>`).
+The worker runs `python -m monitor.crawljob RUN_ID` as a child process (its own process group; it
+kills itself when the worker dies), which crawls the county and processes the run into PostgreSQL,
+and hands back the child's summary.
 
 At least once, without harm:
 - `acks_late` + `reject_on_worker_lost`, prefetch 1: a job is acknowledged when it ends; a job
-  whose worker died is delivered again (Redis: after `visibility_timeout_seconds`; a warm shutdown
-  gives its unstarted jobs back at once).
+  whose worker died is delivered again (Redis: after `visibility_timeout_seconds`; RabbitMQ: when
+  the worker's connection drops; a warm shutdown gives its unstarted jobs back at once).
 - a lease in Redis (`nianbao:lease:<queue>:run:<id>`, SET NX, renewed while the job runs) lets one delivery
   of a run work at a time; another delivery of a run whose lease is held is retried a lease's time
   later (then it answers the finished run's summary, or takes the run of a dead worker).
