@@ -278,7 +278,8 @@ def test_results_and_queues_of_the_celery_settings(redis_url: str) -> None:
 def test_the_executor_reads_results_by_polling(redis_url: str) -> None:
     """The daemon's executor on Redis: scheduled and manual jobs land in their queues, a stored
     result (success or the job's exception) is read by polling, handed to on_finished and forgotten,
-    and no send subscribed to a result channel (nothing would read it)."""
+    another cluster's result for the same run id is not taken for ours, and no send subscribed to a
+    result channel (nothing would read it)."""
     import asyncio
 
     import redis
@@ -297,6 +298,10 @@ def test_the_executor_reads_results_by_polling(redis_url: str) -> None:
         assert ex.submit(1, "990001", "schedule") and ex.submit(2, "990002", "chat")
         assert (client.llen(f"{ns}.crawl"), client.llen(f"{ns}.recrawl")) == (1, 1)
         worker_side = make_app(settings).backend
+        # another cluster (or test run) on this Redis finishing its own run 1: not ours
+        worker_side.store_result(f"crawl-1@{ns}x.crawl", {"run_id": 1, "status": "failed"}, "SUCCESS")
+        await asyncio.sleep(0.3)
+        assert outcomes == []
         worker_side.store_result(f"crawl-1@{ns}.crawl", {"run_id": 1, "county": "990001", "status": "ok", "pages": 4}, "SUCCESS")
         worker_side.store_result(f"crawl-2@{ns}.crawl", RuntimeError("boom"), "FAILURE")
         for _ in range(200):
@@ -318,4 +323,5 @@ def test_the_executor_reads_results_by_polling(redis_url: str) -> None:
         assert not client.exists(f"celery-task-meta-crawl-1@{ns}.crawl", f"celery-task-meta-crawl-2@{ns}.crawl")
     finally:
         cleanup_redis(redis_url, ns)
+        client.delete(f"celery-task-meta-crawl-1@{ns}x.crawl")
         client.close()
