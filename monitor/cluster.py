@@ -4,15 +4,15 @@
          ▲                                                                        │ one job = one run:
          └──────────── result backend: {run_id, status, summary} ◀────────────────┘ crawl child + processing
 
-A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>`). The worker
-runs `python -m monitor.crawljob RUN_ID` as a child process (its own process group; it kills itself
-when the worker dies), which crawls the county and processes the run into PostgreSQL, and hands back
-the child's summary.
+A job is one queued crawl run (`nianbao.crawl_run(run_id)`, task id `crawl-<run_id>@<celery.queue>`).
+The worker runs `python -m monitor.crawljob RUN_ID` as a child process (its own process group; it
+kills itself when the worker dies), which crawls the county and processes the run into PostgreSQL,
+and hands back the child's summary.
 
 At least once, without harm:
 - `acks_late` + `reject_on_worker_lost`, prefetch 1: a job is acknowledged when it ends; a job
-  whose worker died is delivered again (Redis: after `visibility_timeout_seconds`; a warm shutdown
-  gives its unstarted jobs back at once).
+  whose worker died is delivered again (Redis: after `visibility_timeout_seconds`; RabbitMQ: when
+  the worker's connection drops; a warm shutdown gives its unstarted jobs back at once).
 - a lease in Redis (`nianbao:lease:<queue>:run:<id>`, SET NX, renewed while the job runs) lets one delivery
   of a run work at a time; another delivery of a run whose lease is held is retried a lease's time
   later (then it answers the finished run's summary, or takes the run of a dead worker).
@@ -21,9 +21,10 @@ At least once, without harm:
   per-county index keeps two crawls of a county apart whatever happens; documents are keyed by URL
   and content hash, so a crawl done again stores nothing twice.
 
-Queues: scheduled crawls go to `celery.queue`, manual recrawls to `celery.priority_queue`, which
-workers always read first (Redis: `queue_order_strategy=priority`; RabbitMQ: message priority 9 on
-queues declared with x-max-priority).
+Queues (`route`): on Redis scheduled crawls go to `celery.queue`, manual recrawls to
+`celery.priority_queue`, which workers always read first (`queue_order_strategy=priority`). RabbitMQ
+hands out a worker's queues in turn, so there both go to `celery.queue`, declared with
+x-max-priority, and a manual recrawl's message has priority 9 (a scheduled one 0).
 """
 
 from __future__ import annotations
@@ -51,20 +52,41 @@ LEASE = "nianbao:lease:{}:run:{}"  # (celery.queue, run id): clusters sharing a 
 MANUAL_TRIGGERS_EXCLUDED = ("schedule",)  # every other trigger is someone waiting: the priority queue
 
 
-def task_id(run_id: int) -> str:
-    return f"crawl-{run_id}"
+def task_id(run_id: int, namespace: str) -> str:
+    """The job's task id: `crawl-<run_id>@<celery.queue>` (run ids start at 1 in every database:
+    clusters sharing a Redis keep their results apart by their queue's name, as their leases)."""
+    return f"crawl-{run_id}@{namespace}"
 
 
-def make_app(settings: Any) -> Any:
-    """The Celery app of these settings (broker, result backend, queues, at-least-once options)."""
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def route(settings: Any, trigger: str | None) -> tuple[str, int | None]:
+    """(queue, message priority) of a run's job. Redis: manual recrawls go to the priority queue,
+    which a worker polls first (`queue_order_strategy = priority`). RabbitMQ delivers from a
+    worker's queues in turn, whatever their order, so there every job goes to `celery.queue`
+    (declared with x-max-priority) and a manual recrawl carries priority 9, a scheduled crawl 0."""
+    c = settings.celery
+    manual = trigger is not None and trigger not in MANUAL_TRIGGERS_EXCLUDED
+    if is_amqp(c.broker_url):
+        return c.queue, (9 if manual else 0)
+    return (c.priority_queue if manual else c.queue), None
+
+
+def make_app(settings: Any, *, polling: bool = False) -> Any:
+    """The Celery app of these settings (broker, result backend, queues, at-least-once options).
+    `polling`: the daemon's app, which reads results by polling; on Redis its sends subscribe to
+    no result channel (nothing would read them)."""
     from celery import Celery
     from kombu import Queue
 
     c = settings.celery
     backend = c.result_backend or (c.broker_url if c.broker_url.startswith(("redis://", "rediss://")) else "rpc://")
     app = Celery("nianbao", broker=c.broker_url, backend=backend, set_as_current=False)
-    amqp = c.broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
-    qargs = {"x-max-priority": 10} if amqp else {}
+    if polling and backend.startswith(("redis://", "rediss://")):
+        app.backend_cls = _polling_redis_backend()
+    qargs = {"x-max-priority": 10} if is_amqp(c.broker_url) else {}
     app.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_track_started=True, result_expires=c.result_expires_seconds, result_extended=True,
@@ -81,6 +103,21 @@ def make_app(settings: Any) -> Any:
     app.nianbao_settings = settings  # type: ignore[attr-defined]
     app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)(crawl_run_task)
     return app
+
+
+def _polling_redis_backend() -> type:
+    from celery.backends.redis import RedisBackend
+
+    class PollingRedisBackend(RedisBackend):
+        """Celery's Redis result backend without its pub/sub subscription per sent task."""
+
+        def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
+            super().__init__(app=app, url=url or app.conf.result_backend, **kwargs)
+
+        def on_task_call(self, producer: Any, task_id: str) -> None:
+            return None
+
+    return PollingRedisBackend
 
 
 # ------------------------------------------------------------------------------------- worker side
@@ -295,6 +332,10 @@ def worker_main(settings: Any, *, concurrency: int | None = None, hostname: str 
     """`nianbao worker`: a Celery worker (threads pool: each thread waits on one crawl child).
     SIGTERM is Celery's warm shutdown: no new jobs, running crawls finish."""
     c = settings.celery
+    try:
+        _lease_url(settings)
+    except RuntimeError as exc:  # every job would fail: refuse to start
+        raise SystemExit(f"nianbao worker: {exc}") from None
     app = make_app(settings)
     if c.metrics:
         from prometheus_client import start_http_server
@@ -313,73 +354,85 @@ def worker_main(settings: Any, *, concurrency: int | None = None, hostname: str 
 
 # ------------------------------------------------------------------------------------- daemon side
 class CeleryExecutor(CrawlExecutor):
-    """The daemon's executor when crawls run on workers: `submit` sends the job (priority queue for
-    manual triggers), a poll reads the results and calls `on_finished` with the summary."""
+    """The daemon's executor when crawls run on workers: `submit` sends the job (see `route`), a
+    poll reads the results and calls `on_finished` with the summary.
+
+    Every call to Celery (send, read a result, forget, revoke) runs on one thread of the executor's
+    own: Celery's result backends are per thread (rpc:// replies go to the sending thread's queue)
+    and their consumers are not safe across threads. Results are read by polling the backend's
+    stored state (one MGET on Redis), never by `AsyncResult.get`: waiting on Redis's pub/sub from
+    the daemon's threads could leave a finished job unread for good, its county busy."""
 
     def __init__(self, settings: Any, *, on_finished: OnFinished | None = None,
                  mark_failed: MarkFailed | None = None, poll_seconds: float = 1.0, app: Any = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        super().__init__()
         self.settings = settings
-        self.app = app or make_app(settings)
+        self.app = app or make_app(settings, polling=True)
         self.max_concurrent = settings.celery.max_in_flight
         self.on_finished = on_finished
         self.mark_failed = mark_failed
         self.poll_seconds = poll_seconds
-        self._running: dict[int, RunningCrawl] = {}
-        self._results: dict[int, Any] = {}
-        self._closed = False
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="celery-client")
+        self._sent: set[int] = set()
         self._poller: asyncio.Task[None] | None = None
-        self.finished: list[CrawlOutcome] = []
-        self.started_total = 0
 
-    def running(self) -> dict[int, RunningCrawl]:
-        return dict(self._running)
-
-    def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
-        if self._closed or run_id in self._running or self.busy(county) or self.free() == 0:
-            return False
-        c = self.settings.celery
-        manual = trigger is not None and trigger not in MANUAL_TRIGGERS_EXCLUDED
-        queue = c.priority_queue if manual else c.queue
-        # Redis: the priority queue is read first (queue_order_strategy); RabbitMQ: message priority
-        priority = (9 if manual else 0) if c.broker_url.startswith(("amqp", "pyamqp")) else None
-        self._results[run_id] = self.app.send_task(TASK, args=[run_id], task_id=task_id(run_id), queue=queue,
-                                                   routing_key=queue, priority=priority)
-        self._running[run_id] = RunningCrawl(run_id, county, time.monotonic())
-        self.started_total += 1
+    def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
+        queue, priority = route(self.settings, trigger)
+        # blocks the loop for the send, as a send from the loop's thread would
+        self._io.submit(self.app.send_task, TASK, args=[crawl.run_id],
+                        task_id=task_id(crawl.run_id, self.settings.celery.queue), queue=queue,
+                        routing_key=queue, priority=priority).result(60)
+        self._sent.add(crawl.run_id)
+        log.info("crawl sent", extra={"run_id": crawl.run_id, "county": crawl.county, "queue": queue,
+                                      "priority": priority})
         if self._poller is None or self._poller.done():
             self._poller = asyncio.get_running_loop().create_task(self._poll(), name="celery-results")
-        return True
 
-    def _ready(self) -> list[tuple[int, Any]]:
-        out = []
-        for run_id, res in list(self._results.items()):
-            try:
-                if res.ready():
-                    out.append((run_id, res))
-            except Exception:  # noqa: BLE001 - the backend may be away for a moment
-                log.exception("reading a job's state failed", extra={"run_id": run_id})
-        return out
+    def _read(self, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """(on the Celery thread) The finished jobs' stored states among `run_ids`, forgotten."""
+        from celery import states
+
+        backend = self.app.backend
+        ids = [task_id(r, self.settings.celery.queue) for r in run_ids]
+        if hasattr(backend, "mget") and hasattr(backend, "get_key_for_task"):  # key-value stores: one read
+            values = backend.mget([backend.get_key_for_task(t) for t in ids])
+            metas = [backend.decode_result(v) if v else None for v in values]
+        else:  # rpc:// and others
+            metas = [backend.get_task_meta(t) for t in ids]
+        done = {}
+        for run_id, tid, meta in zip(run_ids, ids, metas, strict=True):
+            if meta and meta.get("status") in states.READY_STATES:
+                done[run_id] = meta
+                with contextlib.suppress(Exception):  # rpc:// keeps nothing to forget
+                    backend.forget(tid)
+        return done
 
     async def _poll(self) -> None:
-        while self._results and not self._closed:
-            for run_id, res in await asyncio.to_thread(self._ready):
-                await self._finish(run_id, res)
+        loop = asyncio.get_running_loop()
+        while self._sent and not self._closed:
+            try:
+                done = await loop.run_in_executor(self._io, self._read, sorted(self._sent))
+            except Exception:  # noqa: BLE001 - the backend may be away for a moment
+                log.exception("reading the jobs' results failed")
+                done = {}
+            for run_id, meta in done.items():
+                await self._finish(run_id, meta)
             await asyncio.sleep(self.poll_seconds)
 
-    async def _finish(self, run_id: int, res: Any) -> None:
+    async def _finish(self, run_id: int, meta: dict[str, Any]) -> None:
         crawl = self._running.pop(run_id, None)
-        self._results.pop(run_id, None)
-        try:
-            value = await asyncio.to_thread(res.get, timeout=10, propagate=False)
-        except Exception as exc:  # noqa: BLE001
-            value = {"status": "failed", "error": str(exc)}
-        if not isinstance(value, dict):  # the job raised: its exception
-            value = {"status": "failed", "error": str(value)[:500]}
+        self._sent.discard(run_id)
+        value = meta.get("result")
+        if not isinstance(value, dict):  # the job raised, or was revoked: its exception
+            value = {"run_id": run_id, "status": "failed", "error": f"{meta.get('status')}: {value}"[:500]}
         outcome = CrawlOutcome(run_id, crawl.county if crawl else str(value.get("county", "")),
                                0 if value.get("status") != "failed" else 1, summary=value,
                                seconds=time.monotonic() - crawl.started if crawl else 0.0)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(res.forget)
+        log.info("crawl finished", extra={"run_id": run_id, "county": outcome.county, "status": value.get("status"),
+                                          "worker": value.get("worker"), "worker_pid": value.get("worker_pid"),
+                                          "seconds": round(outcome.seconds, 2)})
         self.finished = (self.finished + [outcome])[-20:]
         if self.on_finished is not None:
             try:
@@ -390,10 +443,11 @@ class CeleryExecutor(CrawlExecutor):
                 log.exception("on_finished failed", extra={"run_id": run_id})
 
     async def cancel(self, run_id: int, reason: str = "cancelled") -> bool:
-        res = self._results.pop(run_id, None)
-        if res is None:
+        if run_id not in self._sent:
             return False
-        await asyncio.to_thread(res.revoke)
+        self._sent.discard(run_id)
+        tid = task_id(run_id, self.settings.celery.queue)
+        await asyncio.get_running_loop().run_in_executor(self._io, self.app.control.revoke, tid)
         self._running.pop(run_id, None)
         if self.mark_failed is not None:
             await asyncio.to_thread(self.mark_failed, run_id, f"crawl stopped: {reason}", False)
@@ -406,6 +460,7 @@ class CeleryExecutor(CrawlExecutor):
             self._poller.cancel()
             with contextlib.suppress(BaseException):
                 await self._poller
+        self._io.shutdown(wait=False)
 
 
-__all__ = ["make_app", "worker_main", "CeleryExecutor", "crawl_run_task", "run_child", "task_id", "Lease"]
+__all__ = ["make_app", "route", "worker_main", "CeleryExecutor", "crawl_run_task", "run_child", "task_id", "Lease"]

@@ -2,7 +2,7 @@
 
 The daemon hands queued crawl runs to an executor by id and never waits on a crawl itself:
 
-    executor.submit(run_id, county)   → False when the executor is full or the county is busy
+    executor.submit(run_id, county)   → False when the executor is full, shut down or the county is busy
     executor.running()                → {run_id: RunningCrawl}
     await executor.cancel(run_id)     → stop one crawl (its run is marked failed)
     await executor.shutdown(grace)    → no new crawls; running ones finish or are stopped
@@ -59,17 +59,40 @@ class CrawlOutcome:
 
 
 class CrawlExecutor(ABC):
-    """Runs crawl runs that already exist in the database (status `queued`)."""
+    """Runs crawl runs that already exist in the database (status `queued`).
+
+    The base keeps the running crawls (`_running`) and the submit guard; an implementation starts
+    the crawl in `_start` and takes it out of `_running` when it ends."""
 
     max_concurrent: int = 1
+    _closed: bool = False
 
-    @abstractmethod
+    def __init__(self) -> None:
+        self._running: dict[int, RunningCrawl] = {}
+        self._closed = False
+        self.finished: list[CrawlOutcome] = []  # the last outcomes, for /healthz
+        self.started_total = 0
+
     def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
         """Start the run; False (and nothing started) when full, shut down or the county is busy.
         `trigger` (the run's) lets a distributed executor put manual recrawls ahead."""
+        if self._closed or run_id in self._running or self.busy(county) or self.free() == 0:
+            return False
+        crawl = self._running[run_id] = RunningCrawl(run_id, county, time.monotonic())
+        try:
+            self._start(crawl, trigger)
+        except BaseException:
+            self._running.pop(run_id, None)
+            raise
+        self.started_total += 1
+        return True
 
     @abstractmethod
-    def running(self) -> dict[int, RunningCrawl]: ...
+    def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
+        """Start `crawl`, already in `_running` (on the event loop's thread); raising takes it out."""
+
+    def running(self) -> dict[int, RunningCrawl]:
+        return dict(self._running)
 
     @abstractmethod
     async def cancel(self, run_id: int, reason: str = "cancelled") -> bool: ...
@@ -89,6 +112,7 @@ class LocalProcessExecutor(CrawlExecutor):
                  env: Mapping[str, str] | None = None, mark_failed: MarkFailed | None = None,
                  on_finished: OnFinished | None = None, python: str | None = None,
                  module: str = "monitor.crawljob", stop_wait: float = 5.0) -> None:
+        super().__init__()
         self.max_concurrent = max(1, int(max_concurrent))
         self.time_limit = float(time_limit)
         self.env = dict(os.environ if env is None else env)
@@ -97,25 +121,13 @@ class LocalProcessExecutor(CrawlExecutor):
         self.python = python or sys.executable
         self.module = module
         self.stop_wait = stop_wait
-        self._running: dict[int, RunningCrawl] = {}
         self._tasks: dict[int, asyncio.Task[CrawlOutcome]] = {}
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._stop_reason: dict[int, str] = {}
-        self._closed = False
-        self.finished: list[CrawlOutcome] = []  # the last outcomes, for /healthz
-        self.started_total = 0
 
-    def running(self) -> dict[int, RunningCrawl]:
-        return dict(self._running)
-
-    def submit(self, run_id: int, county: str, trigger: str | None = None) -> bool:
-        if self._closed or run_id in self._running or self.busy(county) or self.free() == 0:
-            return False
-        self._running[run_id] = RunningCrawl(run_id, county, time.monotonic())
-        self.started_total += 1
-        task = asyncio.get_running_loop().create_task(self._run(run_id, county), name=f"crawl-{run_id}")
-        self._tasks[run_id] = task
-        return True
+    def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
+        self._tasks[crawl.run_id] = asyncio.get_running_loop().create_task(
+            self._run(crawl.run_id, crawl.county), name=f"crawl-{crawl.run_id}")
 
     async def _run(self, run_id: int, county: str) -> CrawlOutcome:
         started = time.monotonic()

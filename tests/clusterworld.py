@@ -4,6 +4,9 @@
 127.0.0.1, with its request log), the county profiles and `nianbao.toml` (queues and Redis key
 prefixes of its own, so runs sharing one Redis stay apart), starts `nianbao worker` processes
 (`start_worker()`), queues runs and sends them through the daemon's `CeleryExecutor` (`crawl()`).
+`broker_url` (default: Redis) may be RabbitMQ's amqp://; its queues and exchanges are deleted at
+the end. The leases then live in `redis_url` (as `politeness.redis_url`, with limits far above
+what a test asks unless `politeness` is given).
 """
 
 from __future__ import annotations
@@ -28,6 +31,18 @@ from monitor.clock import SHANGHAI, AcceleratedClock
 ROOT = Path(__file__).resolve().parents[1]
 FAST_CRAWL = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "ROBOTSTXT_OBEY": False,
               "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.2}
+
+
+def amqp_ok(url: str) -> str | None:
+    """None when the AMQP broker at `url` accepts a connection, else why not."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return str(exc) or type(exc).__name__
 
 
 def redis_ok(url: str) -> str | None:
@@ -76,11 +91,40 @@ class WorkerProc:
             self.proc.wait()
 
 
+def start_worker(root: Path, config: Path, env: dict[str, str], name: str, concurrency: int = 1) -> WorkerProc:
+    """`nianbao worker --config CONFIG -n NAME -c CONCURRENCY`, its output in ROOT/<node>.log."""
+    log = root / f"{name.split('@')[0]}.log"
+    out = open(log, "wb")  # noqa: SIM115 - the child holds it
+    proc = subprocess.Popen([sys.executable, "-c", "from monitor.cli import main; main()", "worker",
+                             "--config", str(config), "-n", name, "-c", str(concurrency)],
+                            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    out.close()
+    return WorkerProc(proc, log, name.split("@")[0])
+
+
+def celery_section(ns: str, broker_url: str, **extra: Any) -> dict[str, Any]:
+    """A `[celery]` of queues of its own (`<ns>.crawl`, `<ns>.recrawl`), so that runs sharing one
+    broker stay apart; short leases for tests."""
+    return {"broker_url": broker_url, "queue": f"{ns}.crawl", "priority_queue": f"{ns}.recrawl",
+            "visibility_timeout_seconds": 600, "lease_seconds": 3, **extra}
+
+
+def cleanup_redis(redis_url: str, ns: str) -> None:
+    """The keys of the namespace `ns`: queues, leases, politeness."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for pattern in (f"{ns}*", f"nianbao:lease:{ns}*", f"*{ns}.crawl*", f"*{ns}.recrawl*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    client.close()
+
+
 class ClusterWorld:
     def __init__(self, root: Path, n_counties: int, *, database_url: str, redis_url: str,
                  bodies: int = 3, years: tuple[int, ...] = (2024, 2025), seed: int = 3,
                  politeness: dict[str, Any] | None = None, celery: dict[str, Any] | None = None,
-                 crawl: dict[str, Any] | None = None) -> None:
+                 crawl: dict[str, Any] | None = None, broker_url: str | None = None) -> None:
         self.root = root
         self.clock = AcceleratedClock(datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI), 1.0)
         self.world = SimWorld.nation(n_counties, bodies_per_county=bodies, years=years, seed=seed,
@@ -90,13 +134,15 @@ class ClusterWorld:
         self.counties_dir, self.data_dir = root / "counties", root / "data"
         self.counties_dir.mkdir(parents=True, exist_ok=True)
         self.database_url, self.redis_url = database_url, redis_url
+        self.broker_url = broker_url or redis_url
         self.ns = f"t{uuid.uuid4().hex[:10]}"
         self.config = root / "nianbao.toml"
         self.settings_dict: dict[str, Any] = {
             "daemon": {"crawl_settings": {**FAST_CRAWL, **(crawl or {})}, "executor": "celery"},
-            "celery": {"broker_url": redis_url, "queue": f"{self.ns}.crawl", "priority_queue": f"{self.ns}.recrawl",
-                       "visibility_timeout_seconds": 600, "lease_seconds": 3, **(celery or {})},
+            "celery": celery_section(self.ns, self.broker_url, **(celery or {})),
         }
+        if politeness is None and not self.broker_url.startswith(("redis://", "rediss://")):
+            politeness = {"rate": 10000.0, "burst": 1000, "concurrency": 1000, "block_backoff_seconds": 0}
         if politeness is not None:
             self.settings_dict["politeness"] = {"redis_url": redis_url, "prefix": f"{self.ns}:polite:", **politeness}
         self.workers: list[WorkerProc] = []
@@ -114,15 +160,29 @@ class ClusterWorld:
             w.kill()
         self.server.stop()
         self.cleanup_redis()
+        if self.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+            self.cleanup_amqp()
+
+    def cleanup_amqp(self) -> None:
+        """This world's queues and exchanges (durable: they outlive the workers)."""
+        from kombu import Connection
+
+        with Connection(self.broker_url, connect_timeout=3) as conn:
+            for name in (f"{self.ns}.crawl", f"{self.ns}.recrawl"):
+                for delete in ("queue_delete", "exchange_delete"):
+                    channel = conn.channel()  # a failed delete closes its channel
+                    try:
+                        getattr(channel, delete)(name)
+                    except Exception:  # noqa: BLE001
+                        pass
+                    finally:
+                        try:
+                            channel.close()
+                        except Exception:  # noqa: BLE001
+                            pass
 
     def cleanup_redis(self) -> None:
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url)
-        for pattern in (f"{self.ns}*", f"nianbao:lease:{self.ns}*", f"*{self.ns}.crawl*", f"*{self.ns}.recrawl*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
-        client.close()
+        cleanup_redis(self.redis_url, self.ns)
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
@@ -145,13 +205,7 @@ class ClusterWorld:
             os.environ.update(saved)
 
     def start_worker(self, name: str, concurrency: int = 1) -> WorkerProc:
-        log = self.root / f"{name}.log"
-        out = open(log, "wb")  # noqa: SIM115 - the child holds it
-        proc = subprocess.Popen([sys.executable, "-c", "from monitor.cli import main; main()", "worker",
-                                 "--config", str(self.config), "-n", f"{name}@{self.ns}", "-c", str(concurrency)],
-                                stdout=out, stderr=subprocess.STDOUT, env=self.env(), cwd=self.root)
-        out.close()
-        w = WorkerProc(proc, log, name)
+        w = start_worker(self.root, self.config, self.env(), f"{name}@{self.ns}", concurrency)
         self.workers.append(w)
         return w
 
@@ -183,8 +237,10 @@ class ClusterWorld:
             engine.dispose()
         return out
 
-    def crawl(self, runs: list[tuple[int, str, str]], *, on_submitted: Any = None, poll: float = 0.2) -> list[Any]:
-        """Send the runs through the daemon's CeleryExecutor; the outcomes as they come back."""
+    def crawl(self, runs: list[tuple[int, str, str]], *, on_submitted: Any = None, poll: float = 0.2,
+              timeout: float = 1800.0) -> list[Any]:
+        """Send the runs through the daemon's CeleryExecutor; the outcomes as they come back (an
+        AssertionError when not all came back within `timeout` seconds)."""
         from monitor.cluster import CeleryExecutor
 
         settings = self.settings()
@@ -196,7 +252,12 @@ class ClusterWorld:
                 assert ex.submit(run_id, code, trigger)
             if on_submitted is not None:
                 await asyncio.to_thread(on_submitted)
+            deadline = time.monotonic() + timeout
             while len(outcomes) < len(runs):
+                if time.monotonic() > deadline:
+                    await ex.shutdown(0)
+                    raise AssertionError(f"{len(outcomes)} of {len(runs)} jobs came back in {timeout} s:\n"
+                                         + "\n".join(w.text()[-2000:] for w in self.workers))
                 await asyncio.sleep(poll)
             await ex.shutdown(0)
 

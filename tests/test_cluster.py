@@ -61,12 +61,15 @@ def pg_url() -> Iterator[str]:
 
 class CrawlSampler:
     """Samples the crawl children (`python -m monitor.crawljob RUN_ID`, each the leader of its own
-    process group) every few ms: the most that ran at once for one run id. A fork of the child
-    before its exec (the Scrapy grandchild starting, in a session of its own) shares the command
-    line for a moment: a process whose parent is a crawl child is not one."""
+    process group) of the world's workers every few ms: the most that ran at once for one run id.
+    Only children of those workers count: other test runs on the machine start crawl children with
+    the same run ids in schemas of their own. (A fork of a crawl child before its exec, the Scrapy
+    grandchild starting, shares the command line for a moment; its parent is not a worker.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, cw: ClusterWorld) -> None:
+        self.cw = cw
         self.most: Counter[int] = Counter()
+        self.seen: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -80,6 +83,7 @@ class CrawlSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
+            workers = {w.pid for w in list(self.cw.workers)}
             now: Counter[int] = Counter()
             for d in Path("/proc").glob("[0-9]*"):
                 try:
@@ -87,14 +91,11 @@ class CrawlSampler:
                     stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if stat[0] != "Z" and int(stat[2]) == int(d.name) and b"monitor.crawljob" in cmd and len(cmd) > 3 \
-                        and cmd[3].isdigit():
-                    try:
-                        parent = Path(f"/proc/{stat[1]}/cmdline").read_bytes()
-                    except OSError:
-                        parent = b""
-                    if b"monitor.crawljob" not in parent:
-                        now[int(cmd[3])] += 1
+                pid = int(d.name)
+                if stat[0] != "Z" and (int(stat[1]) in workers or pid in self.seen) and int(stat[2]) == pid \
+                        and b"monitor.crawljob" in cmd and len(cmd) > 3 and cmd[3].isdigit():
+                    self.seen.add(pid)  # still counted when its worker is killed (reparented)
+                    now[int(cmd[3])] += 1
             for run_id, n in now.items():
                 self.most[run_id] = max(self.most[run_id], n)
 
@@ -141,7 +142,7 @@ def test_forty_counties_on_two_workers(tmp_path: Path, pg_url: str, redis_url: s
             for name in ("w1", "w2"):
                 workers.append(cw.start_worker(name, concurrency=2))
 
-        with CrawlSampler() as sampler:
+        with CrawlSampler(cw) as sampler:
             outcomes = cw.crawl(runs, on_submitted=start)
         assert sorted(o.run_id for o in outcomes) == sorted(r[0] for r in runs)
         assert {o.summary["status"] for o in outcomes} == {"ok"}, [o.summary for o in outcomes]
@@ -204,7 +205,7 @@ def test_a_killed_worker_s_job_finishes_on_the_other(tmp_path: Path, pg_url: str
             killed["requests"] = len(cw.server.records(victim))
             cw.start_worker("w2")
 
-        with CrawlSampler() as sampler:
+        with CrawlSampler(cw) as sampler:
             outcomes = cw.crawl(runs[:1], on_submitted=kill_on_marker)
             outcomes += cw.crawl(runs[1:])
         by_run = {o.run_id: o.summary for o in outcomes}
@@ -272,3 +273,55 @@ def test_results_and_queues_of_the_celery_settings(redis_url: str) -> None:
     assert app.conf.worker_prefetch_multiplier == 1
     assert [q.name for q in app.conf.task_queues] == ["nianbao.recrawl", "nianbao.crawl"]
     assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
+
+
+def test_the_executor_reads_results_by_polling(redis_url: str) -> None:
+    """The daemon's executor on Redis: scheduled and manual jobs land in their queues, a stored
+    result (success or the job's exception) is read by polling, handed to on_finished and forgotten,
+    another cluster's result for the same run id is not taken for ours, and no send subscribed to a
+    result channel (nothing would read it)."""
+    import asyncio
+
+    import redis
+
+    from monitor.cluster import CeleryExecutor, make_app
+    from monitor.config import Settings
+    from tests.clusterworld import celery_section, cleanup_redis
+
+    ns = f"t{uuid.uuid4().hex[:10]}"
+    settings = Settings(celery=celery_section(ns, redis_url))
+    client = redis.Redis.from_url(redis_url)
+    outcomes: list = []
+
+    async def main() -> None:
+        ex = CeleryExecutor(settings, on_finished=outcomes.append, poll_seconds=0.05)
+        assert ex.submit(1, "990001", "schedule") and ex.submit(2, "990002", "chat")
+        assert (client.llen(f"{ns}.crawl"), client.llen(f"{ns}.recrawl")) == (1, 1)
+        worker_side = make_app(settings).backend
+        # another cluster (or test run) on this Redis finishing its own run 1: not ours
+        worker_side.store_result(f"crawl-1@{ns}x.crawl", {"run_id": 1, "status": "failed"}, "SUCCESS")
+        await asyncio.sleep(0.3)
+        assert outcomes == []
+        worker_side.store_result(f"crawl-1@{ns}.crawl", {"run_id": 1, "county": "990001", "status": "ok", "pages": 4}, "SUCCESS")
+        worker_side.store_result(f"crawl-2@{ns}.crawl", RuntimeError("boom"), "FAILURE")
+        for _ in range(200):
+            if len(outcomes) == 2:
+                break
+            await asyncio.sleep(0.05)
+        subscribed = await asyncio.get_running_loop().run_in_executor(
+            ex._io, lambda: ex.app.backend.result_consumer._pubsub)
+        await ex.shutdown(0)
+        assert subscribed is None
+        assert ex.running() == {}
+
+    try:
+        asyncio.run(main())
+        by_run = {o.run_id: o for o in outcomes}
+        assert by_run[1].summary["pages"] == 4 and by_run[1].returncode == 0
+        assert by_run[2].summary["status"] == "failed" and "boom" in by_run[2].summary["error"]
+        assert by_run[2].returncode == 1 and by_run[2].county == "990002"
+        assert not client.exists(f"celery-task-meta-crawl-1@{ns}.crawl", f"celery-task-meta-crawl-2@{ns}.crawl")
+    finally:
+        cleanup_redis(redis_url, ns)
+        client.delete(f"celery-task-meta-crawl-1@{ns}x.crawl")
+        client.close()

@@ -59,3 +59,44 @@ def test_a_finished_crawl_hands_back_its_summary() -> None:
         assert finished[0].summary["pages"] == 3 and finished[0].returncode == 0 and marked == []
 
     asyncio.run(main())
+
+
+def test_the_base_class_guards_submit_for_every_executor() -> None:
+    """The guard (shut down, already running, county busy, full) lives in CrawlExecutor; a start
+    that raises leaves nothing running."""
+    from monitor.executor import CrawlExecutor, RunningCrawl
+
+    class Recording(CrawlExecutor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.max_concurrent = 2
+            self.started: list[tuple[int, str | None]] = []
+
+        def _start(self, crawl: RunningCrawl, trigger: str | None) -> None:
+            if crawl.county == "broken":
+                raise RuntimeError("broker away")
+            self.started.append((crawl.run_id, trigger))
+
+        async def cancel(self, run_id: int, reason: str = "cancelled") -> bool:
+            return self._running.pop(run_id, None) is not None
+
+        async def shutdown(self, grace: float) -> None:
+            self._closed = True
+
+    async def main() -> None:
+        ex = Recording()
+        try:
+            ex.submit(9, "broken")
+            raise AssertionError("the start's error must reach the caller")
+        except RuntimeError:
+            pass
+        assert ex.running() == {} and ex.started_total == 0
+        assert ex.submit(1, "990001", "chat") and not ex.submit(1, "990002") and not ex.submit(2, "990001")
+        assert ex.submit(3, "990003") and not ex.submit(4, "990004")  # full
+        assert ex.started == [(1, "chat"), (3, None)] and ex.started_total == 2 and ex.free() == 0
+        await ex.cancel(1)
+        assert ex.busy("990003") and not ex.busy("990001") and ex.free() == 1
+        await ex.shutdown(0)
+        assert not ex.submit(5, "990005") and ex.started_total == 2
+
+    asyncio.run(main())
