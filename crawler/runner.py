@@ -353,23 +353,65 @@ def _clock_now() -> datetime:
 
 # --- child side --------------------------------------------------------------------------------
 
+_IMMUTABLE = (str, bytes, int, float, bool, type(None), frozenset)
+
+
+def _settings_class() -> type:
+    """Scrapy's Settings with a copy that keeps Settings.copy()'s meaning (a deep copy, same values
+    and priorities, nothing shared that could be changed) at a tenth of its cost: every Crawler
+    copies the child's settings, and copy.deepcopy walks each of several hundred SettingsAttribute
+    objects through the generic pickling protocol. Values that cannot change (strings, numbers,
+    tuples of them) are shared; nested settings are copied the same way; anything else is deep-copied."""
+    import copy
+
+    from scrapy.settings import BaseSettings, Settings, SettingsAttribute
+
+    def copy_value(value: Any, memo: dict[int, Any]) -> Any:
+        if isinstance(value, _IMMUTABLE):
+            return value
+        if isinstance(value, tuple) and all(isinstance(v, _IMMUTABLE) for v in value):
+            return value
+        if isinstance(value, BaseSettings):
+            return copy_settings(value, memo)
+        return copy.deepcopy(value, memo)
+
+    def copy_settings(settings: BaseSettings, memo: dict[int, Any]) -> BaseSettings:
+        new = type(settings).__new__(type(settings))
+        new.__dict__.update(settings.__dict__)  # frozen and whatever Scrapy adds; attributes below
+        new.frozen = False
+        attributes = {}
+        for name, attr in settings.attributes.items():
+            clone = SettingsAttribute.__new__(SettingsAttribute)
+            clone.__dict__.update(attr.__dict__)
+            clone.value = copy_value(attr.value, memo)
+            attributes[name] = clone
+        new.attributes = attributes
+        return new
+
+    class CrawlerSettings(Settings):
+        def __deepcopy__(self, memo: dict[int, Any]) -> CrawlerSettings:
+            return copy_settings(self, memo)  # type: ignore[return-value]
+
+    return CrawlerSettings
+
 class _Child:
     """Everything the child process does: crawlers, stats, finishing runs."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from scrapy.crawler import AsyncCrawlerProcess
-        from scrapy.settings import Settings
 
+        from crawler.pipelines import share_engines
         from crawler.settings import crawl_settings
 
         self.spec = spec
         self.db_url = os.environ[DB_URL_ENV]
         self.crawl_settings = crawl_settings
-        base = Settings()
+        base = _settings_class()()
         base.setmodule("crawler.settings", priority="project")
         base.set("LOG_LEVEL", spec.get("log_level", "WARNING"), priority="cmdline")
         self.base = base
         self.process = AsyncCrawlerProcess(base)
+        share_engines()  # one engine for this child's crawlers and its own database work
         self.quiet_root_logger(base.get("LOG_LEVEL"))
         self.shared_settings: dict[bool, Any] = {}
         self.data_dir = Path(spec["data_dir"])
@@ -400,10 +442,11 @@ class _Child:
         logging.root.setLevel(level)
 
     def session_factory(self) -> Any:
-        from storage.db import make_engine, session_factory
+        from crawler.pipelines import shared_engine
+        from storage.db import session_factory
 
         if self._engine is None:
-            self._engine = make_engine(self.db_url)
+            self._engine = shared_engine(self.db_url)
         return session_factory(self._engine)
 
     def plan(self) -> None:
@@ -437,8 +480,9 @@ class _Child:
         for fut in self.finishing:
             fut.result()
         self.db.shutdown(wait=True)
-        if self._engine is not None:
-            self._engine.dispose()
+        from crawler.pipelines import dispose_shared_engines
+
+        dispose_shared_engines()
 
     def prefetch(self) -> None:
         """Start loading the known documents and the crawl memory of the next counties in the
