@@ -231,10 +231,11 @@ _HEAD = 30_000
 
 
 def date_sources(*, listing: datetime | date | None, html: str | None, url: str | None = None,
-                 body_text: str | None = None, head_text: str | None = None) -> dict[str, datetime]:
+                 body_text: str | None = None, head_text: str | None = None,
+                 signature: bool = True) -> dict[str, datetime]:
     """Every publication date a document offers, by source (SOURCES; signature only when none of
-    the others is there). `head_text` / `body_text`: the page's first 30,000 characters / whole
-    page as text, when the caller has them already."""
+    the others is there, and `signature` is true). `head_text` / `body_text`: the page's first
+    30,000 characters / whole page as text, when the caller has them already."""
     found: dict[str, datetime] = {}
     if listing is not None:
         if not isinstance(listing, datetime):
@@ -253,7 +254,7 @@ def date_sources(*, listing: datetime | date | None, html: str | None, url: str 
         dt = labelled_date(head)
         if dt is not None:
             found["page"] = dt
-        if not found:
+        if not found and signature:
             text = body_text if body_text is not None else (head if len(html) <= _HEAD else html_to_text(html))
             dt = signature_date(text)
             if dt is not None:
@@ -301,11 +302,15 @@ def split_source(value: str | None) -> tuple[str | None, dict[str, str]]:
 
 
 def publication_date(*, listing: datetime | date | None, html: str | None, url: str | None = None,
-                     body_text: str | None = None, head_text: str | None = None) -> tuple[datetime | None, str]:
-    """The publication date used and its `published_source` (with what it overruled)."""
+                     body_text: str | None = None, head_text: str | None = None,
+                     signature: bool = True) -> tuple[datetime | None, str]:
+    """The publication date used and its `published_source` (with what it overruled). The
+    crawler's pages and the engine's saved HTML pages (monitor.extract.html, `signature=False`:
+    the parsed report keeps its signature date apart) are dated by this one ranking."""
     at = _url_date(url)
     when, source, overruled = choose_date(
-        date_sources(listing=listing, html=html, url=url, body_text=body_text, head_text=head_text),
+        date_sources(listing=listing, html=html, url=url, body_text=body_text, head_text=head_text,
+                     signature=signature),
         month_only=frozenset({"url"}) if at is not None and at[1] else frozenset())
     return when, encode_source(source, overruled)
 

@@ -88,9 +88,11 @@ concurrency = 2                  # requests in flight per host
 block_backoff_seconds = 600      # after a block answer nobody asks that host for this long
 ```
 
-Secrets only from the environment or a file: the bot token from `NIANBAO_BOT_TOKEN` or
-`NIANBAO_BOT_TOKEN_FILE`; a `token`, `secret` or `password` key anywhere in the TOML file is
-refused. Secrets are `SecretStr`: `repr()`, `str()` and logs show `**********`.
+Secrets only from the environment or a file (`ENV_SECRETS`): each from `NIANBAO_<NAME>`, else
+from the file `NIANBAO_<NAME>_FILE` names — the bot token (`BOT_TOKEN` → `telegram.token`) and the
+web pages' tokens (`WEB_TOKEN` → `web.token`, `WEB_ADMIN_TOKEN` → `web.admin_token`); a `token`,
+`secret` or `password` key anywhere in the TOML file is refused. Secrets are `SecretStr`: `repr()`,
+`str()` and logs show `**********`.
 
 Errors (unreadable file, unknown key, a value of the wrong type or out of range) are one
 `ConfigError` line naming the setting and what is wrong.
@@ -136,6 +138,13 @@ SECRET_KEYS = ("token", "secret", "password")
 _MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The secrets, each read from NIANBAO_<NAME> or the file NIANBAO_<NAME>_FILE names (`env_secret`):
+# (NAME, where it goes in Settings, what it is called in messages)
+ENV_SECRETS: tuple[tuple[str, tuple[str, str], str], ...] = (
+    ("BOT_TOKEN", ("telegram", "token"), "bot token"),
+    ("WEB_TOKEN", ("web", "token"), "web token"),
+    ("WEB_ADMIN_TOKEN", ("web", "admin_token"), "web admin token"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +198,13 @@ class TelegramSettings(_Section):
 
     def admins_of(self, county_code: str) -> tuple[int, ...]:
         return tuple(dict.fromkeys((*self.admin_chat_ids, *self.county_admins.get(county_code, ()))))
+
+
+class WebSettings(_Section):
+    """The status web pages' tokens (monitor.web.access), only from the environment (`ENV_SECRETS`)."""
+
+    token: SecretStr | None = None  # read access for clients not on loopback
+    admin_token: SecretStr | None = None  # the recrawl action (on loopback too)
 
 
 class ChannelSettings(_Section):
@@ -360,6 +376,7 @@ class Settings(BaseSettings):
     similarity_threshold: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
     crawl_failure_threshold: int = Field(2, ge=1)
     telegram: TelegramSettings = TelegramSettings()
+    web: WebSettings = WebSettings()
     channels: ChannelSettings = ChannelSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     limits: LimitSettings = LimitSettings()
@@ -433,15 +450,34 @@ def _secret_keys(raw: Mapping[str, Any], path: str = "") -> list[str]:
     return found
 
 
-def _bot_token(env: Mapping[str, str]) -> str | None:
-    token = env.get(f"{ENV_PREFIX}BOT_TOKEN") or None
-    token_file = env.get(f"{ENV_PREFIX}BOT_TOKEN_FILE")
-    if token is None and token_file:
+def env_secret(env: Mapping[str, str], name: str, what: str) -> str | None:
+    """The secret in `NIANBAO_<name>`, else in the file `NIANBAO_<name>_FILE` names (stripped);
+    None when neither gives one. `what` names it in the error for an unreadable file."""
+    value = env.get(f"{ENV_PREFIX}{name}") or None
+    path = env.get(f"{ENV_PREFIX}{name}_FILE")
+    if value is None and path:
         try:
-            token = Path(token_file).read_text(encoding="utf-8").strip() or None
+            value = Path(path).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
-            raise ConfigError(f"cannot read the bot token file: {exc.strerror}", source=token_file) from None
-    return token
+            raise ConfigError(f"cannot read the {what} file ({ENV_PREFIX}{name}_FILE): {exc.strerror}",
+                              source=path) from None
+    return value
+
+
+def _env_secrets(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The secrets the environment gives, nested as in `Settings` ({"telegram": {"token": …}})."""
+    found: dict[str, dict[str, str]] = {}
+    for name, (section, key), what in ENV_SECRETS:
+        value = env_secret(env, name, what)
+        if value is not None:
+            found.setdefault(section, {})[key] = value
+    return found
+
+
+def _secret_hint(where: str) -> str:
+    """What to set instead of the secret found at `where` in the TOML file."""
+    names = [name for name, path, _ in ENV_SECRETS if ".".join(path) == where] or [n for n, _, _ in ENV_SECRETS]
+    return " or ".join(f"{ENV_PREFIX}{n} (or {ENV_PREFIX}{n}_FILE)" for n in names)
 
 
 def _one_line(exc: ValidationError) -> str:
@@ -483,15 +519,12 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     secrets = _secret_keys(raw)
     if secrets:
         raise ConfigError(f"secret {secrets[0]!r} must not be in the configuration file; set "
-                          f"{ENV_PREFIX}BOT_TOKEN or {ENV_PREFIX}BOT_TOKEN_FILE", source=src)
+                          f"{_secret_hint(secrets[0])}", source=src)
     if "source" in raw:
         raise ConfigError("unknown setting source", source=src)
     if source is not None and isinstance(raw.get("data_dir"), str) and not Path(raw["data_dir"]).is_absolute():
         raw["data_dir"] = str(source.parent / raw["data_dir"])  # relative to the file, not the cwd
-    extra: dict[str, Any] = {"source": source}
-    token = _bot_token(env)
-    if token is not None:
-        extra["telegram"] = {"token": token}
+    extra: dict[str, Any] = {"source": source, **_env_secrets(env)}
     legacy_admins = env.get(f"{ENV_PREFIX}ADMIN_CHAT_IDS")
     if legacy_admins:  # the short name the README always gave
         extra.setdefault("telegram", {})["admin_chat_ids"] = legacy_admins
@@ -514,5 +547,6 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     return settings
 
 
-__all__ = ["Settings", "Policy", "DEFAULT_POLICY", "load_config", "TelegramSettings", "ChannelSettings",
+__all__ = ["Settings", "Policy", "DEFAULT_POLICY", "load_config", "TelegramSettings", "WebSettings",
+           "ChannelSettings", "ENV_SECRETS", "env_secret",
            "ScheduleSettings", "LimitSettings", "NotifySettings", "HealthSettings", "DaemonSettings", "WEEKDAYS"]

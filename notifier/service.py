@@ -248,45 +248,55 @@ def mute(session: Session, channel: str, address: str, hours: float, now: dateti
     return f"已静音 {hours:g} 小时，期间的提醒在静音结束后发送。"
 
 
-def report_detail(session: Session, body: str, year: int) -> dict[str, Any]:
-    """One body's report of one year (the bot's /report): publication, template, link, open findings.
-    `body` is a body's name (exact, or the one body whose name contains it)."""
-    from storage.models import Document, Finding, Report, ReportVersion
-
-    q = _norm(body)
+def find_body(session: Session, text: str) -> tuple[Entity, str]:
+    """A body of any county and its county's name, from its name (exact, an alias, or the one body
+    whose name contains the text). Unknown or ambiguous → `SubscriptionError` naming the candidates."""
+    q = _norm(text)
     if not q:
         raise SubscriptionError("请给出单位名称")
-    rows = list(session.execute(select(Entity.id, Entity.name, Entity.aliases, County.name)
-                                .join(County, County.code == Entity.county_code)))
-    exact = [r for r in rows if _norm(r[1]) == q or q in [_norm(a) for a in (r[2] or [])]]
-    found = exact or [r for r in rows if q in _norm(r[1])]
+    rows = list(session.execute(select(Entity, County.name).join(County, County.code == Entity.county_code)))
+    exact = [r for r in rows if _norm(r[0].name) == q or q in [_norm(a) for a in (r[0].aliases or [])]]
+    found = exact or [r for r in rows if q in _norm(r[0].name)]
     if not found:
-        close = difflib.get_close_matches(body, [r[1] for r in rows], n=3, cutoff=0.3)
-        raise SubscriptionError(f"没有找到单位“{body}”。" + (f"您是不是要找：{'、'.join(close)}？" if close else ""))
+        close = difflib.get_close_matches(text, [r[0].name for r in rows], n=3, cutoff=0.3)
+        raise SubscriptionError(f"没有找到单位“{text}”。" + (f"您是不是要找：{'、'.join(close)}？" if close else ""))
     if len(found) > 1:
-        names = "、".join(f"{r[3]} {r[1]}" for r in found[:5])
-        raise SubscriptionError(f"“{body}”对应多个单位：{names}，请写全名")
-    eid, name, _aliases, county_name = found[0]
-    out: dict[str, Any] = {"entity_id": eid, "entity": name, "county_name": county_name, "year": year,
+        names = "、".join(f"{r[1]} {r[0].name}" for r in found[:5])
+        raise SubscriptionError(f"“{text}”对应多个单位：{names}，请写全名")
+    return found[0][0], found[0][1]
+
+
+def report_detail(session: Session, body: str, year: int) -> dict[str, Any]:
+    """The bot's /report: `body` resolved by `find_body`, then its report of `year` read by
+    `monitor.status.report_detail` (what the web's report page shows) — publication, template,
+    link — and the open findings of that body and year, most severe first (without a report
+    too: a missing report's findings are the body's)."""
+    from monitor.status import report_detail as read_report
+    from monitor.status import search_findings
+    from storage.models import Report
+
+    entity, county_name = find_body(session, body)
+    out: dict[str, Any] = {"entity_id": entity.id, "entity": entity.name, "county_name": county_name, "year": year,
                            "report_id": None, "published_at": None, "published_source": None,
                            "template": None, "link": None, "findings": []}
-    rep = session.scalar(select(Report).where(Report.entity_id == eid, Report.year == year))
-    if rep is not None:
-        out.update(report_id=rep.id, published_at=rep.published_at.isoformat() if rep.published_at else None,
-                   published_source=rep.published_source)
-        cur = session.execute(select(ReportVersion.template, Document.final_url, Document.url)
-                              .join(Document, Document.id == ReportVersion.document_id)
-                              .where(ReportVersion.report_id == rep.id, ReportVersion.is_current.is_(True))).first()
-        if cur is not None:
-            out.update(template=cur[0], link=cur[1] or cur[2])
+    rid = session.scalar(select(Report.id).where(Report.entity_id == entity.id, Report.year == year))
+    detail = read_report(session, rid) if rid is not None else None
+    if detail is not None:
+        dated = detail["published_source"] != "first_seen"  # a report with no publication date of its own
+        doc = detail["current"]["document"] if detail["current"] else None
+        out.update(report_id=detail["id"], published_at=detail["published"].isoformat() if dated else None,
+                   published_source=detail["published_source"] if dated else None,
+                   template=detail["current"]["template"] if detail["current"] else None,
+                   link=(doc["final_url"] or doc["url"]) if doc else None)
+        found = [f for f in detail["findings"] if f["resolved_at"] is None]
+    else:
+        found, _ = search_findings(session, entity=entity.id, year=year, open_only=True, limit=None)
     rank = {"error": 0, "warning": 1, "info": 2}
-    fs = session.execute(select(Finding.rule_id, Finding.severity, Finding.message)
-                         .where(Finding.entity_id == eid, Finding.year == year, Finding.resolved_at.is_(None)))
-    out["findings"] = sorted(({"rule": r, "severity": sv, "message": m} for r, sv, m in fs),
+    out["findings"] = sorted(({"rule": f["rule"], "severity": f["severity"], "message": f["message"]} for f in found),
                              key=lambda f: (rank.get(f["severity"], 3), f["rule"]))
     return out
 
 
-__all__ = ["SubscriptionError", "report_detail", "CountyRef", "find_county", "find_entity", "subscribe", "unsubscribe",
+__all__ = ["SubscriptionError", "report_detail", "CountyRef", "find_county", "find_entity", "find_body", "subscribe", "unsubscribe",
            "describe", "list_subscribers", "remove_subscriber", "set_digest", "mute", "get_subscriber",
            "ROLES", "SEVERITIES", "DIGESTS"]

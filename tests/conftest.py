@@ -70,3 +70,41 @@ def require_cjk_font() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def county_profile() -> str:
+    """The county profile `cli_env` writes (counties/wenshang.toml): 汶上县 with a township and the
+    county government. A test module needing other bodies overrides this fixture (taking it as an
+    argument to extend it)."""
+    return """\
+[county]
+code = "370830"
+name = "汶上县"
+province = "山东省"
+city = "济宁市"
+
+[[bodies]]
+name = "刘楼镇人民政府"
+kind = "township"
+aliases = ["刘楼镇"]
+
+[[bodies]]
+name = "汶上县人民政府"
+kind = "county_gov"
+"""
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, db_url: str, county_profile: str) -> dict[str, str]:
+    """`nianbao`'s configuration on a fresh database (`db_url`): data under tmp_path/data, the
+    county profile in tmp_path/counties, none of the caller's NIANBAO_* variables. As it is, the
+    environment of a child process (PYTHONPATH names this checkout); in-process tests set its
+    NIANBAO_* variables with monkeypatch."""
+    (tmp_path / "counties").mkdir()
+    (tmp_path / "counties" / "wenshang.toml").write_text(county_profile, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    env.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
+               NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(Path(__file__).parents[1]),
+               COLUMNS="200")
+    return env

@@ -5,6 +5,7 @@ same evidence and review state."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,12 @@ import pytest
 from monitor.cli import main
 
 FIX = Path(__file__).parent / "fixtures" / "review"
-PROFILE = """\
+
+
+@pytest.fixture
+def county_profile() -> str:
+    """汶上县 with the one body the review fixtures report for."""
+    return """\
 [county]
 code = "370830"
 name = "汶上县"
@@ -27,17 +33,13 @@ kind = "township"
 
 
 @pytest.fixture
-def run(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    (tmp_path / "counties").mkdir()
-    (tmp_path / "counties" / "wenshang.toml").write_text(PROFILE, encoding="utf-8")
-    import os
-
+def run(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]):
     for key in [k for k in os.environ if k.startswith("NIANBAO_")]:
         monkeypatch.delenv(key)
-    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NIANBAO_DATABASE_URL", db_url)
-    monkeypatch.setenv("NIANBAO_COUNTIES_DIR", str(tmp_path / "counties"))
-    monkeypatch.setenv("COLUMNS", "200")
+    for key, value in cli_env.items():
+        if key.startswith("NIANBAO_") or key == "COLUMNS":
+            monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
 
     def nianbao(*args: str) -> tuple[int, str, str]:

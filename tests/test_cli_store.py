@@ -20,22 +20,6 @@ from monitor.config import load_config
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).parents[1]
-PROFILE = """\
-[county]
-code = "370830"
-name = "汶上县"
-province = "山东省"
-city = "济宁市"
-
-[[bodies]]
-name = "刘楼镇人民政府"
-kind = "township"
-aliases = ["刘楼镇"]
-
-[[bodies]]
-name = "汶上县人民政府"
-kind = "county_gov"
-"""
 
 
 def nianbao(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -44,22 +28,12 @@ def nianbao(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedP
                           env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def env(tmp_path: Path, db_url: str) -> dict[str, str]:
-    (tmp_path / "counties").mkdir()
-    (tmp_path / "counties" / "wenshang.toml").write_text(PROFILE, encoding="utf-8")
-    e = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
-    e.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
-             NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT), COLUMNS="200")
-    return e
-
-
-def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_store_commands_end_to_end(cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     """In-process, through `main()` (the entry point's error handling included)."""
     for key in [k for k in os.environ if k.startswith("NIANBAO_")]:
         monkeypatch.delenv(key)
-    for key, value in env.items():
+    for key, value in cli_env.items():
         if key.startswith("NIANBAO_") or key == "COLUMNS":
             monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
@@ -74,46 +48,46 @@ def test_store_commands_end_to_end(env: dict[str, str], tmp_path: Path, monkeypa
         out = capsys.readouterr()
         return subprocess.CompletedProcess(args, code, out.out, out.err)
 
-    r = nianbao(env, "status", cwd=tmp_path)
+    r = nianbao(cli_env, "status", cwd=tmp_path)
     assert r.returncode == 2 and "nianbao init" in r.stderr and "Traceback" not in r.stderr
 
-    r = nianbao(env, "init", cwd=tmp_path)
+    r = nianbao(cli_env, "init", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "1 个县、2 个主体" in r.stdout
 
     spec = make_spec(5, entity="刘楼镇人民政府", year=2021, variants=["no_period"])
     report = tmp_path / "liulou-2021.txt"
     report.write_bytes(render(spec, "txt-cells"))
-    r = nianbao(env, "ingest", str(report), "--county", "370830", "--published-at", "2022-01-20", cwd=tmp_path)
+    r = nianbao(cli_env, "ingest", str(report), "--county", "370830", "--published-at", "2022-01-20", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "刘楼镇人民政府 2021年度 新版本" in r.stdout and "STRUCT-005" in r.stdout
     assert list((tmp_path / "data" / "blobs").rglob("*"))
 
-    r = nianbao(env, "status", "370830", "--year", "2021", cwd=tmp_path)
+    r = nianbao(cli_env, "status", "370830", "--year", "2021", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     liulou = next(line for line in r.stdout.splitlines() if "刘楼镇人民政府" in line)
     assert "按时" in liulou
 
-    r = nianbao(env, "findings", "--open", "--severity", "warning", "--json", cwd=tmp_path)
+    r = nianbao(cli_env, "findings", "--open", "--severity", "warning", "--json", cwd=tmp_path)
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert "STRUCT-005" in {x["rule"] for x in rows}
     assert all(x["severity"] in ("warning", "error") and x["resolved_at"] is None for x in rows)
 
-    r = nianbao(env, "revalidate", cwd=tmp_path)
+    r = nianbao(cli_env, "revalidate", cwd=tmp_path)
     assert r.returncode == 0 and "1 份报告" in r.stdout
 
     out = tmp_path / "export.json"
-    assert nianbao(env, "export", "--format", "json", "--out", str(out), cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "export", "--format", "json", "--out", str(out), cwd=tmp_path).returncode == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     cell = next(x for x in data["reports"] if x["entity"] == "刘楼镇人民政府" and x["year"] == 2021)
     assert (cell["state"], cell["published"], cell["published_source"]) == ("on_time", "2022-01-20", "manual")
     assert any(f["rule"] == "STRUCT-005" for f in data["findings"])
 
-    r = nianbao(env, "export", "--format", "csv", "--what", "findings", cwd=tmp_path)
+    r = nianbao(cli_env, "export", "--format", "csv", "--what", "findings", cwd=tmp_path)
     assert "STRUCT-005" in {row["rule"] for row in csv.DictReader(io.StringIO(r.stdout))}
 
     xlsx = tmp_path / "export.xlsx"
-    assert nianbao(env, "export", "--format", "xlsx", "--out", str(xlsx), cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "export", "--format", "xlsx", "--out", str(xlsx), cwd=tmp_path).returncode == 0
     from openpyxl import load_workbook
 
     assert load_workbook(xlsx).sheetnames == ["报告", "问题"]
@@ -127,10 +101,10 @@ ERRORS = [
 ]
 
 
-def test_errors_are_one_clear_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+def test_errors_are_one_clear_line_and_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     for args in ERRORS:
-        r = nianbao(env, *args, cwd=tmp_path)
+        r = nianbao(cli_env, *args, cwd=tmp_path)
         assert r.returncode == 2, args
         assert r.stderr.startswith("错误: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
@@ -159,7 +133,9 @@ def test_config_file_and_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ('bot_token = "1:x"\n', "must not be in the configuration file"),
-    ('[telegram]\ntoken = "1:x"\n', "'telegram.token' must not be in the configuration file"),
+    ('[telegram]\ntoken = "1:x"\n', "'telegram.token' must not be in the configuration file; set NIANBAO_BOT_TOKEN"),
+    ('[web]\nadmin_token = "x"\n', "'web.admin_token' must not be in the configuration file; set "
+                                   "NIANBAO_WEB_ADMIN_TOKEN (or NIANBAO_WEB_ADMIN_TOKEN_FILE)"),
     ('reminder_day = 3\n', "unknown setting reminder_day"),
     ('[schedule]\ncrawl = "daily"\n', "unknown setting schedule.crawl"),
     ('reminder_days = "soon"\n', "reminder_days must be an integer"),

@@ -65,6 +65,8 @@ def test_publication_date_is_the_earliest_credible_source_and_keeps_the_others()
     dt, src = publication_date(listing=None, html=no_label)
     assert (dt.date(), src) == (date(2026, 1, 20), "signature")
     assert publication_date(listing=None, html="<p>无日期</p>") == (None, "first_seen")
+    # a saved page read by the engine keeps the signature apart (ParsedReport.published_at)
+    assert publication_date(listing=None, html=no_label, signature=False) == (None, "first_seen")
 
 
 # A Kaipu page after a site migration: the meta stamp is the regeneration time, the page says

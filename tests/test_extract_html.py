@@ -52,7 +52,8 @@ def test_word_export_page_reads_report_body_without_chrome(encoding: str) -> Non
     assert doc.meta["encoding"] == ("utf-8" if encoding == "utf-8" else "gb18030")
     assert doc.meta["title"] == "某某镇2023年政府信息公开工作年度报告"
     assert doc.meta["page_title"] == "某某镇2023年政府信息公开工作年度报告_某某县人民政府"
-    assert (doc.meta["published_at"], doc.meta["published_source"]) == ("2024-01-18", "page_meta")
+    # the earlier of the PubDate stamp and the visible 发布时间 (2024-01-19), which it overrules
+    assert (doc.meta["published_at"], doc.meta["published_source"]) == ("2024-01-18", "page_meta;page=2024-01-19")
     assert doc.meta["images"] == 1 and doc.meta["images_in_tables"] == 0
     text = doc.plain_text()
     for chrome in ("首页", "相关链接", "当前位置", "ICP", "脚本"):
@@ -81,7 +82,26 @@ def test_published_date_from_page_text_when_no_meta() -> None:
         "</body></html>"
     )
     doc = extract(html.encode("utf-8"))
-    assert (doc.meta["published_at"], doc.meta["published_source"]) == ("2026-01-27", "page_text")
+    assert (doc.meta["published_at"], doc.meta["published_source"]) == ("2026-01-27", "page")
+
+
+def test_a_later_pubdate_stamp_never_wins_over_the_visible_date() -> None:
+    """A saved page whose <meta name="PubDate"> was rewritten when the site was regenerated, two
+    years after the 发布日期 it shows: the visible date is the publication date, as in a crawl."""
+    html = (
+        '<html><head><title>刘楼镇2023年政府信息公开工作年度报告</title>'
+        '<meta name="PubDate" content="2026-01-22 16:02:11"></head><body>'
+        '<div class="info"><span>发布日期：2024-01-22</span> <span>来源：刘楼镇人民政府</span></div>'
+        "<div id='zoom'><p>刘楼镇2023年政府信息公开工作年度报告正文第一段，内容足够长以被识别为正文。</p>"
+        "<p>刘楼镇人民政府</p><p>2024年1月20日</p></div></body></html>"
+    )
+    doc = extract(html.encode("utf-8"), filename="page.html")
+    assert (doc.meta["published_at"], doc.meta["published_source"]) == ("2024-01-22", "page;page_meta=2026-01-22")
+    # an earlier stamp is credible and is used; without either, the signature stays the report's own
+    early = extract(html.replace("2026-01-22 16:02:11", "2024-01-21 09:00").encode("utf-8"), filename="page.html")
+    assert (early.meta["published_at"], early.meta["published_source"]) == ("2024-01-21", "page_meta;page=2024-01-22")
+    bare = html.replace('<meta name="PubDate" content="2026-01-22 16:02:11">', "").replace("发布日期：2024-01-22", "")
+    assert "published_at" not in extract(bare.encode("utf-8"), filename="page.html").meta
 
 
 def test_published_date_in_chinese_form_and_invalid_dates_ignored() -> None:

@@ -10,25 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from crawler.sim.reportgen import make_spec, render
 from storage.models import Document
-from tests.test_cli_store import PROFILE, ROOT, nianbao
+from tests.test_cli_store import nianbao
 
 NIANBAO = [sys.executable, "-c", "from monitor.cli import main; main()"]
-
-
-@pytest.fixture
-def env(tmp_path: Path, db_url: str) -> dict[str, str]:
-    """One county (汶上县) in a fresh database's configuration, as tests/test_cli_store.py sets it up."""
-    (tmp_path / "counties").mkdir()
-    (tmp_path / "counties" / "wenshang.toml").write_text(PROFILE, encoding="utf-8")
-    e = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
-    e.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
-             NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT), COLUMNS="200")
-    return e
 
 
 def _documents(db_url: str) -> int:
@@ -58,43 +46,43 @@ def _report(tmp_path: Path, name: str = "刘楼镇2022.html") -> Path:
     return path
 
 
-def test_ingest_refuses_a_file_above_the_size_limit_before_reading_it(env: dict[str, str], tmp_path: Path,
+def test_ingest_refuses_a_file_above_the_size_limit_before_reading_it(cli_env: dict[str, str], tmp_path: Path,
                                                                       db_url: str) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     report = _report(tmp_path)
-    r = nianbao(env, "ingest", str(report), "--county", "370830", "--max-bytes", "1000", cwd=tmp_path)
+    r = nianbao(cli_env, "ingest", str(report), "--county", "370830", "--max-bytes", "1000", cwd=tmp_path)
     _one_error_line(r)
     assert "超过上限 1000 字节" in r.stderr
-    r = nianbao(env, "ingest", "/dev/zero", "--county", "370830", cwd=tmp_path)
+    r = nianbao(cli_env, "ingest", "/dev/zero", "--county", "370830", cwd=tmp_path)
     _one_error_line(r)
     assert "不是普通文件" in r.stderr
     assert _documents(db_url) == 0 and _blobs(tmp_path) == []
 
 
-def test_ingest_of_an_unreadable_report_exits_2_and_stores_nothing(env: dict[str, str], tmp_path: Path,
+def test_ingest_of_an_unreadable_report_exits_2_and_stores_nothing(cli_env: dict[str, str], tmp_path: Path,
                                                                    db_url: str) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    r = nianbao(env, "ingest", str(broken), "--county", "370830", cwd=tmp_path)
+    r = nianbao(cli_env, "ingest", str(broken), "--county", "370830", cwd=tmp_path)
     _one_error_line(r)
     assert "未入库" in r.stderr
     assert _documents(db_url) == 0 and _blobs(tmp_path) == []
 
 
-def test_years_no_report_can_have_are_one_line(env: dict[str, str], tmp_path: Path, db_url: str) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+def test_years_no_report_can_have_are_one_line(cli_env: dict[str, str], tmp_path: Path, db_url: str) -> None:
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     report = _report(tmp_path)
-    _one_error_line(nianbao(env, "ingest", str(report), "--county", "370830", "--year", "1800", cwd=tmp_path))
+    _one_error_line(nianbao(cli_env, "ingest", str(report), "--county", "370830", "--year", "1800", cwd=tmp_path))
     assert _documents(db_url) == 0
     for args in (("status", "370830", "--year", "99999"), ("status", "--year", "99999"),
                  ("findings", "--year", "-1"), ("export", "--year", "99999")):
-        _one_error_line(nianbao(env, *args, cwd=tmp_path))
+        _one_error_line(nianbao(cli_env, *args, cwd=tmp_path))
 
 
-def test_disk_full_while_writing_the_blob_is_one_line_and_nothing_stored(env: dict[str, str], tmp_path: Path,
+def test_disk_full_while_writing_the_blob_is_one_line_and_nothing_stored(cli_env: dict[str, str], tmp_path: Path,
                                                                           db_url: str) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     report = _report(tmp_path)
     # a report with 3 MB of comment after it: the blob is larger than the file size limit below,
     # the database's own writes (a few pages) stay under it
@@ -106,21 +94,21 @@ def test_disk_full_while_writing_the_blob_is_one_line_and_nothing_stored(env: di
     def small_files() -> None:  # writes past 2 MB fail with EFBIG, as a full disk fails with ENOSPC
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    r = subprocess.run([*NIANBAO, "ingest", str(report), "--county", "370830"], env=env, cwd=tmp_path,
+    r = subprocess.run([*NIANBAO, "ingest", str(report), "--county", "370830"], env=cli_env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=120, preexec_fn=small_files)
     _one_error_line(r)
     assert "文件存储写入失败" in r.stderr
     assert _documents(db_url) == 0 and _blobs(tmp_path) == []
     # with room again the same file goes in
-    assert nianbao(env, "ingest", str(report), "--county", "370830", cwd=tmp_path).returncode == 0
+    assert nianbao(cli_env, "ingest", str(report), "--county", "370830", cwd=tmp_path).returncode == 0
     assert _documents(db_url) == 1
 
 
-def test_ingest_names_a_file_with_a_newline_on_one_line(env: dict[str, str], tmp_path: Path) -> None:
-    assert nianbao(env, "init", cwd=tmp_path).returncode == 0
+def test_ingest_names_a_file_with_a_newline_on_one_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert nianbao(cli_env, "init", cwd=tmp_path).returncode == 0
     src = _report(tmp_path)
     odd = tmp_path / "刘楼镇\n2022.html"
     os.rename(src, odd)
-    r = nianbao(env, "ingest", str(odd), "--county", "370830", cwd=tmp_path)
+    r = nianbao(cli_env, "ingest", str(odd), "--county", "370830", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.strip().splitlines()) == 1 and "刘楼镇\\n2022.html" in r.stdout

@@ -8,14 +8,12 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 import socket
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,6 +22,8 @@ import pytest
 from sqlalchemy import select
 
 from monitor import status as svc
+from monitor.config import WebSettings, load_config
+from monitor.errors import ConfigError
 from monitor.templates import T2021
 from monitor.web import create_app
 from monitor.web.access import CSRF_COOKIE, Access
@@ -36,13 +36,14 @@ READ, ADMIN = "read-token-3f9a", "admin-token-71c2"
 
 
 @pytest.fixture
-def seeded(engine: Any, tmp_path: Path) -> dict[str, Any]:
-    return seed(engine, tmp_path)
+def seeded(engine: Any, tmp_path: Path, county_profile: str) -> dict[str, Any]:
+    return seed(engine, tmp_path, county_profile)
 
 
-def client(data: dict[str, Any], host: str = "127.0.0.1", access: Access | None = None) -> Any:
-    app = create_app(SimpleNamespace(reminder_days=14), data["clock"], session_factory=data["sf"],
-                     access=access or Access())
+def client(data: dict[str, Any], host: str = "127.0.0.1", web: WebSettings | None = None) -> Any:
+    """The app for a client at `host`, its tokens in `web` (settings.web)."""
+    app = create_app(SimpleNamespace(reminder_days=14, web=web or WebSettings()), data["clock"],
+                     session_factory=data["sf"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette's note on its httpx dependency
         from starlette.testclient import TestClient
@@ -89,11 +90,31 @@ def test_strip_chart_puts_late_above_the_due_line_and_missing_in_the_band() -> N
     assert missing.shape == "cross" and early.x < late.x < missing.x
 
 
+def test_the_bots_report_reads_what_the_report_page_shows(seeded: dict[str, Any]) -> None:
+    from notifier.service import report_detail as bot_report
+
+    with seeded["sf"]() as s:
+        bot = bot_report(s, "刘楼镇", 2022)
+        page = svc.report_detail(s, bot["report_id"])
+        assert page is not None and page["entity"] == bot["entity"] == "刘楼镇人民政府"
+        assert bot["published_at"] == page["published"].isoformat() == "2023-01-20"
+        assert bot["published_source"] == page["published_source"] == "manual"
+        doc = page["current"]["document"]
+        assert bot["template"] == page["current"]["template"] and bot["link"] == (doc["final_url"] or doc["url"])
+        open_rules = sorted(f["rule"] for f in page["findings"] if f["resolved_at"] is None)
+        assert sorted(f["rule"] for f in bot["findings"]) == open_rules and "ARITH-002" in open_rules
+        # no report: the body's open findings of the year, as the findings page lists them
+        none = bot_report(s, "汶上县财政局", 2022)
+        rows, _ = svc.search_findings(s, entity=none["entity_id"], year=2022, open_only=True)
+        assert none["report_id"] is None and none["link"] is None
+        assert [f["rule"] for f in none["findings"]] == [r["rule"] for r in rows] and rows
+
+
 def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str, Any]) -> None:
     assert client(seeded).get("/findings").status_code == 200
     r = client(seeded, "10.1.2.3").get("/findings")
     assert r.status_code == 403 and "NIANBAO_WEB_TOKEN" in r.text
-    remote = client(seeded, "10.1.2.3", Access(token=READ))
+    remote = client(seeded, "10.1.2.3", WebSettings(token=READ))
     r = remote.get("/findings")
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Ffindings"
     assert remote.get("/findings", headers={"authorization": f"Bearer {READ}"}).status_code == 200
@@ -103,7 +124,7 @@ def test_loopback_reads_without_login_other_hosts_need_a_token(seeded: dict[str,
 def test_login_sets_a_session_without_the_token_and_never_logs_it(seeded: dict[str, Any],
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    c = client(seeded, "10.1.2.3", Access(token=READ, admin_token=ADMIN))
+    c = client(seeded, "10.1.2.3", WebSettings(token=READ, admin_token=ADMIN))
     token = _csrf(c, "/login")
     r = c.post("/login?next=/runs", data={"csrf": token, "token": "nope"})
     assert r.status_code == 403 and "令牌不正确" in r.text
@@ -117,13 +138,39 @@ def test_login_sets_a_session_without_the_token_and_never_logs_it(seeded: dict[s
     assert READ not in caplog.text and ADMIN not in caplog.text
     assert READ not in repr(Access(token=READ)) and ADMIN not in repr(Access(admin_token=ADMIN))
     # a session made with an old token ends when the token changes
-    other = client(seeded, "10.1.2.3", Access(token="rotated"))
+    other = client(seeded, "10.1.2.3", WebSettings(token="rotated"))
     other.cookies.set("nianbao_session", session)
     assert other.get("/runs").status_code == 303
 
 
+def test_tokens_come_from_the_settings_read_from_a_variable_or_a_file(seeded: dict[str, Any],
+                                                                      tmp_path: Path) -> None:
+    cfg = tmp_path / "nianbao.toml"
+    cfg.write_text("", encoding="utf-8")
+    token_file = tmp_path / "web.token"
+    token_file.write_text(READ + "\n", encoding="utf-8")
+    settings = load_config(cfg, env={"NIANBAO_WEB_TOKEN_FILE": str(token_file), "NIANBAO_WEB_ADMIN_TOKEN": ADMIN})
+    assert READ not in repr(settings) and ADMIN not in repr(settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+        c = TestClient(create_app(settings, seeded["clock"], session_factory=seeded["sf"]),
+                       client=("10.1.2.3", 40000), follow_redirects=False)
+    assert c.get("/runs", headers={"authorization": f"Bearer {READ}"}).status_code == 200
+    assert c.get("/runs", headers={"authorization": "Bearer wrong"}).status_code == 303
+    token = _csrf(c, "/login")
+    assert c.post("/login", data={"csrf": token, "token": ADMIN}).status_code == 303
+    assert c.cookies["nianbao_session"].startswith("admin.")
+    # the variable wins over the file; an unreadable file is one clear error naming its variable
+    settings = load_config(cfg, env={"NIANBAO_WEB_TOKEN": "from-env", "NIANBAO_WEB_TOKEN_FILE": str(token_file)})
+    assert settings.web.token is not None and settings.web.token.get_secret_value() == "from-env"
+    with pytest.raises(ConfigError, match=r"cannot read the web admin token file \(NIANBAO_WEB_ADMIN_TOKEN_FILE\)"):
+        load_config(cfg, env={"NIANBAO_WEB_ADMIN_TOKEN_FILE": str(tmp_path / "absent")})
+
+
 def test_recrawl_is_for_admins_with_a_valid_form(seeded: dict[str, Any]) -> None:
-    c = client(seeded, access=Access(admin_token=ADMIN))
+    c = client(seeded, web=WebSettings(admin_token=ADMIN))
     token = _csrf(c)
     assert "请求重新抓取" not in c.get(f"/county/{CODE}").text  # loopback reads, but is no admin
     r = c.post(f"/county/{CODE}/recrawl", data={"csrf": token})
@@ -279,14 +326,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, db_url: str) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
-    env.update(NIANBAO_DATA_DIR=str(tmp_path / "data"), NIANBAO_DATABASE_URL=db_url,
-               NIANBAO_COUNTIES_DIR=str(tmp_path / "counties"), PYTHONPATH=str(ROOT))
-    yield env
 
 
 def test_serve_command(cli_env: dict[str, str], tmp_path: Path) -> None:

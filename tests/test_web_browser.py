@@ -46,7 +46,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path, county_profile: str) -> Iterator[str]:
     """The app, seeded, served by uvicorn on a free port of 127.0.0.1 in a thread."""
     import uvicorn
 
@@ -55,7 +55,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
     engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'web.db'}")
     upgrade(engine)
-    data = seed(engine, tmp_path)
+    data = seed(engine, tmp_path, county_profile)
     app = create_app(SimpleNamespace(reminder_days=14), data["clock"], session_factory=data["sf"])
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -17,22 +17,8 @@ from storage import repo
 from storage.blobs import BlobStore
 from storage.db import session_factory
 
-PROFILE = """\
-[county]
-code = "370830"
-name = "汶上县"
-province = "山东省"
-city = "济宁市"
-
-[[bodies]]
-name = "刘楼镇人民政府"
-kind = "township"
-aliases = ["刘楼镇"]
-
-[[bodies]]
-name = "汶上县人民政府"
-kind = "county_gov"
-
+# the web pages show a body that never published, too
+DEPARTMENT = """
 [[bodies]]
 name = "汶上县财政局"
 kind = "department"
@@ -41,10 +27,11 @@ NOW = datetime(2024, 3, 15, 10, 0, tzinfo=SHANGHAI)
 CODE = "370830"
 
 
-def seed(engine: Any, tmp: Path) -> dict[str, Any]:
-    """Fill a migrated database; returns the session factory, clock and what the tests look for."""
+def seed(engine: Any, tmp: Path, county_profile: str) -> dict[str, Any]:
+    """Fill a migrated database with the county of `county_profile` (the conftest fixture) and
+    DEPARTMENT; returns the session factory, clock and what the tests look for."""
     profile = tmp / "wenshang.toml"
-    profile.write_text(PROFILE, encoding="utf-8")
+    profile.write_text(county_profile + DEPARTMENT, encoding="utf-8")
     sf = session_factory(engine)
     with sf() as s, s.begin():
         sync_profiles(s, [load_profile(profile)])

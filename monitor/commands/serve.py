@@ -23,11 +23,11 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     from monitor.web.access import Access, is_loopback
 
     settings = _settings()
-    access = Access.from_env()
+    access = Access.from_settings(settings)
     if not is_loopback(host) and host != "localhost" and not access.remote_allowed:
         raise ConfigError(f"listening on {host} needs a token: set NIANBAO_WEB_TOKEN (or NIANBAO_WEB_TOKEN_FILE)",
                           source="nianbao serve --host")
-    app = create_app(settings, _clock(), session_factory=_open(settings), access=access)
+    app = create_app(settings, _clock(), session_factory=_open(settings))
     typer.echo(f"年报监测网页：http://{host if ':' not in host else f'[{host}]'}:{port}/ （Ctrl+C 停止）")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

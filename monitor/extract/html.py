@@ -9,12 +9,14 @@
   rows and columns dropped); a layout table (one holding tables, or one column of prose) is read
   as content. Cell lines (<br>, <p>) are joined without a space between CJK text.
 * Page facts into meta: title, page_title, published_at + published_source, images,
-  images_in_tables, encoding.
+  images_in_tables, encoding. The publication date is ranked as the crawler ranks a page's
+  (`crawler.dates.publication_date`): the earliest of the <meta name="PubDate"> stamp and the
+  visible 发布日期 / 发布时间, because the stamp is often a later regeneration time; the source
+  names what it overruled (`page;page_meta=2025-06-18`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections import defaultdict
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from crawler.dates import publication_date
 from monitor.document import Block, Document, Paragraph, Table
 
 from ._util import drop_cjk_padding, is_layout_grid, join_lines
@@ -62,11 +65,6 @@ _KNOWN_CONTAINERS = (
 )
 _KNOWN_KEYS = frozenset(_KNOWN_CONTAINERS)
 _MIN_BODY_CHARS = 40
-_DATE_META_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "published_time", "article:published_time")
-_DATE_TEXT = re.compile(
-    r"(?:发布时间|发布日期|公开日期|发文日期)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-)
-_DATE_ANY = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _ATTACHMENT = re.compile(r"\.(?:pdf|docx?|wps|rtf|xlsx?|et|ofd|zip|rar)(?:$|[?#])", re.I)
 _REPORT_TITLE = re.compile(r"年度报告|年报|工作报告")
 
@@ -86,7 +84,7 @@ def read_html(data: bytes, *, source: str | None = None, content_type: str | Non
         logger.info("no HTML document in %s", source)
         return Document(blocks=[], format="html", meta=meta)
     marks = _clean(root, _raw_hints(data, encoding))
-    meta.update(page_meta(root, marks))
+    meta.update(page_meta(root, marks, text))
     body = find_body(root, marks)
     walker = _Walker(holders=marks.holders)
     try:
@@ -278,51 +276,18 @@ def _clean(root: _El, hints: bytes | None = None) -> _Marks:
 
 # --- page facts -----------------------------------------------------------------------------
 
-def page_meta(root: _El, marks: _Marks) -> dict[str, object]:
+def page_meta(root: _El, marks: _Marks, html: str) -> dict[str, object]:
     meta: dict[str, object] = {}
     title = marks.first("title")
     if title is not None:
         text = _clean_text(_text(title))
         if text:
             meta["page_title"] = meta["title"] = text
-    published = _date_from_meta(marks.by_tag.get("meta", ()))
-    if published:
-        meta["published_at"], meta["published_source"] = published, "page_meta"
-    else:
-        published = _date_from_text(root)
-        if published:
-            meta["published_at"], meta["published_source"] = published, "page_text"
+    # the signature's date is the report's own (ParsedReport.published_at), not the page's
+    when, source = publication_date(listing=None, html=html, signature=False)
+    if when is not None:
+        meta["published_at"], meta["published_source"] = when.date().isoformat(), source
     return meta
-
-
-def _date_from_meta(metas: Iterable[_El]) -> str | None:
-    for el in metas:
-        name = (el.get("name") or el.get("property") or "").strip().lower()
-        if name in _DATE_META_NAMES:
-            m = _DATE_ANY.search(el.get("content") or "")
-            date = _iso(m) if m else None
-            if date:
-                return date
-    return None
-
-
-def _date_from_text(root: _El) -> str | None:
-    body = root.find("body")
-    if body is None:
-        body = root
-    text = "".join(body.itertext())
-    for m in _DATE_TEXT.finditer(text):
-        date = _iso(m)
-        if date:
-            return date
-    return None
-
-
-def _iso(m: re.Match[str]) -> str | None:
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        return None
 
 
 def _headline(body: _El, marks: _Marks) -> str | None:

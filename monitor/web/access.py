@@ -1,11 +1,12 @@
 """Who may do what on the web pages.
 
 - A client on the loopback interface (127.0.0.1, ::1) reads without logging in.
-- Any other client needs the read token (`NIANBAO_WEB_TOKEN` or `NIANBAO_WEB_TOKEN_FILE`): as
-  `Authorization: Bearer …`, or once on the login form, which sets a session cookie. Without a
-  configured token, such clients are refused.
-- The one write action (a recrawl request) needs the admin token (`NIANBAO_WEB_ADMIN_TOKEN` or
-  `…_FILE`), on loopback too; without one configured the action is not offered.
+- Any other client needs the read token (`settings.web.token`, from `NIANBAO_WEB_TOKEN` or
+  `NIANBAO_WEB_TOKEN_FILE`, see monitor.config): as `Authorization: Bearer …`, or once on the
+  login form, which sets a session cookie. Without a configured token, such clients are refused.
+- The one write action (a recrawl request) needs the admin token (`settings.web.admin_token`, from
+  `NIANBAO_WEB_ADMIN_TOKEN` or `…_FILE`), on loopback too; without one configured the action is
+  not offered.
 
 The cookie holds the role and an HMAC keyed by the token, never the token: changing a token ends
 every session made with it. Tokens are kept out of `repr()` and never logged. Forms carry a CSRF
@@ -21,14 +22,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from monitor.errors import ConfigError
 
 SESSION_COOKIE = "nianbao_session"
 CSRF_COOKIE = "nianbao_csrf"
@@ -37,15 +33,9 @@ ROLES = ("read", "admin")
 TOKEN_MAX = 1024  # a presented token longer than this is refused unread
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name) or None
-    path = env.get(f"{name}_FILE")
-    if value is None and path:
-        try:
-            value = Path(path).read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise ConfigError(f"cannot read the token file: {exc.strerror}", source=path) from None
-    return value
+def _plain(secret: Any) -> str | None:
+    """A `SecretStr`'s value (None and "" give None)."""
+    return (secret.get_secret_value() or None) if secret is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +44,10 @@ class Access:
     admin_token: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Access:
-        env = os.environ if env is None else env
-        return cls(token=_secret(env, "NIANBAO_WEB_TOKEN"), admin_token=_secret(env, "NIANBAO_WEB_ADMIN_TOKEN"))
+    def from_settings(cls, settings: Any) -> Access:
+        """The tokens of `settings.web` (monitor.config.WebSettings); none when it has no `web`."""
+        web = getattr(settings, "web", None)
+        return cls(token=_plain(getattr(web, "token", None)), admin_token=_plain(getattr(web, "admin_token", None)))
 
     @property
     def remote_allowed(self) -> bool:

@@ -157,14 +157,14 @@ class _Guard(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: Any, clock: Clock, *, session_factory: Any = None, access: Access | None = None) -> Starlette:
-    """The web UI. `settings` gives the database (`engine()`) and `reminder_days`; `access` the
-    tokens (default: from the environment, see monitor.web.access)."""
+def create_app(settings: Any, clock: Clock, *, session_factory: Any = None) -> Starlette:
+    """The web UI. `settings` gives the database (`engine()`), `reminder_days` (or `policy`) and
+    the access tokens (`web.token`, `web.admin_token`; see monitor.web.access)."""
     if session_factory is None:
         from storage.db import session_factory as make_sf
 
         session_factory = make_sf(settings.engine())
-    access = access if access is not None else Access.from_env()
+    access = Access.from_settings(settings)
     policy = getattr(settings, "policy", None) or Policy(reminder_days=int(getattr(settings, "reminder_days", 14)))
     env = _env()
     sf = session_factory

@@ -227,6 +227,23 @@ class Site:
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
 
+    def list_item(self, href: str, text: str, date: str, *, title: str | None = None,
+                  date_class: str | None = None) -> str:
+        """One entry of a column list, the way the list flavours (generic, TRS, VSB, Kaipu) write it:
+        `<li><a href target="_blank" [title]>text</a><span [class]>date</span></li>` (no span
+        without a date), or the onclick item once the county's layout changed (`change_layout`)."""
+        if self.county.layout:
+            return self.onclick_item(href, text, date)
+        attr = f' title="{esc(title)}"' if title is not None else ""
+        span = ""
+        if date:
+            span = (f'<span class="{date_class}">' if date_class else "<span>") + f"{date}</span>"
+        return f'<li><a href="{href}" target="_blank"{attr}>{esc(text)}</a>{span}</li>'
+
+    def list_page(self, col: Column, now: datetime, text: str) -> Page:
+        """A column's list page, dated by its newest entry's change."""
+        return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+
     def onclick_item(self, href: str, title: str, date: str) -> str:
         """The list item after `change_layout`: no <a href>, navigation in a script handler."""
         return (

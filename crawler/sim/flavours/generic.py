@@ -79,12 +79,10 @@ class GenericSite(Site):
         for e in items:
             date = fmt(e.published_at) if e.list_date else ""
             href = f"content_{e.id}.html"
-            if self.county.layout:
-                rows.append(self.onclick_item(href, e.title, date))
-            elif self.markup == "ul":
-                rows.append(f'<li><a href="{href}" target="_blank">{esc(e.title)}</a>' + (f"<span class=\"date\">{date}</span>" if date else "") + "</li>")
-            else:
+            if self.markup == "table" and not self.county.layout:
                 rows.append(f'<tr><td class="title"><a href="{href}">{esc(e.title)}</a></td><td class="date">{date}</td></tr>')
+            else:
+                rows.append(self.list_item(href, e.title, date, date_class="date"))
         listing = "".join(rows)
         listing = f"<ul class=\"news_list\">{listing}</ul>" if self.markup == "ul" else f"<table class=\"news_list\">{listing}</table>"
         nav = [f'<span>共{len(self.county.visible(col, now))}条 第{page}/{count}页</span>']
@@ -100,7 +98,7 @@ class GenericSite(Site):
             f'{listing}<div class="pages">{" ".join(nav)}</div></div>'
             '<div class="footer">主办单位：县人民政府办公室 <a href="/">首页</a></div></body></html>'
         )
-        return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+        return self.list_page(col, now, text)
 
     def detail(self, e: SimReport, now: datetime) -> Page:
         def render() -> str:

@@ -74,14 +74,9 @@ class KaipuSite(Site):
         items, count = self.visible_page(col, now, page)
         if page >= count:
             return None
-        rows = []
-        for e in items:
-            shown = e.title if len(e.title) <= CUT else e.title[:CUT] + "…"
-            if self.county.layout:
-                rows.append(self.onclick_item("./" + self.detail_rel(e), shown, f"{self.stamp(e):%Y-%m-%d}"))
-                continue
-            rows.append(f'<li><a href="./{self.detail_rel(e)}" target="_blank">{esc(shown)}</a>'
-                        f'<span class="date">{self.stamp(e):%Y-%m-%d}</span></li>')
+        # the title cut to CUT characters, no title attribute; the list date is the PubDate stamp
+        rows = [self.list_item("./" + self.detail_rel(e), e.title if len(e.title) <= CUT else e.title[:CUT] + "…",
+                               f"{self.stamp(e):%Y-%m-%d}", date_class="date") for e in items]
         pager = [f'<a href="index{"" if k == 0 else f"_{k}"}.shtml">{k + 1}</a>' for k in range(count)]
         if page + 1 < count:
             pager.append(f'<a href="index_{page + 1}.shtml">下一页</a>')
@@ -92,7 +87,7 @@ class KaipuSite(Site):
             f'<ul class="list">{"".join(rows)}</ul><div class="pagination">{" ".join(pager)}</div></div>'
             "</body></html>"
         )
-        return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+        return self.list_page(col, now, text)
 
     def detail(self, e: SimReport, now: datetime) -> Page:
         def render() -> str:

@@ -77,16 +77,8 @@ class TrsSite(Site):
         items, count = self.visible_page(col, now, page)
         if page >= count:
             return None
-        lis = []
-        for e in items:
-            date = f"{e.published_at:%Y-%m-%d}"
-            if self.county.layout:
-                lis.append(self.onclick_item("./" + self.detail_rel(e), e.title, date))
-            else:
-                lis.append(
-                    f'<li><a href="./{self.detail_rel(e)}" target="_blank" title="{esc(e.title)}">{esc(e.title)}</a>'
-                    f"<span>{date}</span></li>"
-                )
+        lis = [self.list_item("./" + self.detail_rel(e), e.title, f"{e.published_at:%Y-%m-%d}", title=e.title)
+               for e in items]
         name = f"{col.body}年度报告" if col.body else "政府信息公开年报"
         script = CREATE_PAGE_HTML if self.county.pager != "inline" else ""
         text = (
@@ -94,7 +86,7 @@ class TrsSite(Site):
             + f'<body>{self.column_nav(col, "index.shtml")}<div class="con-right"><div class="position">当前位置：<a href="/">首页</a> &gt; 政府信息公开 &gt; {esc(name)}</div>'
             f'<ul class="list">{"".join(lis)}</ul><div class="page">{self.pager(count, page)}</div></div></body></html>'
         )
-        return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+        return self.list_page(col, now, text)
 
     def stamp(self, d: datetime) -> datetime:
         """PubDate as the CMS writes it: the regeneration time after a migration."""

@@ -75,14 +75,9 @@ class VsbSite(Site):
             return f"../{name}.htm" if k is None else f"{k}.htm"
 
         up = "../" * (self.column_root(col).count("/") - (1 if number is None else 0))
-        rows = []
-        for e in items:
-            date = e.published_at.strftime("%Y年%m月%d日" if self.cn_dates else "%Y-%m-%d")
-            href = up + self.detail_path(e).lstrip("/")
-            if self.county.layout:
-                rows.append(self.onclick_item(href, e.title, date))
-            else:
-                rows.append(f'<li><a href="{href}" target="_blank" title="{esc(e.title)}">{esc(e.title)}</a><span>{date}</span></li>')
+        date = "%Y年%m月%d日" if self.cn_dates else "%Y-%m-%d"
+        rows = [self.list_item(up + self.detail_path(e).lstrip("/"), e.title, e.published_at.strftime(date),
+                               title=e.title) for e in items]
         nav = [f"共{len(total_items)}条&nbsp;&nbsp;{index + 1}/{count}&nbsp;"]
         if index > 0:
             nav.append(f'<a href="{page_href(None)}" class="Next">首页</a>')
@@ -98,7 +93,7 @@ class VsbSite(Site):
             f'<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_pages">{"&nbsp;".join(nav)}</span></div>'
             "</div></body></html>"
         )
-        return self.html(text, kind="list", last_modified=self.county.list_modified(col, now))
+        return self.list_page(col, now, text)
 
     def detail(self, e: SimReport, now: datetime) -> Page:
         def render() -> str:
