@@ -481,8 +481,13 @@ class _Child:
         """Scrapy sets the root logger to NOTSET whenever it (re)installs its handler (the process,
         and every Crawler), so each debug call of Scrapy and Twisted builds a LogRecord that the
         handler then drops — dozens per request. The handler's own level is the one that counts;
-        giving it to the root logger too drops those calls where they are made."""
+        giving it to the root logger too drops those calls where they are made. Scrapy resets the
+        root again as each crawler opens, so the `scrapy` and `twisted` loggers get it as well
+        (Scrapy leaves their levels alone): its "Crawled (200)" and "Scraped from" debug lines,
+        two per request, are then never built."""
         logging.root.setLevel(level)
+        for name in ("scrapy", "twisted"):
+            logging.getLogger(name).setLevel(level)
 
     def session_factory(self) -> Any:
         from crawler.pipelines import shared_engine
