@@ -7,10 +7,14 @@ The nation — counties × bodies × years (2019…2024) — is bulk-loaded (dri
 COPY on PostgreSQL; no ORM objects): counties,
 bodies (1 county government, departments, townships, streets), reports with one document and one
 current version each (most published on time, some late, some missing), a few doc findings per
-report, and a season of crawl runs (some counties blocked). Then, with the clock at 2025-02-15:
+report, and a season of crawl runs (some counties blocked), and the crawler's memory of URLs
+(`seen_urls`: one row per document, ingested, and two list pages per body; a few counties with
+documents waiting to be ingested). Then, with the clock at 2025-02-15:
 - the deadline sweep for report year 2024 over every county, first (creates the findings) and
   again (the daily steady state: findings seen again, none new);
-- `status` of single counties (median and worst of 25).
+- `status` of single counties (median and worst of 25);
+- the sweep's crawl-state query of documents waiting to be ingested (`ingesting_counties`) with
+  the partial index of migration 0007 and, for comparison, with that index dropped.
 Targets: sweep ≤ 10 s, county status ≤ 50 ms. PostgreSQL runs in a throw-away schema. Wall
 clock and this process's CPU time are both printed: on a shared machine the difference is time
 spent waiting for a core (and, for PostgreSQL, the server's own work).
@@ -19,6 +23,7 @@ spent waiting for a core (and, for PostgreSQL, the server's own work).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import json
@@ -27,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,10 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, text  # noqa: E402
 
 from monitor.clock import SHANGHAI, FixedClock  # noqa: E402
-from monitor.deadlines import sweep  # noqa: E402
+from monitor.deadlines import ingesting_counties, ingesting_query, sweep  # noqa: E402
 from monitor.status import county_status  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
-from storage.models import County, CrawlRun, Document, Entity, Finding, Report, ReportVersion  # noqa: E402
+from storage.models import (  # noqa: E402
+    County,
+    CrawlRun,
+    Document,
+    Entity,
+    Finding,
+    Report,
+    ReportVersion,
+    SeenUrl,
+)
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 YEARS = list(range(2019, 2025))
@@ -98,7 +113,7 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
         return (_sqlite_value if engine.dialect.name == "sqlite" else _pg_value)(v) \
             if isinstance(v, dict | list) else conv(v)
     counts = dict.fromkeys(("counties", "entities", "reports", "documents", "versions", "findings",
-                            "crawl_runs"), 0)
+                            "crawl_runs", "seen_urls"), 0)
     eid = rid = did = 0
     seen_at = datetime(2020, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
@@ -113,9 +128,11 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
         vers: list[dict[str, Any]] = []
         finds: list[dict[str, Any]] = []
         runs: list[dict[str, Any]] = []
+        seen: list[dict[str, Any]] = []
         for c in crows:
             code = c["code"]
             blocked = rng.random() < 0.03
+            waiting = rng.random() < 0.01  # a crawl whose documents the pipeline has not ingested yet
             for day in (3, 7, 10, 14):  # the season's crawls; some counties blocked since February
                 at = datetime(2025, 2, day, 1, tzinfo=UTC)
                 status = "blocked" if blocked and day > 1 else "ok"
@@ -128,6 +145,8 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
                 ents.append({"id": eid, "county_code": code, "name": f"{code}-{kind}-{b}", "kind": kind,
                              "aliases": empty_l, "first_year": None, "retired_year": None,
                              "discovered": cv(False)})
+                for page in (1, 2):  # the body's list pages
+                    seen.append(_seen(code, f"http://{code}.gov.cn/list/{b}/{page}.html", None, None, seen_v))
                 for y in YEARS:
                     p = rng.random()
                     if y == SWEEP_YEAR and p < 0.12 or p < 0.03:
@@ -148,6 +167,8 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
                                  "listing_date": cv(pub), "body_name": None, "crawl_run_id": None})
                     reps.append({"id": rid, "entity_id": eid, "year": y, "first_seen_at": seen_v,
                                  "published_at": cv(pub), "published_source": "page_meta"})
+                    ingested = None if waiting and y == SWEEP_YEAR else did
+                    seen.append(_seen(code, docs[-1]["url"], did, ingested, seen_v))
                     vers.append({"report_id": rid, "document_id": did, "template": "2021" if y >= 2021 else "2019",
                                  "parsed": cv({"year": y}), "parser_version": "1", "parsed_at": seen_v,
                                  "is_current": cv(True)})
@@ -159,15 +180,16 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
                                       "first_seen_at": seen_v, "last_seen_at": seen_v, "resolved_at": None})
             if len(docs) >= BATCH:
                 for model, rows in ((Entity, ents), (Document, docs), (Report, reps), (ReportVersion, vers),
-                                    (Finding, finds), (CrawlRun, runs)):
+                                    (Finding, finds), (CrawlRun, runs), (SeenUrl, seen)):
                     counts[_key(model)] += len(rows)
                     _flush(conn, model, rows)
         for model, rows in ((Entity, ents), (Document, docs), (Report, reps), (ReportVersion, vers),
-                            (Finding, finds), (CrawlRun, runs)):
+                            (Finding, finds), (CrawlRun, runs), (SeenUrl, seen)):
             counts[_key(model)] += len(rows)
             _flush(conn, model, rows)
         if engine.dialect.name == "postgresql":
-            for table in ("entities", "documents", "reports", "report_versions", "findings", "crawl_runs"):
+            for table in ("entities", "documents", "reports", "report_versions", "findings", "crawl_runs",
+                          "seen_urls"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
     with engine.connect() as conn:
@@ -178,21 +200,81 @@ def load(engine: Engine, counties: int, bodies: int, seed: int = 1) -> dict[str,
 
 def _key(model: Any) -> str:
     return {"entities": "entities", "documents": "documents", "reports": "reports",
-            "report_versions": "versions", "findings": "findings", "crawl_runs": "crawl_runs"}[model.__tablename__]
+            "report_versions": "versions", "findings": "findings", "crawl_runs": "crawl_runs",
+            "seen_urls": "seen_urls"}[model.__tablename__]
+
+
+def _seen(code: str, url: str, doc: int | None, ingested: int | None, at: Any) -> dict[str, Any]:
+    return {"county_code": code, "url": url, "document_id": doc, "ingested_document_id": ingested,
+            "ingest_error": None, "etag": None, "last_modified": None, "listing_title": None,
+            "listing_date": None, "first_seen_at": at, "last_seen_at": at, "first_run_id": None,
+            "last_run_id": None}
+
+
+@contextlib.contextmanager
+def nation_store(backend: str, schema: str) -> Iterator[Engine]:
+    """An empty, migrated store: a SQLite file in a temporary folder, or the PostgreSQL schema
+    `schema` (dropped before and after)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "sqlite":
+            engine = make_engine(f"sqlite+pysqlite:///{Path(tmp) / 'nation.db'}")
+        else:
+            _drop_schema(schema, create=True)
+            engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
+            if backend == "postgres":
+                _drop_schema(schema)
+
+
+def _drop_schema(schema: str, create: bool = False) -> None:
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            if create:
+                c.execute(text(f"CREATE SCHEMA {schema}"))
+    finally:
+        admin.dispose()
+
+
+def _pending_query(engine: Engine, sf: Any) -> tuple[list[float], str, int]:
+    """Wall times (ms) of 7 runs of the crawl-state pending query, its plan, the counties found."""
+    times, found = [], 0
+    for _ in range(7):
+        t0 = time.perf_counter()
+        with sf() as s:
+            found = len(ingesting_counties(s))
+        times.append((time.perf_counter() - t0) * 1000)
+    with sf() as s:
+        sql = str(ingesting_query().compile(engine))
+        explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+        plan = " / ".join(str(r[-1]).strip() for r in s.execute(text(explain + sql)))
+    return times, plan, found
+
+
+def bench_pending(backend: str, engine: Engine, sf: Any) -> None:
+    """The sweep's crawl-state query with the partial index ix_seen_urls_pending, and without."""
+    from storage.models import SEEN_PENDING
+
+    for label in ("with ix_seen_urls_pending", "without it (dropped)"):
+        times, plan, found = _pending_query(engine, sf)
+        print(f"[{backend}] crawl-state query (documents waiting, whole nation) {label}: "
+              f"median {statistics.median(times):.2f} ms, best {min(times):.2f} ms, worst {max(times):.2f} ms "
+              f"({found} counties found; plan: {plan[:160]})")
+        if label.startswith("with "):
+            with engine.begin() as c:
+                c.execute(text("DROP INDEX ix_seen_urls_pending"))
+            engine.dispose()  # new connections: SQLite's statement cache keeps the old plan
+    with engine.begin() as c:  # the store as the migration left it
+        c.execute(text(f"CREATE INDEX ix_seen_urls_pending ON seen_urls (county_code) WHERE {SEEN_PENDING.text}"))
 
 
 def bench(backend: str, counties: int, bodies: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        if backend == "sqlite":
-            url = f"sqlite+pysqlite:///{Path(tmp) / 'nation.db'}"
-            engine = make_engine(url)
-        else:
-            admin = make_engine(PG_URL)
-            with admin.begin() as c:
-                c.execute(text("DROP SCHEMA IF EXISTS bench_scale CASCADE; CREATE SCHEMA bench_scale"))
-            admin.dispose()
-            engine = make_engine(PG_URL, connect_args={"options": "-csearch_path=bench_scale"})
-        upgrade(engine)
+    with nation_store(backend, "bench_scale") as engine:
         t0 = time.perf_counter()
         counts = load(engine, counties, bodies)
         load_s = time.perf_counter() - t0
@@ -226,22 +308,23 @@ def bench(backend: str, counties: int, bodies: int) -> None:
               f"median {statistics.median(times):.1f} ms (CPU {statistics.median(cpus):.1f} ms), "
               f"worst {max(times):.1f} ms (first call of the "
               f"process {first_ms:.1f} ms)  target ≤ 50 ms")
-        engine.dispose()
-        if backend == "postgres":
-            admin = make_engine(PG_URL)
-            with admin.begin() as c:
-                c.execute(text("DROP SCHEMA IF EXISTS bench_scale CASCADE"))
-            admin.dispose()
+        bench_pending(backend, engine, sf)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def backends(description: str) -> tuple[list[str], int, int]:
+    """The command line of the nation benchmarks: (backends, counties, bodies per county)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--counties", type=int, default=2800)
     ap.add_argument("--bodies", type=int, default=45)
     args = ap.parse_args()
-    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
-        bench(backend, args.counties, args.bodies)
+    return (["sqlite", "postgres"] if args.backend == "both" else [args.backend]), args.counties, args.bodies
+
+
+def main() -> None:
+    names, counties, bodies = backends(__doc__.splitlines()[0])
+    for backend in names:
+        bench(backend, counties, bodies)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,10 @@ the status grid of a county and a report page ≤ 100 ms.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -30,12 +28,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import NOW, PG_URL, SWEEP_YEAR, load  # noqa: E402
+from scale import NOW, SWEEP_YEAR, backends, load, nation_store  # noqa: E402
 from sqlalchemy import select, text, update  # noqa: E402
 
 from monitor.clock import FixedClock  # noqa: E402
 from monitor.deadlines import sweep  # noqa: E402
-from storage.db import make_engine, session_factory, upgrade  # noqa: E402
+from storage.db import session_factory  # noqa: E402
 from storage.models import Finding, Report, ReportVersion  # noqa: E402
 
 SAMPLES = 25
@@ -96,16 +94,7 @@ def bench(backend: str, counties: int, bodies: int) -> None:
 
     from monitor.web import create_app
 
-    with tempfile.TemporaryDirectory() as tmp:
-        if backend == "sqlite":
-            engine = make_engine(f"sqlite+pysqlite:///{Path(tmp) / 'nation.db'}")
-        else:
-            admin = make_engine(PG_URL)
-            with admin.begin() as c:
-                c.execute(text("DROP SCHEMA IF EXISTS bench_serve CASCADE; CREATE SCHEMA bench_serve"))
-            admin.dispose()
-            engine = make_engine(PG_URL, connect_args={"options": "-csearch_path=bench_serve"})
-        upgrade(engine)
+    with nation_store(backend, "bench_serve") as engine:
         counts = load(engine, counties, bodies)
         sf = session_factory(engine)
         clock = FixedClock(NOW)
@@ -135,22 +124,12 @@ def bench(backend: str, counties: int, bodies: int) -> None:
         runs = [_time(client, "/runs") for _ in range(3)]
         print(f"[{backend}] " + _line("crawl-runs page, whole nation", runs))
         client.close()
-        engine.dispose()
-        if backend == "postgres":
-            admin = make_engine(PG_URL)
-            with admin.begin() as c:
-                c.execute(text("DROP SCHEMA IF EXISTS bench_serve CASCADE"))
-            admin.dispose()
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    ap.add_argument("--counties", type=int, default=2800)
-    ap.add_argument("--bodies", type=int, default=45)
-    args = ap.parse_args()
-    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
-        bench(backend, args.counties, args.bodies)
+    names, counties, bodies = backends(__doc__.splitlines()[0])
+    for backend in names:
+        bench(backend, counties, bodies)
 
 
 if __name__ == "__main__":

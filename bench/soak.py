@@ -95,7 +95,11 @@ def main() -> int:
             _code, body = d.get("/healthz")
             health = json.loads(body)
             _code, metrics = d.get("/metrics")
+            t_stop = time.monotonic()
             assert d.stop() == 0
+            stop_s = time.monotonic() - t_stop
+            slow_steps = [e.get("step") for e in d.events() if e.get("message") in (
+                "shutdown step did not finish in time", "shutdown steps did not finish in time; stopping anyway")]
             with dw.session_factory()() as s:
                 from sqlalchemy import func, select
 
@@ -115,6 +119,8 @@ def main() -> int:
     print(f"open fds: start {fd[0]}, after year 1 {fd[1]}, end {fd[-1]}, max {max(fd)} (target: flat)")
     print(f"job lag (wall clock, {lag['n']} job runs): p50 {lag['p50']} s, p99 {lag['p99']} s, max {lag['max']} s "
           "(target p99 ≤ 1 s)")
+    print(f"SIGTERM → exit in {stop_s:.1f} s (grace {dw.settings['daemon']['stop_grace_seconds']} s); "
+          f"shutdown steps over their time bound: {slow_steps or 'none'}")
     missed = next((ln for ln in metrics.splitlines() if ln.startswith("nianbao_jobs_missed_total")), "")
     print(f"missed job runs (beyond the misfire grace): {missed.split()[-1] if missed else '?'}")
     return 0

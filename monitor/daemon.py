@@ -111,6 +111,37 @@ async def job_heartbeat() -> None:
         await d.heartbeat()
 
 
+# --- waiting without losing a cancellation ---------------------------------------------------------
+
+async def wake_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` have passed. Not `asyncio.wait_for(event.wait())`:
+    before Python 3.12 it returns normally when its task is cancelled just as the event is set
+    (bpo-42130), and a `while True` loop around it then runs on after the shutdown cancelled it."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({waiter}, timeout=seconds)
+    finally:
+        waiter.cancel()
+
+
+async def bounded(step: str, aw: Awaitable[Any], seconds: float) -> Any:
+    """Await `aw` for at most `seconds`, then log and go on: the step is cancelled but not waited
+    for, so that one that ignores its cancellation cannot hold the steps after it. Errors are
+    logged, not raised (a shutdown step must not stop the others)."""
+    task = asyncio.ensure_future(aw)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        log.error("shutdown step did not finish in time", extra={"step": step, "seconds": seconds})
+        return None
+    if task.cancelled():
+        return None
+    if task.exception() is not None:
+        log.error("shutdown step failed", extra={"step": step}, exc_info=task.exception())
+        return None
+    return task.result()
+
+
 # --- the scheduler on the daemon's clock ---------------------------------------------------------
 
 def _install_clock(clock: Clock) -> None:
@@ -483,38 +514,37 @@ class Daemon:
             log.exception("operator notices are off: the channels could not be built")
             return None
 
-    async def notify_operators(self, text: str) -> int:
+    async def notify_operators(self, text: str, timeout: float = 30) -> int:
         """A message to every operator, at once (not through the outbox); 0 when none got it."""
         if self.notices is None:
             return 0
         try:
-            return await asyncio.wait_for(self.notices.send(text), 30)
+            return await asyncio.wait_for(self.notices.send(text), timeout)
         except Exception:  # noqa: BLE001
             log.exception("operator notice failed")
             return 0
 
     async def _close(self) -> None:
+        """The shutdown's steps, most needed first, each with its own time bound (`bounded`): the
+        loops end, running crawls finish or are stopped and their runs queued again, the outbox is
+        drained once more, then the bot and the http server stop. Threads still busy with a sweep
+        or a database call are not waited for: the process exits with os._exit after run()."""
         assert self.scheduler is not None and self.executor is not None
-        await self.notify_operators(f"年报监测正在停止（{_local(self.clock.now())}）\n"
-                                    f"进程 {os.getpid()}，运行中的抓取 {len(self.executor.running())} 个"
-                                    "（停止后重新排队）")
+        await bounded("operator notice", self.notify_operators(
+            f"年报监测正在停止（{_local(self.clock.now())}）\n"
+            f"进程 {os.getpid()}，运行中的抓取 {len(self.executor.running())} 个（停止后重新排队）", timeout=10), 11)
         self.scheduler.shutdown(wait=False)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.executor.shutdown(self.cfg.stop_grace_seconds)
-        if self._bot is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._bot.stop(), 10)
+        await bounded("dispatcher and sender", asyncio.gather(*self._tasks, return_exceptions=True), 5)
+        await bounded("crawls", self.executor.shutdown(self.cfg.stop_grace_seconds), self.cfg.stop_grace_seconds + 15)
         if self._sender is not None:
-            try:
-                await asyncio.wait_for(self._sender(), 10)  # flush the outbox once more
-            except Exception:  # noqa: BLE001
-                log.exception("last outbox drain failed")
+            await bounded("last outbox drain", self._sender(), 10)
+        if self._bot is not None:
+            await bounded("bot", self._bot.stop(), 10)
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._http_task, 5)
+            await bounded("http", self._http_task, 5)
 
     def _local_executor(self) -> LocalProcessExecutor:
         return LocalProcessExecutor(max_concurrent=self.cfg.max_concurrent_crawls,
@@ -686,15 +716,14 @@ class Daemon:
         return started
 
     async def _dispatch_loop(self) -> None:
-        while True:
+        while not self._stop.is_set():
             self.last_tick = time.time()
             try:
                 await self.dispatch_once()
             except Exception:  # noqa: BLE001 - the database may be away for a moment
                 log.exception("dispatching queued crawls failed")
             self._wake_dispatch.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_dispatch.wait(), self.cfg.poll_seconds)
+            await wake_or_timeout(self._wake_dispatch, self.cfg.poll_seconds)
 
     async def _on_crawl_finished(self, outcome: CrawlOutcome) -> None:
         assert self.metrics is not None
@@ -755,15 +784,14 @@ class Daemon:
             return
         from notifier.health import HealthPolicy, escalate_once
 
-        while True:
+        while not self._stop.is_set():
             try:
                 await asyncio.to_thread(escalate_once, self.sf, self.clock, HealthPolicy.from_settings(self.settings))
                 await self._sender()
             except Exception:  # noqa: BLE001
                 log.exception("outbox drain failed")
             self._wake_sender.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_sender.wait(), self.cfg.outbox_seconds)
+            await wake_or_timeout(self._wake_sender, self.cfg.outbox_seconds)
 
     # ---------------------------------------------------------------- http
     @property
@@ -880,6 +908,12 @@ class TelegramBot:
         assert self.app.updater is not None
         if self.app.updater.running:
             await self.app.updater.stop()
+        # Application.stop() waits for the tasks the bot made: a /recrawl's watch of its run
+        # (notifier.bot, named "watch-run-…") waits for the run's end for hours, and the shutdown
+        # has just queued that run again
+        for task in asyncio.all_tasks():
+            if task.get_name().startswith("watch-run-"):
+                task.cancel()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
+from sqlalchemy import Select, String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from monitor.clock import SHANGHAI, Clock, today_shanghai
@@ -175,13 +175,26 @@ def crawl_states(session: Session, county_codes: Iterable[str] | None = None) ->
     for code, at, status in session.execute(last_q):
         st = states.setdefault(code, CrawlState())
         st.last_finished, st.last_status = at, status
-    pending = (select(SeenUrl.county_code).where(
-        SeenUrl.document_id.is_not(None),
-        SeenUrl.ingested_document_id.is_(None) | (SeenUrl.ingested_document_id != SeenUrl.document_id),
-        SeenUrl.county_code.in_(codes) if codes is not None else SeenUrl.document_id.is_not(None)).distinct())
-    for (code,) in session.execute(pending):
+    for code in ingesting_counties(session, codes):
         states.setdefault(code, CrawlState()).ingesting = True
     return states
+
+
+def ingesting_counties(session: Session, county_codes: Iterable[str] | None = None) -> set[str]:
+    """Counties with a crawled document the pipeline has not ingested in its current content. The
+    condition is the one of the partial index `ix_seen_urls_pending` (storage.models.SEEN_PENDING,
+    written the same way so that SQLite and PostgreSQL both prove the index usable): the query
+    reads the few pending rows, not the whole table."""
+    return set(session.scalars(ingesting_query(county_codes)))
+
+
+def ingesting_query(county_codes: Iterable[str] | None = None) -> Select[tuple[str]]:
+    q = select(SeenUrl.county_code).where(
+        SeenUrl.document_id.is_not(None),
+        SeenUrl.ingested_document_id.is_(None) | (SeenUrl.ingested_document_id != SeenUrl.document_id))
+    if county_codes is not None:
+        q = q.where(SeenUrl.county_code.in_(list(county_codes)))
+    return q.distinct()
 
 
 def parse_utc(v: Any) -> datetime:
@@ -313,6 +326,6 @@ def reminder_window(due: date, days: int) -> tuple[date, date]:
     return due - timedelta(days=days), due
 
 
-__all__ = ["due_date", "reminder_days", "classify", "Cell", "CrawlState", "crawl_states",
-           "cells_for_year", "evaluate", "sweep", "SweepResult", "season_year", "LatePublication",
+__all__ = ["due_date", "reminder_days", "classify", "Cell", "CrawlState", "crawl_states", "ingesting_counties",
+           "ingesting_query", "cells_for_year", "evaluate", "sweep", "SweepResult", "season_year", "LatePublication",
            "MissingReport", "DueSoon"]

@@ -78,7 +78,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # a zombie answers kill(0) too: the crawl of a killed daemon, exited, not yet reaped by init
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def reap_stale_runs(settings: Settings, *, county_codes: Iterable[str] | None = None,

@@ -192,9 +192,18 @@ class Document(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
 
 
+# A document the pipeline has not ingested in its current content (monitor.pipeline._pending,
+# the deadline sweep's crawl states). Few rows match at any time, so a partial index holds only
+# them (migration 0007): both queries read the index instead of the whole table.
+SEEN_PENDING = text("document_id IS NOT NULL AND (ingested_document_id IS NULL "
+                    "OR ingested_document_id <> document_id)")
+
+
 class SeenUrl(Base):
     __tablename__ = "seen_urls"
-    __table_args__ = (UniqueConstraint("county_code", "url"),)
+    __table_args__ = (UniqueConstraint("county_code", "url"),
+                      Index("ix_seen_urls_pending", "county_code",
+                            sqlite_where=SEEN_PENDING, postgresql_where=SEEN_PENDING))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))

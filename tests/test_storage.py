@@ -27,7 +27,7 @@ from storage.models import (
 T0 = datetime(2021, 2, 1, 2, 0, tzinfo=UTC)
 
 
-HEAD = "0006_ops"
+HEAD = "0007_seen_pending"
 
 
 def test_migration_0006_numbers_reminders_and_keeps_alerts(db_url) -> None:
@@ -89,6 +89,42 @@ def test_migrations_create_every_table_of_the_model(engine) -> None:
             opts = c.execute(text("select reloptions from pg_class where relname = 'findings' "
                                   "and relnamespace = current_schema()::regnamespace")).scalar()
         assert "fillfactor=80" in opts
+
+
+def test_the_documents_waiting_to_be_ingested_are_read_from_the_partial_index(engine) -> None:
+    """The sweep's crawl-state query and the pipeline's pending list can read ix_seen_urls_pending
+    (migration 0007), which holds only the waiting rows, instead of the whole seen_urls table."""
+    from monitor.deadlines import ingesting_counties, ingesting_query
+    from monitor.pipeline import _pending
+
+    _county(engine)
+    _county(engine, "370831")
+    sf = session_factory(engine)
+    with sf() as s, s.begin():
+        docs = [Document(sha256=f"{i:064x}", url=f"http://x/{i}", size=1) for i in range(3)]
+        s.add_all(docs)
+        s.flush()
+        s.add_all([SeenUrl(county_code="370830", url="http://x/list"),  # a list page: no document
+                   SeenUrl(county_code="370830", url="http://x/0", document_id=docs[0].id,
+                           ingested_document_id=docs[0].id),  # ingested
+                   SeenUrl(county_code="370831", url="http://x/1", document_id=docs[1].id),  # waiting
+                   SeenUrl(county_code="370830", url="http://x/2", document_id=docs[2].id,
+                           ingested_document_id=docs[0].id)])  # changed since: waiting
+    with sf() as s:
+        assert ingesting_counties(s) == {"370830", "370831"}
+        assert ingesting_counties(s, ["370831"]) == {"370831"}
+        assert len(_pending(s, "370830")) == 1
+    pending = select(SeenUrl.id).where(SeenUrl.county_code == "370830", SeenUrl.document_id.is_not(None),
+                                       SeenUrl.ingested_document_id.is_(None)
+                                       | (SeenUrl.ingested_document_id != SeenUrl.document_id))
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text("SET enable_seqscan = off"))  # a tiny table: ask whether the index can serve
+        plans = [" ".join(str(r[-1]) for r in c.execute(text(explain + str(q.compile(
+                 engine, compile_kwargs={"literal_binds": True}))))) for q in
+                 (ingesting_query(), ingesting_query(["370830", "370831"]), pending)]
+    assert all("ix_seen_urls_pending" in p for p in plans), plans
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
