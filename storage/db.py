@@ -113,7 +113,7 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
 # The newest migration (storage/migrations/versions); tests/test_storage.py checks that it is
 # Alembic's head. ensure_schema() compares it with the database's version row instead of loading
 # the migration scripts, which costs ~0.15 s of CPU in a fresh process — every crawl process's.
-SCHEMA_HEAD = "0006_ops"
+SCHEMA_HEAD = "0007_seen_pending"
 
 
 def ensure_schema(engine: Engine) -> None:
