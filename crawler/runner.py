@@ -644,8 +644,7 @@ class _Child:
             log.exception("crawl run not finished in storage", extra={"run_id": result.run_id})
 
 
-# The error a crawl child writes on its runs when its parent died (a daemon restarting queues
-# such runs again: monitor.daemon.requeue_stale_runs).
+# The error a crawl child writes on its runs when its parent (`nianbao crawl`, a benchmark) died.
 PARENT_ENDED = "the crawl's parent process ended"
 
 
