@@ -287,6 +287,16 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
 _crawled_in_process = False
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything alive once the crawl is set up (modules, classes, settings: several hundred
+    thousand objects) out of the garbage collector's sight: each full collection during the crawl
+    would walk them all again, for nothing (measured: 0.5 s of a 13 s crawl of 100 counties)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _crawl_in_process(spec: dict[str, Any], jobs: list[CountyJob], db_url: str,
                       info: dict[str, Any] | None) -> list[CrawlResult]:
     global _crawled_in_process
@@ -298,6 +308,7 @@ def _crawl_in_process(spec: dict[str, Any], jobs: list[CountyJob], db_url: str,
     started, cpu = time.monotonic(), time.process_time()
     try:
         child = _Child(spec, db_url=db_url)
+        _freeze_startup_objects()
         child.run()
     except BaseException:
         for job in jobs:
@@ -693,6 +704,7 @@ def child_main(job_path: str, result_path: str) -> int:
     watch_parent(Path(job_path).parent, [int(j["run_id"]) for j in spec["jobs"]])
     started = time.monotonic()
     child = _Child(spec)
+    _freeze_startup_objects()
     child.run()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out = {"results": [asdict(r) for r in child.results], "peak_rss_kb": usage.ru_maxrss,
