@@ -74,3 +74,9 @@ def test_attachment_links_among_hundreds_of_menu_links() -> None:
                    ("http://127.0.0.1:8000/u/y.pdf", "在线查看"),
                    ("http://127.0.0.1:8000/x/a.wps", "附件一"),
                    ("http://127.0.0.1:8000/show.jsp?id=9", "下载附件")]
+
+
+def test_embedded_files_in_any_letter_case() -> None:
+    html = '<IFRAME src="/u/a.pdf"></IFRAME><Embed src="/b.docx"><object data="/c.wps"><iframe src="/v.html">'
+    assert attachment_links(html, "http://127.0.0.1/x.html") == [
+        ("http://127.0.0.1/u/a.pdf", ""), ("http://127.0.0.1/b.docx", ""), ("http://127.0.0.1/c.wps", "")]

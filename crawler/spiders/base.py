@@ -142,7 +142,9 @@ def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
 _ATTR = {name: re.compile(r"(?<![\w-])" + name + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
          for name in ("href", "title", "src", "data")}
-_EMBED = re.compile(r"<(?:iframe|embed|object)\b([^>]*)>", re.I)
+# case by character classes, not re.I: a pattern under re.I loses the fast scan for its leading
+# "<", and this one runs over every report page whole
+_EMBED = re.compile(r"<(?:[iI][fF][rR][aA][mM][eE]|[eE][mM][bB][eE][dD]|[oO][bB][jJ][eE][cC][tT])\b([^>]*)>")
 _VIEWER_PARAMS = ("file", "url", "src", "path", "pdf")
 _TAG = re.compile(r"<[^>]+>")
 _META_TITLE = re.compile(r"""<meta\b[^>]*name\s*=\s*["']?ArticleTitle["']?[^>]*>""", re.I)
