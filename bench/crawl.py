@@ -16,7 +16,15 @@ the memory comparison):
 5. the same full crawl for n counties: peak memory of the crawl child at n and at N.
 
 Targets (issue 5): ≥ 50 % of the bare client's rate; peak memory(N) ≤ 1.2 × peak memory(n);
-no-change recrawl ≤ 1.1 × the number of list pages.
+no-change recrawl ≤ 1.1 × the number of list pages. Issue 15: the crawl child's CPU per request
+≤ 2 × the do-nothing spider's with Scrapy's built-in middlewares. Both figures are the whole
+process's CPU (getrusage at its end: interpreter start-up and imports included) divided by the
+requests it made.
+
+`--callgrind` also runs the timed crawl child and the built-in-middlewares floor under valgrind's
+callgrind and prints instructions per request for both: unlike CPU seconds, instruction counts do
+not move with the machine's load (a 2-core machine shared with test runs), so the ratio is
+repeatable. Slow: about 50 × the plain run (use --counties 20).
 """
 
 from __future__ import annotations
@@ -78,15 +86,36 @@ def profiling_python(out: Path) -> str:
     return str(script)
 
 
-def crawl(world: Any, db_url: str, data_dir: Path, parallel: int, profile: Path | None = None) -> dict[str, Any]:
+def callgrind_prefix(out: Path) -> list[str]:
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--log-file=/dev/null"]
+
+
+def callgrind_python(out: Path) -> str:
+    """An interpreter for the crawl child that runs it under callgrind, writing `out`."""
+    script = out.with_suffix(".sh")
+    script.write_text("#!/bin/sh\nexec " + " ".join(callgrind_prefix(out)) + f' "{sys.executable}" "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def instructions(out: Path) -> int:
+    """The instructions callgrind counted (its `summary:` line)."""
+    for line in out.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise ValueError(f"no instruction count in {out}")
+
+
+def crawl(world: Any, db_url: str, data_dir: Path, parallel: int, profile: Path | None = None,
+          callgrind: Path | None = None) -> dict[str, Any]:
     from crawler.runner import run_crawls
 
     jobs = make_runs(db_url, world)
     info: dict[str, Any] = {}
     started = time.perf_counter()
+    python = profiling_python(profile) if profile else callgrind_python(callgrind) if callgrind else None
     results = run_crawls(jobs, db_url=db_url, data_dir=data_dir, polite=False, max_parallel=parallel,
-                         settings={"LOG_LEVEL": "WARNING"}, info=info, timeout=1800,
-                         python=profiling_python(profile) if profile else None)
+                         settings={"LOG_LEVEL": "WARNING"}, info=info, timeout=7200, python=python)
     wall = time.perf_counter() - started
     total: dict[str, int] = {}
     for r in results:
@@ -204,13 +233,18 @@ def floor_child(path: str, engine_only: bool) -> None:
     cpu0 = time.process_time()
     process.start()
     seconds = time.perf_counter() - started
-    print(json.dumps({"ok": answered[200], "seconds": seconds,
-                      "cpu_seconds": time.process_time() - cpu0, "urls": len(urls),
-                      "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"ok": answered[200], "seconds": seconds, "urls": len(urls),
+                      # the whole process, as the crawl child's figure (start-up and imports included)
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "crawl_cpu_seconds": time.process_time() - cpu0,
+                      "peak_rss_kb": usage.ru_maxrss}))
 
 
-def floor(urls_path: Path, engine_only: bool) -> dict[str, Any]:
+def floor(urls_path: Path, engine_only: bool, callgrind: Path | None = None) -> dict[str, Any]:
     args = [sys.executable, __file__, "--floor-child", str(urls_path)] + (["--engine-only"] if engine_only else [])
+    if callgrind is not None:
+        args = [*callgrind_prefix(callgrind), *args]
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -234,6 +268,8 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=8, help="county crawlers running at once in the child")
     ap.add_argument("--profile", type=Path, help="run the timed crawl's child under cProfile, write the "
                     "stats here and print the top functions (its figures then include cProfile's cost)")
+    ap.add_argument("--callgrind", action="store_true", help="also count instructions per request of the crawl "
+                    "child and the built-in-middlewares floor under valgrind (slow; try --counties 20)")
     ap.add_argument("--bare-child", help=argparse.SUPPRESS)
     ap.add_argument("--floor-child", help=argparse.SUPPRESS)
     ap.add_argument("--engine-only", action="store_true", help=argparse.SUPPRESS)
@@ -272,6 +308,18 @@ def main() -> None:
         small_world = build_world(args.small, args.bodies, seed=1)
         with SimServer(small_world):
             small = crawl(small_world, f"sqlite+pysqlite:///{tmp / 'small.db'}", tmp / "small", args.parallel)
+        counted: dict[str, float] = {}
+        if args.callgrind:
+            with SimServer(world) as server:
+                cg = crawl(world, f"sqlite+pysqlite:///{tmp / 'cg.db'}", tmp / "cg", args.parallel,
+                           callgrind=tmp / "crawl.cg")
+                counted["crawl"] = instructions(tmp / "crawl.cg") / max(1, cg["requests"])
+                # the floor fetches what this crawl asked of this server (ports differ per server)
+                cg_urls = tmp / "cg-urls.json"
+                cg_urls.write_text(json.dumps(url_list(server, world)), "utf-8")
+                fl = floor(cg_urls, engine_only=False, callgrind=tmp / "floor.cg")
+                counted["floor"] = instructions(tmp / "floor.cg") / max(1, fl["urls"])
+                counted["floor_ok"], counted["floor_urls"], counted["requests"] = fl["ok"], fl["urls"], cg["requests"]
 
     secs = warm["child_seconds"] or warm["wall"]
     pages_s = warm["pages"] / secs
@@ -288,11 +336,20 @@ def main() -> None:
     for label, fl in (("Scrapy, built-in middlewares", scrapy_floor), ("Scrapy engine, no middleware", engine_floor)):
         fl_s = fl["ok"] / fl["seconds"]
         print(f"floor, do-nothing spider, {label}: {fl_s:.1f} pages/s = {fl_s / bare_pages_s:.0%} of the bare "
-              f"client, {1000 * fl['cpu_seconds'] / max(1, fl['urls']):.2f} ms CPU per request "
+              f"client, {1000 * fl['cpu_seconds'] / max(1, fl['urls']):.2f} ms CPU per request, start-up "
+              f"included ({1000 * fl['crawl_cpu_seconds'] / max(1, fl['urls']):.2f} ms without) "
               f"({fl['ok']}/{fl['urls']} answered 200); the crawl reaches {pages_s / fl_s:.0%} of it")
+    if counted:
+        print(f"instructions per request (callgrind): crawl child {counted['crawl'] / 1e6:.2f} M "
+              f"({counted['requests']:.0f} requests), do-nothing spider with the built-in middlewares "
+              f"{counted['floor'] / 1e6:.2f} M ({counted['floor_ok']:.0f}/{counted['floor_urls']:.0f} answered 200): "
+              f"{counted['crawl'] / counted['floor']:.2f}× (target ≤ 2×)")
     cpu = warm.get("cpu_seconds") or 0.0
     print(f"crawl child CPU: {cpu:.1f}s for {warm['requests']} requests = {1000 * cpu / max(1, warm['requests']):.1f} ms "
           f"per request (the bare client: {limit.get('cpu_seconds', 0):.1f}s)")
+    floor_ms = 1000 * scrapy_floor["cpu_seconds"] / max(1, scrapy_floor["urls"])
+    print(f"CPU per request against the do-nothing spider with the built-in middlewares: "
+          f"{1000 * cpu / max(1, warm['requests']) / floor_ms:.2f}× (target ≤ 2×; both whole processes)")
     print(f"full crawl: {full_requests} requests, {warm['pages']} pages, {warm['reports']} report documents, "
           f"{warm['list_pages']} list pages; statuses {warm['statuses']}")
     small_mb = (small["peak_rss_kb"] or 0) / 1024

@@ -34,6 +34,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Engines shared by every crawler of one crawl child (crawler.runner turns sharing on): a child
+# starts a crawler per county and portal flavour, and each making its own engine, pool and first
+# connection (SQLite's pragmas) is wasted work. None: each pipeline makes and disposes its own.
+_shared_engines: dict[str, Any] | None = None
+
+
+def share_engines() -> None:
+    global _shared_engines
+    if _shared_engines is None:
+        _shared_engines = {}
+
+
+def shared_engine(url: str) -> Any:
+    """The child's engine for `url` (made on first use); sharing must be on."""
+    from storage.db import make_engine
+
+    assert _shared_engines is not None, "share_engines() first"
+    engine = _shared_engines.get(url)
+    if engine is None:
+        engine = _shared_engines[url] = make_engine(url)
+    return engine
+
+
+def dispose_shared_engines() -> None:
+    global _shared_engines
+    for engine in (_shared_engines or {}).values():
+        engine.dispose()
+    _shared_engines = None
+
 
 class StoragePipeline:
     """Batches go to one worker thread (blob writes fsync, SQLite takes a write lock): the reactor
@@ -63,7 +92,8 @@ class StoragePipeline:
         from storage.blobs import BlobStore
         from storage.db import make_engine, session_factory
 
-        self.engine = make_engine(self.db_url)
+        self.owns_engine = _shared_engines is None
+        self.engine = make_engine(self.db_url) if self.owns_engine else shared_engine(self.db_url)
         self.session_factory = session_factory(self.engine)
         self.blobs = BlobStore(self.data_dir)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-store")
@@ -102,7 +132,8 @@ class StoragePipeline:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
         if self.executor is not None:
             self.executor.shutdown(wait=True)
-        self.engine.dispose()
+        if self.owns_engine:
+            self.engine.dispose()
 
     def write(self, batch: list[FetchedDocument | SeenLinks]) -> dict[str, int]:
         """One transaction for the batch (worker thread). Returns the counts for the stats.

@@ -1,14 +1,15 @@
 """The crawl child of the local crawl executor: `python -m monitor.crawljob RUN_ID`.
 
-Runs one queued crawl run: marks it running, crawls the county's portals (the Scrapy child of
-crawler/runner.py), runs the monitor pipeline on what it fetched, and prints one JSON line
+Runs one queued crawl run: marks it running, crawls the county's portals (Scrapy, in this very
+process: crawler.runner.run_crawls(in_process=True) — this process exists for one crawl, so it
+needs no Scrapy child of its own), runs the monitor pipeline on what it fetched, and prints one JSON line
 `{"event": "summary", ...}` on stdout. Settings come from the environment (`NIANBAO_CONFIG`,
 `NIANBAO_*`), the clock from `NIANBAO_CLOCK`. Exit status 0 when the run was crawled (whatever
 its status), 3 when the run was not queued (someone else took it), 1 on an error (the run is
 marked failed).
 
 The executor makes this process the leader of a new process group; a watchdog thread kills the
-group (this process and the Scrapy grandchild) when the daemon that started it is gone, so that
+group when the daemon that started it is gone, so that
 a SIGKILLed daemon leaves no crawl behind that would finish a run the next daemon re-queued.
 """
 
@@ -66,7 +67,7 @@ def run_queued(run_id: int, settings: Any, clock: Any) -> dict[str, Any] | None:
         engine.dispose()
     try:
         out = crawl_queued(run_id, settings, clock=clock, on_events=alert_events(clock),
-                           crawl_overrides=dict(settings.daemon.crawl_settings) or None)
+                           crawl_overrides=dict(settings.daemon.crawl_settings) or None, in_process=True)
     except CrawlInProgress as exc:
         log.info("queued run waits", extra={"run_id": run_id, "reason": str(exc)})
         return None

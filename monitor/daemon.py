@@ -184,8 +184,9 @@ class ClockedScheduler(AsyncIOScheduler):
 
 def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
     """Runs left `running` by a dead process (monitor.jobs.reap_stale_runs: failed) are queued
-    again. Returns (failed run id, queued run id) pairs."""
-    from crawler.runner import PARENT_ENDED
+    again. Returns (failed run id, queued run id) pairs. This sweep is the one owner of a dead
+    daemon's runs: its crawl processes (monitor.crawljob, crawling in process) only stop their
+    process group when they see the daemon gone, and leave their runs to it."""
     from monitor.jobs import reap_stale_runs
     from monitor.status import request_recrawl
     from storage.db import session_factory
@@ -194,14 +195,12 @@ def requeue_stale_runs(settings: Any, clock: Clock) -> list[tuple[int, int]]:
 
     out = []
     reaped = reap_stale_runs(settings, clock=clock)
+    if not reaped:
+        return out
     engine = settings.engine()
     try:
         with session_factory(engine)() as s, s.begin():
-            # The crawl child may have seen its parent die first and failed its run itself: such a
-            # run is queued again too, once (the note below marks it).
-            orphaned = s.scalars(select(CrawlRun.id).where(CrawlRun.status == "failed",
-                                                           CrawlRun.error == PARENT_ENDED)).all()
-            for run in s.scalars(select(CrawlRun).where(CrawlRun.id.in_([*reaped, *orphaned]))):
+            for run in s.scalars(select(CrawlRun).where(CrawlRun.id.in_(reaped))):
                 note = f"{run.error}; the daemon stopped during the crawl, queued again" if run.error else None
                 finish_crawl_run(s, run.id, "failed", run.stats or {}, note, now=run.finished_at)
                 queued, _ = request_recrawl(s, run.county_code, run.requested_by or "daemon", trigger=run.trigger)

@@ -122,13 +122,15 @@ def reap_stale_runs(settings: Settings, *, county_codes: Iterable[str] | None = 
 def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", requested_by: str | None = None,
                  run_id: int | None = None, profile: Any = None, years: list[int] | None = None,
                  full: bool = False, clock: Clock | None = None, crawl_overrides: dict[str, Any] | None = None,
-                 on_progress: Any = None, on_events: Any = None, time_limit: float | None = None) -> CrawlOutcome:
+                 on_progress: Any = None, on_events: Any = None, time_limit: float | None = None,
+                 in_process: bool = False) -> CrawlOutcome:
     """Crawl the county in a child process (a new run, or the queued run `run_id`), then process
     the run. `profile` defaults to the county's file in `settings.counties_dir`; `time_limit`
-    (seconds) ends the crawl as partial (default `crawler.runner.RUN_TIME_LIMIT`)."""
+    (seconds) ends the crawl as partial (default `crawler.runner.RUN_TIME_LIMIT`); `in_process`
+    crawls in this process, once per process (crawler.runner.run_crawls: monitor.crawljob)."""
     from crawler import runner
     from monitor.profiles import sync_profiles
-    from storage.db import upgrade
+    from storage.db import ensure_schema
     from storage.repo import CountyBusy
 
     clock = _clock(clock)
@@ -136,7 +138,7 @@ def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", re
         profile = find_profile(code, settings.counties_dir)
     engine, sf = _open(settings)
     try:
-        upgrade(engine)
+        ensure_schema(engine)
         with sf() as s, s.begin():
             sync_profiles(s, [profile])
     finally:
@@ -151,14 +153,14 @@ def crawl_county(code: str, settings: Settings, *, trigger: str = "schedule", re
                                      trigger=trigger, requested_by=requested_by, run_id=run_id, years=years,
                                      full=full, contact_url=settings.user_agent_contact, settings=overrides,
                                      on_progress=on_progress, timeout=settings.limits.crawl_timeout_seconds,
-                                     now=clock.now(), time_limit=time_limit)
+                                     now=clock.now(), time_limit=time_limit, in_process=in_process)
     except CountyBusy as exc:
         raise CrawlInProgress(f"县 {profile.code} 正在抓取（第 {exc.run_id} 次抓取尚未结束），请稍后再试") from None
     return CrawlOutcome(crawl=result, run=process_run(result.run_id, settings, clock=clock, on_events=on_events))
 
 
 def run_queued(run_id: int, settings: Settings, *, clock: Clock | None = None, on_events: Any = None,
-               crawl_overrides: dict[str, Any] | None = None) -> CrawlOutcome:
+               crawl_overrides: dict[str, Any] | None = None, in_process: bool = False) -> CrawlOutcome:
     """Crawl a queued run (a /recrawl request), keeping its trigger and requester."""
     from storage.models import CrawlRun
 
@@ -174,7 +176,7 @@ def run_queued(run_id: int, settings: Settings, *, clock: Clock | None = None, o
     finally:
         engine.dispose()
     return crawl_county(code, settings, trigger=trigger, requested_by=requested_by, run_id=run_id,
-                        clock=clock, on_events=on_events, crawl_overrides=crawl_overrides)
+                        clock=clock, on_events=on_events, crawl_overrides=crawl_overrides, in_process=in_process)
 
 
 def run_all_queued(settings: Settings, *, clock: Clock | None = None, on_events: Any = None) -> list[int]:

@@ -321,6 +321,11 @@ def _record(sf: sessionmaker[Session], batch: Batch, outcome: str, error: BaseEx
 Probe = Callable[[str, Batch], None]
 
 
+def _read_due(sf: sessionmaker[Session], now: Any, digest: bool, limit: int | None) -> Any:
+    with sf() as s:
+        return _due(s, now, digest, limit)
+
+
 async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel], clock: Clock, *,
                       policy: RetryPolicy | None = None, rng: random.Random | None = None, digest: bool = False,
                       limit: int | None = None, concurrency: int = 32, probe: Probe | None = None) -> DrainStats:
@@ -329,8 +334,9 @@ async def drain_async(sf: sessionmaker[Session], channels: Mapping[str, Channel]
     policy = policy or RetryPolicy()
     rng = rng or random.Random()
     stats = DrainStats()
-    with sf() as s:
-        rows, reviews = _due(s, clock.now(), digest, limit)
+    # in a thread: on SQLite every transaction, reads too, waits for the write lock (BEGIN
+    # IMMEDIATE) while a crawl process writes, and the daemon's loop must not wait with it
+    rows, reviews = await asyncio.to_thread(_read_due, sf, clock.now(), digest, limit)
     todo = batches(rows, digest=digest, reviews=reviews)
     if not todo:
         return stats

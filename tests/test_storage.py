@@ -444,3 +444,13 @@ def test_migration_0005_keeps_reviews_and_names_the_undo_state_open(db_url) -> N
             assert [r[0] for r in c.execute(text("select state from reviews order by id"))] == ["dismissed", "reopened"]
     finally:
         eng.dispose()
+
+
+def test_schema_head_is_alembics_head() -> None:
+    """storage.db.ensure_schema trusts SCHEMA_HEAD to skip loading the migrations: it must be the
+    newest migration."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == SCHEMA_HEAD == HEAD

@@ -84,6 +84,10 @@ class PageFacts:
 _ATT_EXT = re.compile(r"\.(docx?|wps|pdf|et|xlsx?)(?=$|[?#&])", re.I)
 _ATT_TEXT = re.compile(r"下载(?:Word|WORD|word|PDF|pdf|WPS|wps|附件)|附件")
 _SKIP_HREF = ("javascript:", "#", "mailto:", "tel:")
+# A loose test of a raw href or label that every attachment link passes (a file extension anywhere,
+# or a percent-encoded dot for a viewer's `?file=`): a page's hundreds of menu links are dropped
+# before the costly part (resolving, splitting and viewer-unwrapping each URL).
+_MAY_NAME_FILE = re.compile(r"\.(?:docx?|wps|pdf|et|xlsx?)|%2e", re.I)
 _WS = re.compile(r"\s+")
 
 
@@ -138,7 +142,9 @@ def links_with_dates(sel: Selector, base_url: str) -> list[ListItem]:
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
 _ATTR = {name: re.compile(r"(?<![\w-])" + name + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
          for name in ("href", "title", "src", "data")}
-_EMBED = re.compile(r"<(?:iframe|embed|object)\b([^>]*)>", re.I)
+# case by character classes, not re.I: a pattern under re.I loses the fast scan for its leading
+# "<", and this one runs over every report page whole
+_EMBED = re.compile(r"<(?:[iI][fF][rR][aA][mM][eE]|[eE][mM][bB][eE][dD]|[oO][bB][jJ][eE][cC][tT])\b([^>]*)>")
 _VIEWER_PARAMS = ("file", "url", "src", "path", "pdf")
 _TAG = re.compile(r"<[^>]+>")
 _META_TITLE = re.compile(r"""<meta\b[^>]*name\s*=\s*["']?ArticleTitle["']?[^>]*>""", re.I)
@@ -158,13 +164,14 @@ def _strip(fragment: str) -> str:
     return clean(html_lib.unescape(_TAG.sub(" ", fragment)))
 
 
-def anchors(html: str) -> Iterator[tuple[str, str, str | None]]:
-    """(href, text, title attribute) of every `<a href>` — by regular expression: report pages
-    are large Word exports, and building a DOM for each costs more than all the rest."""
+def anchors(html: str) -> Iterator[tuple[str, str, str]]:
+    """(href, text, the tag's attributes) of every `<a href>` — by regular expression: report
+    pages are large Word exports, and building a DOM for each costs more than all the rest. The
+    attributes are raw (`_attr(attrs, "title")` reads one): most links never need them."""
     for m in _ANCHOR.finditer(html):
         href = _attr(m.group(1), "href")
         if href is not None:
-            yield href.strip(), _strip(m.group(2)), _attr(m.group(1), "title")
+            yield href.strip(), _strip(m.group(2)), m.group(1)
 
 
 def viewer_target(url: str) -> str | None:
@@ -198,10 +205,14 @@ def attachment_links(html: str, base_url: str) -> list[tuple[str, str]]:
         url = viewer_target(url) or url
         if is_web_url(url) and _names_file(urlsplit(url)) and url not in seen:
             seen[url] = ""
-    for href, text, title in anchors(html):
+    base_names_file = _MAY_NAME_FILE.search(base_url) is not None
+    for href, text, attrs in anchors(html):
         if not href or href.startswith(_SKIP_HREF):
             continue
-        label = text or clean(title)
+        label = text or clean(_attr(attrs, "title"))
+        if not (base_names_file or _MAY_NAME_FILE.search(href) or _MAY_NAME_FILE.search(label)
+                or _ATT_TEXT.search(label)):
+            continue
         url = urljoin(base_url, href)
         url = viewer_target(url) or url
         if not is_web_url(url):
