@@ -131,6 +131,8 @@ def main() -> None:
     ap.add_argument("--bodies", type=int, default=2)
     ap.add_argument("--fit-bodies", type=int, default=45,
                     help="bodies per county of the extra 1-worker pass (default: a national county's)")
+    ap.add_argument("--fit-counties", type=int, default=None,
+                    help="counties of the fit pass (default: --counties; a few are enough for a mean)")
     ap.add_argument("--national", type=int, default=2800)
     ap.add_argument("--national-bodies", type=int, default=45)
     ap.add_argument("--full-requests", type=float, default=None,
@@ -145,9 +147,11 @@ def main() -> None:
     print(f"{args.counties} simulated counties × {args.bodies} bodies × 1 year (fit pass: {args.fit_bodies} bodies); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     res = {}
-    for key, w, bodies in ((1, 1, args.bodies), (2, 2, args.bodies), ("fit", 1, args.fit_bodies)):
-        r = res[key] = one_pass(args.counties, w, bodies)
-        print(f"{w} worker(s), {bodies} bodies: {r['wall']:.1f} s, {r['per_hour_per_worker']:.0f} counties/hour per "
+    fit_counties = args.fit_counties or args.counties
+    for key, w, bodies, n in ((1, 1, args.bodies, args.counties), (2, 2, args.bodies, args.counties),
+                              ("fit", 1, args.fit_bodies, fit_counties)):
+        r = res[key] = one_pass(n, w, bodies)
+        print(f"{w} worker(s), {n} counties × {bodies} bodies: {r['wall']:.1f} s, {r['per_hour_per_worker']:.0f} counties/hour per "
               f"worker, crawl {r['crawl']:.2f} s/county (job {r['job']:.2f} s), broker overhead {r['overhead']:.3f} "
               f"s/job = {100 * r['overhead'] / r['crawl']:.1f} % of a crawl, CPU {r['cpu']:.2f} s/county, "
               f"{r['requests']:.1f} requests/county")

@@ -8,9 +8,9 @@ The daemon hands queued crawl runs to an executor by id and never waits on a cra
     await executor.shutdown(grace)    → no new crawls; running ones finish or are stopped
 
 `LocalProcessExecutor` runs each crawl as a child process (`python -m monitor.crawljob RUN_ID`,
-which runs the Scrapy child of crawler/runner.py and then the monitor pipeline), at most
+which crawls with Scrapy in that process and then runs the monitor pipeline), at most
 `max_concurrent` at a time, each stopped after `time_limit` seconds. The child is the leader of
-its own process group, so stopping it stops the Scrapy grandchild too; the child stops itself when
+its own process group, so stopping it stops whatever it started too; the child stops itself when
 the daemon dies (see monitor.crawljob). A distributed executor (workers reading a queue) keeps the
 same interface, so the scheduler does not change: `monitor.cluster.CeleryExecutor` (`executor =
 "celery"` in [daemon], or `nianbao daemon --executor celery`).
