@@ -237,6 +237,32 @@ class ClusterWorld:
             engine.dispose()
         return out
 
+    def kill_mid_crawl(self, worker: WorkerProc, county: str, run_id: int) -> dict[str, Any]:
+        """The marker of the kill tests: once `county`'s portal has answered a request and run
+        `run_id` is running with its crawl process known, SIGKILL `worker`. Returns the crawl
+        process's pid (`child`), when the worker died (`at`, monotonic) and how many requests the
+        portal had answered (`requests`)."""
+        from storage.db import make_engine, session_factory
+        from storage.models import CrawlRun
+
+        while not self.server.records(county):
+            time.sleep(0.02)
+        engine = make_engine(self.database_url)
+        try:
+            with session_factory(engine)() as s:
+                while True:
+                    run = s.get(CrawlRun, run_id)
+                    if run is not None and run.status == "running" and run.pid:
+                        break
+                    s.expire_all()
+                    time.sleep(0.05)
+                child = run.pid
+        finally:
+            engine.dispose()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.proc.wait()
+        return {"child": child, "at": time.monotonic(), "requests": len(self.server.records(county))}
+
     def crawl(self, runs: list[tuple[int, str, str]], *, on_submitted: Any = None, poll: float = 0.2,
               timeout: float = 1800.0) -> list[Any]:
         """Send the runs through the daemon's CeleryExecutor; the outcomes as they come back (an

@@ -7,9 +7,7 @@ fails these tests; elsewhere they are skipped."""
 from __future__ import annotations
 
 import os
-import signal
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -171,9 +169,6 @@ def test_a_killed_worker_s_job_finishes_on_the_other(tmp_path: Path, pg_url: str
     """The worker crawling county A is SIGKILLed once A's portal has answered a request (the
     marker): its crawl child dies with it, the job is delivered again (visibility timeout) to the
     other worker, which crawls A; nothing is stored twice, no run had two crawls at once."""
-    from storage.db import make_engine, session_factory
-    from storage.models import CrawlRun
-
     with ClusterWorld(tmp_path, 4, database_url=pg_url, redis_url=redis_url, bodies=3, years=(2024, 2025),
                       celery={"visibility_timeout_seconds": 12, "lease_seconds": 3}) as cw:
         victim = cw.codes[0]
@@ -187,22 +182,7 @@ def test_a_killed_worker_s_job_finishes_on_the_other(tmp_path: Path, pg_url: str
 
         def kill_on_marker() -> None:
             # the victim's job goes to w1 alone (w2 starts later); kill w1 once A's portal answered
-            while not cw.server.records(victim):
-                time.sleep(0.02)
-            engine = make_engine(cw.database_url)
-            with session_factory(engine)() as s:
-                while True:
-                    run = s.get(CrawlRun, victim_run)
-                    if run is not None and run.status == "running" and run.pid:
-                        break
-                    s.expire_all()
-                    time.sleep(0.05)
-                killed["child"] = run.pid
-            engine.dispose()
-            os.kill(w1.pid, signal.SIGKILL)
-            w1.proc.wait()
-            killed["worker"] = w1.pid
-            killed["requests"] = len(cw.server.records(victim))
+            killed.update(cw.kill_mid_crawl(w1, victim, victim_run), worker=w1.pid)
             cw.start_worker("w2")
 
         with CrawlSampler(cw) as sampler:

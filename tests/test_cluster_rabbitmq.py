@@ -9,7 +9,6 @@ these tests; elsewhere they are skipped."""
 from __future__ import annotations
 
 import os
-import signal
 import time
 from pathlib import Path
 
@@ -85,9 +84,6 @@ def test_rabbitmq_delivers_a_killed_worker_s_job_again(tmp_path: Path, pg_url: s
     to the other worker when the connection drops (the visibility timeout, 600 s here, plays no
     part), which finds the run left running, queues it again and crawls A; nothing stored twice, no
     run crawled twice at once."""
-    from storage.db import make_engine, session_factory
-    from storage.models import CrawlRun
-
     with ClusterWorld(tmp_path, 2, database_url=pg_url, redis_url=redis_url, bodies=2, years=(2024, 2025),
                       broker_url=amqp_url, celery={"visibility_timeout_seconds": 600, "lease_seconds": 3}) as cw:
         victim = cw.codes[0]
@@ -103,22 +99,7 @@ def test_rabbitmq_delivers_a_killed_worker_s_job_again(tmp_path: Path, pg_url: s
         def kill_on_marker() -> None:
             # w2 is still starting: the victim's job is w1's; kill w1 once A's portal answered and
             # the run is running
-            while not cw.server.records(victim):
-                time.sleep(0.02)
-            engine = make_engine(cw.database_url)
-            with session_factory(engine)() as s:
-                while True:
-                    run = s.get(CrawlRun, victim_run)
-                    if run is not None and run.status == "running" and run.pid:
-                        break
-                    s.expire_all()
-                    time.sleep(0.05)
-                killed["child"] = run.pid
-            engine.dispose()
-            os.kill(w1.pid, signal.SIGKILL)
-            w1.proc.wait()
-            killed["at"] = time.monotonic()
-            killed["requests"] = len(cw.server.records(victim))
+            killed.update(cw.kill_mid_crawl(w1, victim, victim_run))
 
         with CrawlSampler(cw) as sampler:
             outcomes = cw.crawl(runs[:1], on_submitted=kill_on_marker, timeout=300)

@@ -5,8 +5,8 @@ no shared files) and takes under two minutes.
 1. starts the portal simulator (crawler/sim) on 127.0.0.1 with two demo counties on a clock that
    runs a January–April season in about 75 seconds: 云溪县 (TRS portal: most bodies publish on time,
    one late, one never, one report has broken arithmetic and misspelt labels, one is edited in
-   March) and 石门县 (Hanweb portal that blocks crawlers with a 412 script challenge for a week in
-   February);
+   March) and 石门县 (Hanweb portal, the same season but its department on time, that blocks
+   crawlers with a 412 script challenge for a week in February);
 2. writes their profiles and a nianbao.toml into <data-dir>, creates the database and a console
    subscriber (an operator: it hears of every county, portal problems included);
 3. runs `nianbao daemon` (in this process) on the same clock: scheduled crawls as child processes,
@@ -113,6 +113,11 @@ def build_world(clock: Any) -> Any:
                 2: (at(1, 22), ()),                                         # on time; edited in March
                 4: (at(2, 18), ()),                                         # late (due 01-31)
                 5: (at(1, 27), ())}                                         # on time; 3 never publishes
+        if code == "990102":
+            # the blocked county's department publishes on time: its week of 412s must show as
+            # CRAWL-001 and never as a missing report — a late body there would make a TIME-004
+            # depend on whether a good crawl fell between its due date and the block
+            plan[4] = (at(1, 20), ())
         for i, (body, _kind) in enumerate(bodies):
             if i in plan:
                 when, variants = plan[i]
