@@ -367,11 +367,10 @@ class CeleryExecutor(CrawlExecutor):
                  mark_failed: MarkFailed | None = None, poll_seconds: float = 1.0, app: Any = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        super().__init__()
+        super().__init__(on_finished)
         self.settings = settings
         self.app = app or make_app(settings, polling=True)
         self.max_concurrent = settings.celery.max_in_flight
-        self.on_finished = on_finished
         self.mark_failed = mark_failed
         self.poll_seconds = poll_seconds
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="celery-client")
@@ -433,14 +432,7 @@ class CeleryExecutor(CrawlExecutor):
         log.info("crawl finished", extra={"run_id": run_id, "county": outcome.county, "status": value.get("status"),
                                           "worker": value.get("worker"), "worker_pid": value.get("worker_pid"),
                                           "seconds": round(outcome.seconds, 2)})
-        self.finished = (self.finished + [outcome])[-20:]
-        if self.on_finished is not None:
-            try:
-                result = self.on_finished(outcome)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception:  # noqa: BLE001
-                log.exception("on_finished failed", extra={"run_id": run_id})
+        await self._report(outcome)
 
     async def cancel(self, run_id: int, reason: str = "cancelled") -> bool:
         if run_id not in self._sent:

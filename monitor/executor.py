@@ -67,7 +67,8 @@ class CrawlExecutor(ABC):
     max_concurrent: int = 1
     _closed: bool = False
 
-    def __init__(self) -> None:
+    def __init__(self, on_finished: OnFinished | None = None) -> None:
+        self.on_finished = on_finished
         self._running: dict[int, RunningCrawl] = {}
         self._closed = False
         self.finished: list[CrawlOutcome] = []  # the last outcomes, for /healthz
@@ -106,18 +107,29 @@ class CrawlExecutor(ABC):
     def busy(self, county: str) -> bool:
         return any(r.county == county for r in self.running().values())
 
+    async def _report(self, outcome: CrawlOutcome) -> None:
+        """A crawl ended: keep its outcome (the last 20, for /healthz) and tell `on_finished`."""
+        self.finished = (self.finished + [outcome])[-20:]
+        if self.on_finished is None:
+            return
+        try:
+            result = self.on_finished(outcome)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:  # noqa: BLE001
+            log.exception("on_finished failed", extra={"run_id": outcome.run_id})
+
 
 class LocalProcessExecutor(CrawlExecutor):
     def __init__(self, *, max_concurrent: int = 2, time_limit: float = 3600.0,
                  env: Mapping[str, str] | None = None, mark_failed: MarkFailed | None = None,
                  on_finished: OnFinished | None = None, python: str | None = None,
                  module: str = "monitor.crawljob", stop_wait: float = 5.0) -> None:
-        super().__init__()
+        super().__init__(on_finished)
         self.max_concurrent = max(1, int(max_concurrent))
         self.time_limit = float(time_limit)
         self.env = dict(os.environ if env is None else env)
         self.mark_failed = mark_failed
-        self.on_finished = on_finished
         self.python = python or sys.executable
         self.module = module
         self.stop_wait = stop_wait
@@ -161,17 +173,10 @@ class LocalProcessExecutor(CrawlExecutor):
                 log.exception("could not mark the run failed", extra={"run_id": run_id})
         self._running.pop(run_id, None)
         self._tasks.pop(run_id, None)
-        self.finished = (self.finished + [outcome])[-20:]
         log.info("crawl finished", extra={"run_id": run_id, "county": county, "exit": outcome.returncode,
                                           "status": outcome.summary.get("status"), "stopped": outcome.stopped,
                                           "seconds": round(outcome.seconds, 2)})
-        if self.on_finished is not None:
-            try:
-                result = self.on_finished(outcome)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception:  # noqa: BLE001
-                log.exception("on_finished failed", extra={"run_id": run_id})
+        await self._report(outcome)
         return outcome
 
     @staticmethod
