@@ -75,7 +75,7 @@ def one_pass(n: int, workers: int, bodies: int) -> dict[str, float]:
             cpu0 = sum(cpu_seconds(p.pid) for p in procs)
             runs = cw.queue_runs(cw.codes)
             t0 = time.monotonic()
-            outcomes = cw.crawl(runs, poll=0.05)
+            outcomes = cw.crawl(runs, poll=0.05, timeout=max(1800.0, 10.0 * n / workers))
             wall = time.monotonic() - t0
             cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
             for p in procs:

@@ -265,17 +265,23 @@ class ClusterWorld:
 
     def crawl(self, runs: list[tuple[int, str, str]], *, on_submitted: Any = None, poll: float = 0.2,
               timeout: float = 1800.0) -> list[Any]:
-        """Send the runs through the daemon's CeleryExecutor; the outcomes as they come back (an
-        AssertionError when not all came back within `timeout` seconds)."""
+        """Send the runs through the daemon's CeleryExecutor, as the daemon does: no more than its
+        `max_in_flight` jobs in the broker at once, the next ones as results come back; the outcomes
+        as they come back (an AssertionError when not all came back within `timeout` seconds)."""
         from monitor.cluster import CeleryExecutor
 
         settings = self.settings()
         outcomes: list[Any] = []
+        pending = list(reversed(runs))
 
         async def main() -> None:
             ex = CeleryExecutor(settings, on_finished=outcomes.append, poll_seconds=poll)
-            for run_id, code, trigger in runs:
-                assert ex.submit(run_id, code, trigger)
+
+            def fill() -> None:
+                while pending and ex.free() > 0:
+                    assert ex.submit(*pending.pop())
+
+            fill()
             if on_submitted is not None:
                 await asyncio.to_thread(on_submitted)
             deadline = time.monotonic() + timeout
@@ -285,6 +291,7 @@ class ClusterWorld:
                     raise AssertionError(f"{len(outcomes)} of {len(runs)} jobs came back in {timeout} s:\n"
                                          + "\n".join(w.text()[-2000:] for w in self.workers))
                 await asyncio.sleep(poll)
+                fill()
             await ex.shutdown(0)
 
         asyncio.run(main())
