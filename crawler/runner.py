@@ -273,11 +273,17 @@ def run_crawls(jobs: list[CountyJob], *, db_url: str, data_dir: str | Path, cont
         stderr_tail = err_path.read_bytes()[-4000:].decode("utf-8", "replace")
     if code != 0:
         log.error("crawl child failed", extra={"exit": code, "stderr": stderr_tail[-1000:]})
+    return _every_job_answered(jobs, results, db_url, f"crawl child exited with {code}: {stderr_tail[-500:]}".strip())
+
+
+def _every_job_answered(jobs: list[CountyJob], results: dict[int, CrawlResult], db_url: str,
+                        error: str) -> list[CrawlResult]:
+    """One result per job, in the jobs' order: a job the crawl left without a result is failed
+    with `error` (stored, so its run does not stay `running`)."""
     out: list[CrawlResult] = []
     for job in jobs:
         r = results.get(job.run_id)
         if r is None:
-            error = f"crawl child exited with {code}: {stderr_tail[-500:]}".strip()
             r = CrawlResult(job.run_id, str(job.profile["county"]["code"]), "failed", {}, error)
             _finish_failed(db_url, r)
         out.append(r)
@@ -317,15 +323,8 @@ def _crawl_in_process(spec: dict[str, Any], jobs: list[CountyJob], db_url: str,
     if info is not None:
         info.update({"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                      "seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu})
-    results = {r.run_id: r for r in child.results}
-    out: list[CrawlResult] = []
-    for job in jobs:
-        r = results.get(job.run_id)
-        if r is None:  # the reactor stopped before the run finished
-            r = CrawlResult(job.run_id, str(job.profile["county"]["code"]), "failed", {}, "the crawl did not finish")
-            _finish_failed(db_url, r)
-        out.append(r)
-    return out
+    # a job without a result: the reactor stopped before its run finished
+    return _every_job_answered(jobs, {r.run_id: r for r in child.results}, db_url, "the crawl did not finish")
 
 
 def sweep_job_folders(root: Path | None = None) -> list[Path]:
