@@ -65,10 +65,15 @@ def find_profile(county: str, profile_dir: Path) -> Any:
         return load_profile(county)
     if not profile_dir.is_dir():
         raise ProfileError("county profile directory not found", source=str(profile_dir))
-    for p in load_profiles(profile_dir):
-        if county in (p.code, p.name):
-            return p
-    raise ProfileError(f"no county profile with code or name {county!r}", source=str(profile_dir))
+    def pick(profiles: list[Any]) -> Any:
+        return next((p for p in profiles if county in (p.code, p.name)), None)
+
+    # the files that mention the county; all of them only when none matched (a name written with
+    # TOML escapes is not in its file's text as such)
+    found = pick(load_profiles(profile_dir, mentioning=county)) or pick(load_profiles(profile_dir))
+    if found is None:
+        raise ProfileError(f"no county profile with code or name {county!r}", source=str(profile_dir))
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -308,9 +308,12 @@ def load_region(path: str | Path) -> RegionDeadlines:
     return RegionDeadlines(name=name, level=level, deadlines=c.deadlines(data["deadlines"]), path=path)
 
 
-def load_profiles(directory: str | Path) -> list[CountyProfile]:
+def load_profiles(directory: str | Path, *, mentioning: str | None = None) -> list[CountyProfile]:
     """Every `*.toml` of the directory (sorted), with `regions/*.toml` merged into each county's
-    `effective_deadlines`. Two files with the same county code are an error."""
+    `effective_deadlines`. Two files with the same county code are an error.
+
+    `mentioning` (a county's code or name) loads only the files whose text contains it: a national
+    directory holds 2,800 files and a crawl wants one county (parsing them all cost 0.8 s a crawl)."""
     directory = Path(directory)
     regions = [load_region(p) for p in sorted((directory / "regions").glob("*.toml"))]
     by_level: dict[tuple[str, str], RegionDeadlines] = {}
@@ -321,7 +324,10 @@ def load_profiles(directory: str | Path) -> list[CountyProfile]:
         by_level[(r.level, r.name)] = r
     profiles: list[CountyProfile] = []
     codes: dict[str, Path] = {}
+    needle = mentioning.encode("utf-8") if mentioning else None
     for path in sorted(directory.glob("*.toml")):
+        if needle is not None and needle not in path.read_bytes():
+            continue
         p = load_profile(path)
         if p.code in codes:
             raise ProfileError(f"county code {p.code} is also used by {codes[p.code]}", source=str(path))

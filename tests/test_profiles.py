@@ -111,6 +111,34 @@ def test_duplicate_county_codes_are_refused(tmp_path: Path) -> None:
         load_profiles(tmp_path)
 
 
+def test_one_county_of_a_national_directory_is_found_without_loading_the_others(tmp_path: Path) -> None:
+    """A crawl looks its county up among thousands of files: only the files that mention it are
+    parsed — a broken file of another county does not stop the lookup, regions still merge,
+    duplicates are still refused, and a name written with TOML escapes is found all the same."""
+    from monitor.jobs import find_profile
+
+    write(tmp_path, '[region]\nname = "济宁市"\nlevel = "city"\n[deadlines]\ndepartment = "01-10"\n',
+          "regions/jining.toml")
+    write(tmp_path, GOOD, "370830-wenshang.toml")
+    write(tmp_path, "[county]\ncode = broken", "999999-broken.toml")
+    escaped = GOOD.replace('"370830"', '"370831"').replace('"汶上县"', '"\\u5609\\u7965\\u53bf"')
+    write(tmp_path, escaped, "370831-jiaxiang.toml")
+
+    assert [p.code for p in load_profiles(tmp_path, mentioning="370830")] == ["370830"]
+    for key in ("370830", "汶上县"):
+        p = find_profile(key, tmp_path)
+        assert p.code == "370830" and p.effective_deadlines["department"] == "01-10"
+    with pytest.raises(ProfileError, match="broken"):  # not mentioned: only the full scan reads it
+        find_profile("嘉祥县", tmp_path)
+    (tmp_path / "999999-broken.toml").unlink()
+    assert find_profile("嘉祥县", tmp_path).code == "370831"
+    with pytest.raises(ProfileError, match="no county profile"):
+        find_profile("370832", tmp_path)
+    write(tmp_path, GOOD, "copy.toml")
+    with pytest.raises(ProfileError, match="also used by"):
+        find_profile("370830", tmp_path)
+
+
 def test_bad_region_file(tmp_path: Path) -> None:
     write(tmp_path, '[region]\nname = "山东省"\nlevel = "country"\n[deadlines]\n', "regions/x.toml")
     with pytest.raises(ProfileError, match=r"x.toml:3: unknown level"):
