@@ -65,6 +65,7 @@ def find_profile(county: str, profile_dir: Path) -> Any:
         return load_profile(county)
     if not profile_dir.is_dir():
         raise ProfileError("county profile directory not found", source=str(profile_dir))
+
     def pick(profiles: list[Any]) -> Any:
         return next((p for p in profiles if county in (p.code, p.name)), None)
 
